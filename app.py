@@ -1,0 +1,49 @@
+"""BigModel Lab: the picture frame. Page config, the sidebar (language, device, about), navigation.
+
+    make run      # or: streamlit run app.py
+"""
+import gc
+
+import streamlit as st
+
+import bigmodel_core  # noqa: F401  (the engine; heavy modules load lazily)
+import torch  # noqa: F401  (imported here once so gc.freeze below covers its objects)
+from bigmodel_core.device import configure_threads, describe_device, get_device
+from bigmodel_core.i18n import LANG_NAMES, LANGS
+from pages._ui import available_pages, sync_url, t
+
+st.set_page_config(page_title="BigModel Lab", page_icon=":material/neurology:", layout="wide")
+
+
+@st.cache_resource
+def _process_setup() -> str:
+    """Once per server process: thread settings, and move torch's long-lived objects out of
+    the garbage collector's view so Streamlit's per-rerun collection stays cheap."""
+    configure_threads()
+    gc.collect()
+    gc.freeze()
+    return describe_device(get_device())
+
+
+device_name = _process_setup()
+
+# -- sidebar: language (kept in the URL so a teacher can share ?lang=zh), device, about ---------
+if "_lang_from_url" not in st.session_state:        # a shared link opens in its language
+    st.session_state["_lang_from_url"] = st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "en"
+with st.sidebar:
+    st.segmented_control("Language · 语言", options=LANGS, format_func=LANG_NAMES.get, key="lang",
+                         default=st.session_state["_lang_from_url"], required=True)
+    st.caption(f"{t('app.device')}: **{device_name}**")
+    with st.expander(t("app.about")):
+        st.write(t("app.about_text"))
+
+# -- navigation: one group per section (PAGES is in learning order); a page shows once its file exists
+sections: dict[str, list] = {}
+for info in available_pages():
+    label = "" if info.section == "start" else t(f"nav.section.{info.section}")
+    sections.setdefault(label, []).append(
+        st.Page(str(info.path), title=t(f"nav.page.{info.key}"), icon=info.icon,
+                url_path=info.key, default=info.key == "home"))
+page = st.navigation(sections)
+page.run()
+sync_url("lang")            # after the page: navigation starts each page with a clean address bar

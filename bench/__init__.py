@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): interaction latency in a real browser, cold start, memory, compute speed."""

@@ -1,0 +1,227 @@
+"""Altair chart builders shared by every page: data in, `alt.Chart` out, no Streamlit.
+
+- `heatmap`: a 2-D array as coloured cells (long form, one row per cell), optional value labels,
+  optional click selection of a cell, optional outlined rectangles (a window, a winner).
+- `line_chart`: curves over steps (loss, accuracy, gradient norms), long form, optional log scale.
+- `image_grid`: many small maps (feature maps, filters) as a faceted grid of heat maps.
+- `tile_images` / `colorize`: the same grids as one NumPy image for `st.image`, when there are too
+  many cells for a chart (Altair refuses more than 5,000 rows; we downsample on purpose instead).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+MAX_CELLS = 5_000  # Altair's row limit for inline data
+_DARK_HIGH_SCHEMES = {"greys", "blues", "greens", "reds", "purples", "oranges"}
+
+
+def _as_numpy(a) -> np.ndarray:
+    if hasattr(a, "detach"):                                  # a torch tensor, on any device
+        a = a.detach().float().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
+
+
+def block_reduce(a: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray, int]:
+    """Average-pool a 2-D array in square blocks until it has at most `max_cells` cells.
+
+    Returns (reduced array, block size); block 1 means unchanged.
+    """
+    H, W = a.shape
+    block = 1
+    while (-(-H // block)) * (-(-W // block)) > max_cells:
+        block += 1
+    if block == 1:
+        return a, 1
+    Hp, Wp = -(-H // block) * block, -(-W // block) * block
+    padded = np.full((Hp, Wp), np.nan)
+    padded[:H, :W] = a
+    reduced = np.nanmean(padded.reshape(Hp // block, block, Wp // block, block), axis=(1, 3))
+    return reduced, block
+
+
+def heatmap_frame(a, block: int = 1) -> pd.DataFrame:
+    """Long form of a 2-D array: one row per cell with row, col (in the original's coordinates),
+    row2/col2 (the cell's far edges) and value."""
+    a = _as_numpy(a)
+    H, W = a.shape
+    rows, cols = np.mgrid[0:H, 0:W]
+    return pd.DataFrame({
+        "row": (rows * block).ravel(), "col": (cols * block).ravel(),
+        "row2": (rows * block + block).ravel(), "col2": (cols * block + block).ravel(),
+        "value": a.ravel(),
+    })
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle of cells to outline: rows r0..r1-1, cols c0..c1-1."""
+    r0: int
+    c0: int
+    r1: int
+    c1: int
+    color: str = "#ff2d55"
+
+
+def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
+            select: str | None = None, boxes: tuple[Box, ...] | list[Box] = (),
+            cell_px: float | None = None, size_px: int = 280, scheme: str = "greys",
+            reverse: bool = False, diverging: bool = False, domain: tuple[float, float] | None = None,
+            value_title: str = "value", x_labels: list[str] | None = None,
+            y_labels: list[str] | None = None, max_cells: int = MAX_CELLS) -> alt.Chart:
+    """A 2-D array as a heat map, row 0 at the top (image orientation).
+
+    select: name of a click selection over (row, col); read it in Streamlit with
+        `st.altair_chart(chart, on_select="rerun")` -> event.selection[select] == [{"row":..,"col":..}].
+    boxes: rectangles outlined on top (a convolution window, a pooling winner).
+    diverging: a red-blue scale centred on 0 (for kernels, gradients, attributions).
+    x_labels / y_labels: tick labels (tokens, time steps) instead of numbers.
+    Arrays with more than max_cells cells are block-averaged first (coordinates stay the original's).
+    """
+    arr = _as_numpy(a)
+    arr, block = block_reduce(arr, max_cells)
+    df = heatmap_frame(arr, block)
+    H, W = arr.shape[0] * block, arr.shape[1] * block
+    if cell_px is None:
+        cell_px = max(1.0, size_px / max(H, W))
+    width, height = int(round(W * cell_px)), int(round(H * cell_px))
+
+    def axis(n: int, names: list[str] | None):
+        if names is not None:
+            expr = "[" + ",".join(_js_str(s) for s in names) + "][floor(datum.value - 0.5)]"
+            return alt.Axis(values=[i + 0.5 for i in range(n)], labelExpr=expr, title=None,
+                            labelAngle=0, grid=False, ticks=False)
+        step = max(1, n // 8)
+        return alt.Axis(values=[i + 0.5 for i in range(0, n, step)],
+                        labelExpr="floor(datum.value)", title=None, grid=False)
+
+    if diverging:
+        vmax = float(np.nanmax(np.abs(arr))) or 1.0
+        scale = alt.Scale(scheme="redblue", domain=[-vmax, vmax], reverse=True)
+    else:
+        scale = alt.Scale(scheme=scheme, reverse=reverse, **({"domain": list(domain)} if domain else {}))
+    x_scale = alt.Scale(domain=[0, W], nice=False, zero=False)
+    y_scale = alt.Scale(domain=[0, H], nice=False, zero=False, reverse=True)   # row 0 at the top
+    x = alt.X("col:Q", scale=x_scale, axis=axis(W, x_labels))
+    y = alt.Y("row:Q", scale=y_scale, axis=axis(H, y_labels))
+    base = alt.Chart(df).encode(x=x, x2="col2:Q", y=y, y2="row2:Q")
+    tooltip = [alt.Tooltip("row:Q"), alt.Tooltip("col:Q"), alt.Tooltip("value:Q", format=fmt, title=value_title)]
+    rect = base.mark_rect(stroke=None).encode(
+        color=alt.Color("value:Q", scale=scale, title=value_title), tooltip=tooltip)
+    if select:
+        sel = alt.selection_point(name=select, fields=["row", "col"], on="click", clear=False)
+        rect = rect.add_params(sel).encode(
+            opacity=alt.when(sel).then(alt.value(1.0)).otherwise(alt.value(0.75)))
+    layers = [rect]
+    if labels and block == 1:
+        text = alt.Chart(df).mark_text(fontSize=max(7, min(14, cell_px / 3.2))).encode(
+            x=alt.X("cx:Q", scale=x_scale), y=alt.Y("cy:Q", scale=y_scale),
+            text=alt.Text("value:Q", format=fmt),
+        ).transform_calculate(cx="datum.col + 0.5", cy="datum.row + 0.5")
+        if not diverging and scheme in _DARK_HIGH_SCHEMES:      # white text on the dark cells
+            lo, hi = domain or (float(np.nanmin(arr)), float(np.nanmax(arr)))
+            dark = "<" if reverse else ">"
+            text = text.encode(color=alt.when(f"datum.value {dark} {(lo + hi) / 2}")
+                               .then(alt.value("white")).otherwise(alt.value("black")))
+        layers.append(text)
+    if boxes:
+        bdf = pd.DataFrame([{"r0": b.r0, "c0": b.c0, "r1": b.r1, "c1": b.c1, "color": b.color} for b in boxes])
+        layers.append(alt.Chart(bdf).mark_rect(fill=None, strokeWidth=2.5).encode(
+            x="c0:Q", x2="c1:Q", y="r0:Q", y2="r1:Q", stroke=alt.Stroke("color:N", scale=None)))
+    chart = alt.layer(*layers).properties(width=width, height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def _js_str(s: str) -> str:
+    return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def line_chart(df: pd.DataFrame, *, x: str = "step", y: str = "value", series: str | None = "series",
+               title: str = "", log_y: bool = False, x_title: str | None = None,
+               y_title: str | None = None, width: int = 360, height: int = 220,
+               points: bool = False) -> alt.Chart:
+    """Curves over steps from a long DataFrame (one row per (series, step))."""
+    y_scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    enc = dict(x=alt.X(f"{x}:Q", title=x_title or x),
+               y=alt.Y(f"{y}:Q", title=y_title or y, scale=y_scale),
+               tooltip=[alt.Tooltip(f"{x}:Q"), alt.Tooltip(f"{y}:Q", format=".4g")])
+    if series and series in df.columns:
+        enc["color"] = alt.Color(f"{series}:N", title=None)
+        enc["tooltip"].insert(0, alt.Tooltip(f"{series}:N"))
+    chart = alt.Chart(df).mark_line(point=points).encode(**enc).properties(width=width, height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def image_grid(images, *, ncols: int = 8, titles: list[str] | None = None, cell_px: int = 48,
+               scheme: str = "greys", diverging: bool = False, max_cells: int = MAX_CELLS) -> alt.Chart:
+    """N small 2-D maps (N, H, W) as a grid of heat maps sharing one colour scale.
+
+    When N*H*W exceeds max_cells every map is block-averaged by the same factor first.
+    """
+    imgs = _as_numpy(images)
+    N, H, W = imgs.shape
+    block = 1
+    while N * (-(-H // block)) * (-(-W // block)) > max_cells:
+        block += 1
+    frames = []
+    for i in range(N):
+        reduced = block_reduce(imgs[i], max_cells=(-(-H // block)) * (-(-W // block)))[0]
+        f = heatmap_frame(reduced, block)
+        f["map"] = titles[i] if titles else str(i)
+        f["order"] = i
+        frames.append(f)
+    df = pd.concat(frames, ignore_index=True)
+    if diverging:
+        vmax = float(np.nanmax(np.abs(imgs))) or 1.0
+        scale = alt.Scale(scheme="redblue", domain=[-vmax, vmax], reverse=True)
+    else:
+        scale = alt.Scale(scheme=scheme)
+    no_axis = alt.Axis(labels=False, ticks=False, title=None, grid=False, domain=False)
+    base = alt.Chart().mark_rect().encode(
+        x=alt.X("col:Q", axis=no_axis, scale=alt.Scale(domain=[0, W], nice=False)), x2="col2:Q",
+        y=alt.Y("row:Q", axis=no_axis, scale=alt.Scale(domain=[0, H], nice=False, reverse=True)),
+        y2="row2:Q", color=alt.Color("value:Q", scale=scale, legend=None),
+        tooltip=["map:N", "row:Q", "col:Q", alt.Tooltip("value:Q", format=".3f")],
+    ).properties(width=cell_px, height=int(cell_px * H / W))
+    return alt.FacetChart(data=df, spec=base, facet=alt.Facet(
+        "map:N", sort=alt.SortField("order"), title=None, header=alt.Header(labelFontSize=9)),
+        columns=ncols, spacing=4)
+
+
+def colorize(a, cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """A 2-D array -> (H, W, 3) uint8 RGB through a matplotlib colormap (for st.image)."""
+    import matplotlib
+    arr = _as_numpy(a)
+    lo = float(np.nanmin(arr)) if vmin is None else vmin
+    hi = float(np.nanmax(arr)) if vmax is None else vmax
+    norm = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+    rgba = matplotlib.colormaps[cmap](np.clip(norm, 0, 1))
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+
+def tile_images(images, *, ncols: int = 8, pad: int = 1, scale: int = 1, normalize: str = "each",
+                pad_value: float = 1.0) -> np.ndarray:
+    """(N, H, W) maps -> one (rows*(H+pad), ncols*(W+pad)) float image in [0, 1] for st.image.
+
+    normalize: "each" rescales every map to [0, 1] on its own (feature maps), "all" uses one range.
+    scale: nearest-neighbour upscaling so small maps stay crisp on screen.
+    """
+    imgs = _as_numpy(images)
+    N, H, W = imgs.shape
+    if normalize == "each":
+        lo = imgs.reshape(N, -1).min(1)[:, None, None]
+        hi = imgs.reshape(N, -1).max(1)[:, None, None]
+    else:
+        lo, hi = imgs.min(), imgs.max()
+    imgs = np.where(hi > lo, (imgs - lo) / np.where(hi > lo, hi - lo, 1), 0.0)
+    nrows = -(-N // ncols)
+    out = np.full((nrows * (H + pad) - pad, ncols * (W + pad) - pad), pad_value)
+    for i in range(N):
+        r, c = divmod(i, ncols)
+        out[r * (H + pad): r * (H + pad) + H, c * (W + pad): c * (W + pad) + W] = imgs[i]
+    if scale > 1:
+        out = out.repeat(scale, 0).repeat(scale, 1)
+    return out

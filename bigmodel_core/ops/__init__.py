@@ -1,0 +1,1 @@
+"""The explained operations: conv, pool, attention, RNN cells, activations, losses."""

@@ -1,0 +1,200 @@
+"""One training loop for every page (seed 001 §3.3: forward, loss, backward, step; seed 000 §4.1).
+
+    history = fit(model, (X, y), TrainConfig(epochs=3, lr=1e-3), loss_fn=F.cross_entropy,
+                  evaluate=lambda m: {"test_acc": accuracy(m, X_test, y_test)},
+                  on_progress=print, should_stop=lambda: stop_clicked)
+
+- Device-aware: the model and the data move to `device` (get_device() by default).
+- Progress: `on_progress(TrainEvent)` after every `report_every` steps and after every evaluation.
+- Stoppable: `should_stop()` is polled every step; the loop ends cleanly with reason "stopped".
+- Divergence: a non-finite loss or gradient ends the run with reason "diverged" and the step number,
+  before the optimizer applies it, so the model keeps its last finite weights and charts stay finite.
+- Regularization hooks: `penalty(model)` is added to the loss (e.g. L1, or an L2 sum written out);
+  `after_step(model)` runs after each optimizer step (e.g. L1's proximal soft-threshold).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from bigmodel_core.device import get_device
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 1             # passes over the training data
+    lr: float = 1e-3            # learning rate
+    batch_size: int = 64        # samples per step
+    optimizer: str = "adam"     # "sgd", "momentum" (SGD with momentum) or "adam"
+    momentum: float = 0.9       # used by "momentum"
+    weight_decay: float = 0.0   # L2 as decoupled weight decay (the optimizer's own)
+    seed: int = 0               # shuffling (and, if the caller seeds the model with it, init)
+    max_steps: int | None = None  # stop after this many steps even mid-epoch
+    report_every: int = 10      # steps between progress reports
+    eval_every: int | None = None  # steps between evaluations; None = at each epoch's end
+
+
+@dataclass
+class TrainEvent:
+    """What a progress callback receives."""
+    step: int                   # optimizer steps taken so far
+    total_steps: int            # steps the run will take if nothing stops it
+    epoch: int                  # 0-based epoch of the last step
+    train_loss: float           # mean training loss since the previous report
+    metrics: dict[str, float] | None = None  # evaluation results, when this event follows one
+    elapsed_s: float = 0.0
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / max(1, self.total_steps))
+
+
+@dataclass
+class TrainHistory:
+    steps: list[int] = field(default_factory=list)          # step of each train_loss entry
+    train_loss: list[float] = field(default_factory=list)   # mean loss over each report interval
+    evals: list[dict[str, float]] = field(default_factory=list)  # {"step": .., "epoch": .., metrics}
+    reason: str = "finished"    # "finished", "stopped" or "diverged"
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite
+    seconds: float = 0.0
+    samples_seen: int = 0
+
+    @property
+    def diverged(self) -> bool:
+        return self.reason == "diverged"
+
+
+def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizers the seeds use: plain SGD, SGD with momentum, Adam (weight decay as L2)."""
+    name = config.optimizer
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
+    if name == "adam":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay) \
+            if config.weight_decay else torch.optim.Adam(params, lr=config.lr)
+    raise ValueError(f"unknown optimizer {name!r}; expected one of {OPTIMIZERS}")
+
+
+def _grads_finite(params: list[torch.Tensor]) -> bool:
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return True
+    norms = torch._foreach_norm(grads)                       # one norm per tensor, fused
+    return bool(torch.isfinite(torch.stack(norms)).all())
+
+
+def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config: TrainConfig, *,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+        on_progress: Callable[[TrainEvent], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+        after_step: Callable[[nn.Module], None] | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+        device: torch.device | None = None) -> TrainHistory:
+    """Train `model` in place on (X, y) with mini-batches; returns the history.
+
+    loss_fn(model(X_batch), y_batch) -> scalar. `evaluate(model)` runs under torch.no_grad() with
+    the model in eval mode and must return plain floats.
+    """
+    device = device or get_device()
+    model.to(device)
+    X, y = train_data[0].to(device), train_data[1].to(device)
+    N = X.shape[0]
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer or make_optimizer(params, config)
+    steps_per_epoch = math.ceil(N / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+    gen = torch.Generator().manual_seed(config.seed)
+    hist = TrainHistory()
+    t0 = time.perf_counter()
+    step, running, n_running, epoch = 0, 0.0, 0, 0
+
+    def run_eval() -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            metrics = {k: float(v) for k, v in evaluate(model).items()}
+        model.train(was_training)
+        hist.evals.append({"step": step, "epoch": epoch, **metrics})
+        return metrics
+
+    def report(metrics=None):
+        nonlocal running, n_running
+        if n_running:
+            hist.steps.append(step)
+            hist.train_loss.append(running / n_running)
+        if on_progress:
+            on_progress(TrainEvent(step, total, epoch, hist.train_loss[-1] if hist.train_loss else float("nan"),
+                                   metrics, time.perf_counter() - t0))
+        running, n_running = 0.0, 0
+
+    model.train()
+    for epoch in range(config.epochs):
+        order = torch.randperm(N, generator=gen).to(device)
+        for i in range(steps_per_epoch):
+            if step >= total:
+                break
+            if should_stop and should_stop():
+                hist.reason = "stopped"
+                break
+            idx = order[i * config.batch_size:(i + 1) * config.batch_size]
+            xb, yb = X[idx], y[idx]
+            loss = loss_fn(model(xb), yb)
+            if penalty is not None:
+                loss = loss + penalty(model)
+            opt.zero_grad(set_to_none=True)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                hist.reason, hist.diverged_at = "diverged", step + 1
+                break
+            loss.backward()
+            if not _grads_finite(params):
+                hist.reason, hist.diverged_at = "diverged", step + 1
+                break
+            opt.step()
+            if after_step is not None:
+                with torch.no_grad():
+                    after_step(model)
+            step += 1
+            hist.samples_seen += xb.shape[0]
+            running += loss_value
+            n_running += 1
+            if config.eval_every and evaluate and step % config.eval_every == 0:
+                report(run_eval())
+            elif step % config.report_every == 0:
+                report()
+        if hist.reason != "finished" or step >= total:
+            break                                            # the final evaluation follows below
+        if evaluate and not config.eval_every:
+            report(run_eval())
+    if n_running:
+        report()
+    if evaluate and hist.reason != "diverged" and (not hist.evals or hist.evals[-1]["step"] != step):
+        report(run_eval())
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    return hist
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
+    """Share of samples whose arg-max prediction equals the label."""
+    device = next(model.parameters()).device
+    correct = 0
+    for i in range(0, X.shape[0], batch_size):
+        logits = model(X[i:i + batch_size].to(device))
+        correct += (logits.argmax(-1).cpu() == y[i:i + batch_size].cpu()).sum().item()
+    return correct / X.shape[0]

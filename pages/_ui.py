@@ -1,0 +1,161 @@
+"""Streamlit helpers shared by every page: language, the page registry, URL state, the four parts.
+
+This is the UI layer (it imports streamlit); the math lives in bigmodel_core. Every page also runs
+on its own (AppTest runs page files directly), so shared values are read with defaults.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.i18n import LANGS
+from bigmodel_core.i18n import t as _t
+
+PAGES_DIR = Path(__file__).parent
+
+
+# ---------------------------------------------------------------------------------------------
+# Language
+
+def lang() -> str:
+    """The learner's language: the sidebar switch, else ?lang= in the URL, else English."""
+    value = st.session_state.get("lang") or st.query_params.get("lang", "en")   # page run alone
+    return value if value in LANGS else "en"
+
+
+def t(key: str, **params) -> str:
+    """The string for `key` in the learner's language."""
+    return _t(key, lang(), **params)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page registry: every concept page, in learning order, grouped by section.
+# A page appears in the app once its file exists, so page issues only add files.
+
+@dataclass(frozen=True)
+class PageInfo:
+    key: str       # file stem in pages/, URL path, and i18n key nav.page.<key>
+    section: str   # i18n key nav.section.<section>
+    icon: str
+
+    @property
+    def path(self) -> Path:
+        return PAGES_DIR / f"{self.key}.py"
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+
+SECTIONS = ("start", "foundations", "vision", "sequences", "training", "representations", "trust")
+PAGES = (
+    PageInfo("home", "start", ":material/home:"),
+    PageInfo("activations", "foundations", ":material/show_chart:"),
+    PageInfo("losses", "foundations", ":material/target:"),
+    PageInfo("convolution", "vision", ":material/grid_on:"),
+    PageInfo("pooling", "vision", ":material/grid_view:"),
+    PageInfo("cnn_anatomy", "vision", ":material/layers:"),
+    PageInfo("rnn", "sequences", ":material/repeat:"),
+    PageInfo("attention", "sequences", ":material/visibility:"),
+    PageInfo("loss_landscape", "training", ":material/landscape:"),
+    PageInfo("regularization", "training", ":material/tune:"),
+    PageInfo("autoencoder", "representations", ":material/compress:"),
+    PageInfo("interpretability", "trust", ":material/search_insights:"),
+)
+
+
+def available_pages() -> list[PageInfo]:
+    return [p for p in PAGES if p.exists]
+
+
+# ---------------------------------------------------------------------------------------------
+# URL state: a link reproduces a demo
+#
+#     url_state("conv.stride", 1, lo=1, hi=4)        # before the widget: seed it from ?conv.stride=
+#     st.slider(t("conv.stride"), 1, 4, key="conv.stride")   # key only: no value=/index=
+#     sync_url("conv.stride", "conv.kernel")         # after the widgets: write them to the URL
+#
+# (Streamlit's own bind="query-params" writes an option's *formatted* label into the URL, so a
+# link made in Chinese would not open in English; this stores the option's value instead.)
+
+def url_state(key: str, default, *, choices=None, lo=None, hi=None) -> None:
+    """Seed st.session_state[key] from ?key=... once, before the widget with that key is drawn.
+
+    Values that do not parse, are not among `choices` or fall outside [lo, hi] give `default`.
+    """
+    if key in st.session_state:
+        return
+    value = default
+    raw = st.query_params.get(key)
+    if raw is not None:
+        try:
+            if isinstance(default, bool):
+                parsed = raw.lower() in ("1", "true", "yes", "on")
+            elif default is None or isinstance(default, str):
+                parsed = raw
+            else:
+                parsed = type(default)(raw)
+            if choices is not None and parsed not in choices:
+                raise ValueError(raw)
+            if (lo is not None and parsed < lo) or (hi is not None and parsed > hi):
+                raise ValueError(raw)
+            value = parsed
+        except (TypeError, ValueError):
+            pass
+    st.session_state[key] = value
+
+
+def sync_url(*keys: str) -> None:
+    """Write the current values of these session-state keys into the address bar."""
+    for key in keys:
+        value = st.session_state.get(key)
+        if value is None:
+            continue
+        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
+
+
+# ---------------------------------------------------------------------------------------------
+# The four parts of a page (CONCEPTS.md): play, formula, why, try this
+
+def page_header(key: str) -> None:
+    """Title and one-line intro from <key>.title and <key>.intro."""
+    st.title(t(f"{key}.title"))
+    st.caption(t(f"{key}.intro"))
+
+
+def section(part: str) -> None:
+    """A heading for one of the four parts: "formula", "why" or "try_this"."""
+    st.subheader(t(f"common.{part}"))
+
+
+def why_and_try(key: str) -> None:
+    """The last two parts from <key>.why (a paragraph) and <key>.try (a list, one idea per line)."""
+    section("why")
+    st.markdown(t(f"{key}.why"))
+    section("try_this")
+    st.markdown("\n".join(f"- {line.strip()}" for line in t(f"{key}.try").strip().splitlines()
+                          if line.strip()))
+
+
+def show_code(*functions) -> None:
+    """An expander with the source of the core functions behind the picture."""
+    with st.expander(t("common.show_code"), icon=":material/code:"):
+        st.caption(t("common.show_code_caption"))
+        for fn in functions:
+            st.code(inspect.getsource(fn), language="python")
+
+
+def show_error(err: UserInputError) -> None:
+    """A learner's mistake, in their language, never a traceback."""
+    st.error(err.message(lang()), icon=":material/error:")
+
+
+def altair(chart, *, key: str | None = None, on_select: str = "ignore"):
+    """st.altair_chart at the chart's own size (Streamlit would stretch it otherwise)."""
+    return st.altair_chart(chart, width="content", key=key, on_select=on_select)
