@@ -5,12 +5,20 @@
 import gc
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 import bigmodel_core  # noqa: F401  (the engine; heavy modules load lazily)
 import torch  # noqa: F401  (imported here once so gc.freeze below covers its objects)
 from bigmodel_core.device import configure_threads, describe_device, get_device
 from bigmodel_core.i18n import LANG_NAMES, LANGS
 from pages._ui import available_pages, sync_url, t
+
+# Streamlit treats an app with a pages/ folder beside its main script as a legacy (v1) multipage
+# app until st.navigation first runs, which happens inside the server's very first script run;
+# that first visitor's first click was then lost. Leave legacy mode before drawing anything.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 st.set_page_config(page_title="BigModel Lab", page_icon=":material/neurology:", layout="wide")
 
