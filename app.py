@@ -3,13 +3,12 @@
     make run      # or: streamlit run app.py
 """
 import gc
+import os
+import threading
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-import bigmodel_core  # noqa: F401  (the engine; heavy modules load lazily)
-import torch  # noqa: F401  (imported here once so gc.freeze below covers its objects)
-from bigmodel_core.device import configure_threads, describe_device, get_device
 from bigmodel_core.i18n import LANG_NAMES, LANGS
 from pages._ui import available_pages, sync_url, t
 
@@ -24,16 +23,38 @@ st.set_page_config(page_title="BigModel Lab", page_icon=":material/neurology:", 
 
 
 @st.cache_resource
-def _process_setup() -> str:
-    """Once per server process: thread settings, and move torch's long-lived objects out of
-    the garbage collector's view so Streamlit's per-rerun collection stays cheap."""
-    configure_threads()
-    gc.collect()
-    gc.freeze()
-    return describe_device(get_device())
+def _engine() -> dict:
+    """Once per server process, in the background: import PyTorch (about 1.5 s, which the first
+    page should not wait for), set its threads, name the device, then move the long-lived objects
+    out of the garbage collector's view so Streamlit's per-rerun collection stays cheap."""
+    engine = {"device": None}
+
+    def warm_up():
+        from bigmodel_core.device import configure_threads, describe_device, get_device
+        configure_threads()
+        engine["device"] = describe_device(get_device())
+        if os.environ.get("BIGMODEL_GC_FREEZE", "1") != "0":    # 0: only for bench/bench_gc.py
+            gc.collect()
+            gc.freeze()
+
+    threading.Thread(target=warm_up, name="bigmodel-warm-up", daemon=True).start()
+    return engine
 
 
-device_name = _process_setup()
+def _device_caption(engine: dict) -> None:
+    if engine["device"]:
+        st.caption(f"{t('app.device')}: **{engine['device']}**")
+    else:                                   # still importing PyTorch: look again shortly
+        st.fragment(_wait_for_device, run_every=0.5)(engine)
+
+
+def _wait_for_device(engine: dict) -> None:
+    if engine["device"]:
+        st.rerun()                          # the whole app: draws the caption, drops this fragment
+    st.caption(f"{t('app.device')}: …")
+
+
+engine = _engine()
 
 # -- sidebar: language (kept in the URL so a teacher can share ?lang=zh), device, about ---------
 if "_lang_from_url" not in st.session_state:        # a shared link opens in its language
@@ -41,7 +62,7 @@ if "_lang_from_url" not in st.session_state:        # a shared link opens in its
 with st.sidebar:
     st.segmented_control("Language · 语言", options=LANGS, format_func=LANG_NAMES.get, key="lang",
                          default=st.session_state["_lang_from_url"], required=True)
-    st.caption(f"{t('app.device')}: **{device_name}**")
+    _device_caption(engine)
     with st.expander(t("app.about")):
         st.write(t("app.about_text"))
 

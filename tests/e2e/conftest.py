@@ -25,10 +25,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
-    """Start the app exactly as `make run` does, on a free local port."""
+def start_server(port: int, env: dict | None = None, args: tuple[str, ...] = ()) -> subprocess.Popen:
+    """Start the app exactly as `make run` does, on a free local port (args: extra config flags)."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+           *args]
     return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
