@@ -13,7 +13,7 @@ from bigmodel_core.data import PHOTO_NAMES, load_image, load_mnist, load_photo
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, image_to_tensor, kernel_preset,
                                     output_size, parse_kernel_grid)
-from bigmodel_core.ops.window_pictures import TAP, Outline, cell_size, render_map, to_rgb_uint8
+from bigmodel_core.ops.window_pictures import TAP, Outline, cell_size, number_grid, render_map, to_rgb_uint8
 from pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
@@ -22,7 +22,7 @@ SOURCES = ("photo", "mnist", "upload")
 SIZES = (32, 64, 96, 128)
 KERNELS = (*KERNEL_PRESETS, "custom3", "custom5")
 SPEEDS = (1, 2, 4, 8)          # window steps per second when playing
-SIZE_PX = 340                  # screen size of the longer side of the padded input
+SIZE_PX = 260                  # screen size of the longer side of the padded input
 
 page_header(KEY)
 
@@ -99,9 +99,9 @@ with controls:
         c2.button(t("common.random"), on_click=_random_digit, key="conv.random")
     else:
         upload = st.file_uploader(t("common.upload"), key="conv.upload")
-    c1, c2 = st.columns(2, vertical_alignment="bottom")
-    c1.toggle(t(f"{KEY}.rgb"), key="conv.rgb", help=t(f"{KEY}.rgb_help"))
-    c2.selectbox(t(f"{KEY}.size"), SIZES, key="conv.size", help=t(f"{KEY}.size_help"))
+    st.toggle(t(f"{KEY}.rgb"), key="conv.rgb", help=t(f"{KEY}.rgb_help"))
+    st.segmented_control(t(f"{KEY}.size"), SIZES, key="conv.size", help=t(f"{KEY}.size_help"),
+                         required=True, format_func=lambda n: f"{n} px")
 
     st.selectbox(t(f"{KEY}.kernel"), KERNELS, key="conv.kernel",
                  format_func=lambda k: t(f"{KEY}.kernels.{k}"))
@@ -200,7 +200,7 @@ def _window_view():
     row, col = st.session_state["conv.row"], st.session_state["conv.col"]
     win = res.window(row, col)
 
-    left, middle, right = st.columns([1, 1, 1.15], gap="small")
+    c_in, c_out, c_pick = st.columns([1, 1.18, 0.72], gap="small")
     Hp, Wp = res.padded.shape[-2:]
     cell = cell_size(Hp, Wp, SIZE_PX)
     r0, c0, r1, c1 = win.extent
@@ -208,66 +208,75 @@ def _window_view():
     if dilation > 1:
         outlines += [Outline(r, c, r + 1, c + 1, TAP, 2) for r, c in win.taps()]
     shown = res.padded if rgb else res.padded[0]
-    with left:
+    with c_in:
         st.markdown(f"**{t(f'{KEY}.input_title', h=H, w=W, p=padding)}**")
         st.image(render_map(to_rgb_uint8(shown), cell=cell, padding=padding, outlines=outlines,
                             grid=cell >= 12), width=cell * Wp)
         st.caption(t(f"{KEY}.input_caption"))
-    with middle:
+    with c_out:
         st.markdown(f"**{t(f'{KEY}.output_title', h=H_out, w=W_out)}**")
         out = res.output
-        signed = bool(out.min() < 0)
         chart = heatmap(out, select="px", cell_px=cell, boxes=(Box(row, col, row + 1, col + 1),),
-                        diverging=signed, scheme="greys", value_title="y",
+                        diverging=bool(out.min() < 0), scheme="greys", value_title="y",
                         labels=H_out * W_out <= 64, fmt=".2f")
+        chart = chart.configure_legend(orient="bottom", direction="horizontal", gradientLength=160,
+                                       titleOrient="left")
         altair(chart, key="conv.map", on_select="rerun")
         st.caption(t(f"{KEY}.output_caption"))
-    with right:
-        a, b = st.columns(2)
-        a.slider(t(f"{KEY}.row"), 0, H_out - 1, key="conv.row")
-        b.slider(t(f"{KEY}.col"), 0, W_out - 1, key="conv.col")
-        a, b = st.columns([1, 1.3], vertical_alignment="bottom")
+    with c_pick:
+        st.slider(t(f"{KEY}.row"), 0, H_out - 1, key="conv.row")
+        st.slider(t(f"{KEY}.col"), 0, W_out - 1, key="conv.col")
         playing = st.session_state.get("conv.playing", False)
-        if a.button(t("convolution.stop") if playing else t("convolution.play"), key="conv.play",
-                    icon=":material/stop:" if playing else ":material/play_arrow:",
-                    type="primary", width="stretch"):
+        if st.button(t(f"{KEY}.stop") if playing else t(f"{KEY}.play"), key="conv.play",
+                     icon=":material/stop:" if playing else ":material/play_arrow:",
+                     type="primary", width="stretch"):
             _toggle_play()
             st.rerun()
-        b.select_slider(t(f"{KEY}.speed"), SPEEDS, key="conv.speed",
-                        format_func=lambda s: t(f"{KEY}.per_second", n=s))
-        _arithmetic(win)
+        st.select_slider(t(f"{KEY}.speed"), SPEEDS, key="conv.speed",
+                         format_func=lambda s: t(f"{KEY}.per_second", n=s))
+        st.metric(f"y({row}, {col})", f"{win.result:.3f}")
+        st.markdown(t(f"{KEY}.sum_line", total=f"{win.total:.3f}", bias=f"{win.bias:+.2f}",
+                      y=f"{win.result:.3f}", row=row, col=col))
+    _arithmetic(win)
 
 
 def _arithmetic(win):
-    """The window's numbers: x, w, their products, the sum, + b = y."""
-    C = win.kernel.shape[0]
-    channels = range(C)
-    small = max(14, min(30, 96 // max(kh, kw)))
-    for ch in channels:
-        if C > 1:
-            st.caption(t(f"{KEY}.channel", name=t(f"{KEY}.channels.{ch}"),
-                         total=f"{float(win.products[ch].sum()):.3f}"))
-        g1, g2, g3 = st.columns(3, gap="small")
-        g1.altair_chart(heatmap(win.patch[ch], labels=True, cell_px=small, scheme="greys", domain=(0, 1),
-                                title="x", value_title="x"), width="content")
-        g2.altair_chart(heatmap(win.kernel[ch], labels=True, cell_px=small, diverging=True,
-                                title="w", value_title="w"), width="content")
-        g3.altair_chart(heatmap(win.products[ch], labels=True, cell_px=small, diverging=True,
-                                title="w·x", value_title="w·x"), width="content")
-    st.markdown(t(f"{KEY}.sum_line", total=f"{win.total:.3f}", bias=f"{win.bias:+.2f}",
-                  y=f"{win.result:.3f}", row=win.row, col=win.col))
+    """The window's numbers side by side: x, w, their products; then the same as a table."""
+    C, k_h, k_w = win.kernel.shape
+    cell = 44 if max(k_h, k_w) <= 3 else 34
+    grids, table = st.columns([2.2, 1], gap="medium")
+    with grids:
+        st.markdown(f"**{t(f'{KEY}.window_title', row=win.row, col=win.col)}**")
+        for ch in range(C):
+            if C > 1:
+                st.caption(t(f"{KEY}.channel", name=t(f"{KEY}.channels.{ch}"),
+                             total=f"{float(win.products[ch].sum()):.3f}"))
+            g = st.columns([1, 0.18, 1, 0.18, 1], vertical_alignment="center")
+            g[0].altair_chart(number_grid(win.patch[ch], title="x", cell=cell, domain=(0, 1)), width="content")
+            g[1].markdown("### ×")
+            g[2].altair_chart(number_grid(win.kernel[ch], title="w", cell=cell, diverging=True), width="content")
+            g[3].markdown("### =")
+            g[4].altair_chart(number_grid(win.products[ch], title="w·x", cell=cell, diverging=True), width="content")
+    with table:
+        tab = win.table()
+        tab.insert(0, "(i, j)", [f"({i}, {j})" if C == 1 else f"{t(f'{KEY}.channels.{c}')[0]} ({i}, {j})"
+                                 for c, i, j in zip(tab["channel"], tab["i"], tab["j"])])
+        tab = tab.drop(columns=["channel", "i", "j"]).rename(columns={"w_x": "w·x"})
+        st.dataframe(tab, hide_index=True, height=min(36 * (len(tab) + 1), 330),
+                     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("x", "w", "w·x")})
 
 
-if "conv.speed" not in st.session_state:
-    st.session_state["conv.speed"] = 2
 run_every = 1.0 / st.session_state["conv.speed"] if st.session_state.get("conv.playing") else None
 with picture:
-    m1, m2, m3 = st.columns([1, 2.4, 1])
+    m1, m2 = st.columns([1, 3.5], vertical_alignment="center")
     m1.metric(t(f"{KEY}.output_size"), f"{H_out} × {W_out}")
-    m2.latex(
-        rf"\left\lfloor \frac{{i + 2p - d(k-1) - 1}}{{s}} \right\rfloor + 1 = "
-        rf"\left\lfloor \frac{{{H} + 2\cdot{padding} - {dilation}\cdot({kh}-1) - 1}}{{{stride}}} \right\rfloor + 1 = {H_out}")
-    m3.metric(t(f"{KEY}.kernel_metric"), f"{kh} × {kw}" + (f" × {x.shape[0]}" if rgb else ""))
+    size_tex = (rf"\left\lfloor \frac{{{H} + 2\cdot{padding} - {dilation}\cdot({kh}-1) - 1}}{{{stride}}}"
+                rf" \right\rfloor + 1 = {H_out}")
+    if (H, kh) != (W, kw):
+        size_tex = (r"H: " + size_tex + r"\quad W: " +
+                    rf"\left\lfloor \frac{{{W} + 2\cdot{padding} - {dilation}\cdot({kw}-1) - 1}}{{{stride}}}"
+                    rf" \right\rfloor + 1 = {W_out}")
+    m2.latex(size_tex)
     st.fragment(_window_view, run_every=run_every)()
 
 if kernel_error is not None:
@@ -285,12 +294,5 @@ terms = [rf"({r.w:.3g})({r.x:.2f})" for r in tab.itertuples()]
 shown_terms = " + ".join(terms[:9]) + (r" + \cdots" if len(terms) > 9 else "")
 st.markdown(t(f"{KEY}.formula_numbers", row=win.row, col=win.col, n=len(terms)))
 st.latex(rf"y({win.row}, {win.col}) = {shown_terms} {win.bias:+.2f} = {win.total:.3f} {win.bias:+.2f} = {win.result:.3f}")
-with st.expander(t(f"{KEY}.table_title"), expanded=False, icon=":material/table:"):
-    table = tab.rename(columns={"channel": t(f"{KEY}.col_channel"), "x": "x", "w": "w", "w_x": "w·x"})
-    if not rgb:
-        table = table.drop(columns=[t(f"{KEY}.col_channel")])
-    st.dataframe(table, hide_index=True, width="content")
-    st.markdown(t(f"{KEY}.sum_line", total=f"{win.total:.3f}", bias=f"{win.bias:+.2f}",
-                  y=f"{win.result:.3f}", row=win.row, col=win.col))
 show_code(conv2d_explained, output_size)
 why_and_try(KEY)

@@ -74,5 +74,44 @@ def render_map(rgb: np.ndarray, *, cell: int, padding: int = 0,
 
 
 def cell_size(H: int, W: int, size_px: int = 340) -> int:
-    """Screen pixels per cell so the longer side fills about size_px (at least 2)."""
-    return max(2, size_px // max(H, W))
+    """Whole screen pixels per cell so the longer side fills at least about size_px."""
+    return max(2, -(-size_px // max(H, W)))
+
+
+def number_grid(values, *, title: str = "", cell: int = 34, diverging: bool = False,
+                domain: tuple[float, float] | None = None, fmt: str = ".2f",
+                marks: tuple[tuple[int, int], ...] = ()):
+    """A small matrix as labelled cells (a window, a kernel, their products): no axes, no legend.
+
+    marks: (row, col) cells to outline (the max-pooling winner)."""
+    import altair as alt
+    import pandas as pd
+    a = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
+    H, W = a.shape
+    rows, cols = np.mgrid[0:H, 0:W]
+    df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": a.ravel()})
+    if diverging:
+        vmax = float(np.abs(a).max()) or 1.0
+        scale, lo, hi = alt.Scale(scheme="redblue", domain=[-vmax, vmax], reverse=True), -vmax, vmax
+        dark = f"abs(datum.value) > {0.6 * vmax}"
+    else:
+        lo, hi = domain or (float(a.min()), float(a.max()) if a.max() > a.min() else float(a.min()) + 1)
+        scale = alt.Scale(scheme="greys", domain=[lo, hi])
+        dark = f"datum.value > {(lo + hi) / 2}"
+    x = alt.X("col:O", axis=None)
+    y = alt.Y("row:O", axis=None)
+    base = alt.Chart(df).encode(x=x, y=y)
+    rect = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
+        color=alt.Color("value:Q", scale=scale, legend=None),
+        tooltip=[alt.Tooltip("row:O", title="i"), alt.Tooltip("col:O", title="j"),
+                 alt.Tooltip("value:Q", format=".4f")])
+    text = base.mark_text(fontSize=max(9, min(15, cell // 3))).encode(
+        text=alt.Text("value:Q", format=fmt),
+        color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("black")))
+    layers = [rect, text]
+    if marks:
+        mdf = pd.DataFrame([{"row": r, "col": c} for r, c in marks])
+        layers.append(alt.Chart(mdf).mark_rect(fill=None, stroke="#00c878", strokeWidth=3)
+                      .encode(x=x, y=y))
+    chart = alt.layer(*layers).properties(width=W * cell, height=H * cell)
+    return chart.properties(title=alt.TitleParams(title, fontSize=16)) if title else chart
