@@ -17,6 +17,7 @@ from bigmodel_core.ops.window_pictures import TAP, Outline, cell_size, number_gr
 from pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
+PAD = {"type": "pad", "contains": "padding"}   # draw at the chart's own size (Streamlit's default 'fit' shrinks it)
 KEY = "convolution"
 SOURCES = ("photo", "mnist", "upload")
 SIZES = (32, 64, 96, 128)
@@ -217,10 +218,11 @@ def _window_view():
         st.markdown(f"**{t(f'{KEY}.output_title', h=H_out, w=W_out)}**")
         out = res.output
         chart = heatmap(out, select="px", cell_px=cell, boxes=(Box(row, col, row + 1, col + 1),),
-                        diverging=bool(out.min() < 0), scheme="greys", value_title="y",
+                        diverging=bool(out.min() < 0), scheme="greys", reverse=True, value_title="y",
                         labels=H_out * W_out <= 64, fmt=".2f")
-        chart = chart.configure_legend(orient="bottom", direction="horizontal", gradientLength=160,
-                                       titleOrient="left")
+        chart = chart.configure_legend(orient="bottom", direction="horizontal",
+                                       gradientLength=max(60, min(160, int(chart.width) - 40)),
+                                       titleOrient="left").properties(autosize=PAD)
         altair(chart, key="conv.map", on_select="rerun")
         st.caption(t(f"{KEY}.output_caption"))
     with c_pick:

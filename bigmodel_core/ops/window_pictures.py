@@ -96,8 +96,8 @@ def number_grid(values, *, title: str = "", cell: int = 34, diverging: bool = Fa
         dark = f"abs(datum.value) > {0.6 * vmax}"
     else:
         lo, hi = domain or (float(a.min()), float(a.max()) if a.max() > a.min() else float(a.min()) + 1)
-        scale = alt.Scale(scheme="greys", domain=[lo, hi])
-        dark = f"datum.value > {(lo + hi) / 2}"
+        scale = alt.Scale(scheme="greys", domain=[lo, hi], reverse=True)    # 0 black, 1 white
+        dark = f"datum.value < {(lo + hi) / 2}"
     x = alt.X("col:O", axis=None)
     y = alt.Y("row:O", axis=None)
     base = alt.Chart(df).encode(x=x, y=y)
@@ -113,5 +113,6 @@ def number_grid(values, *, title: str = "", cell: int = 34, diverging: bool = Fa
         mdf = pd.DataFrame([{"row": r, "col": c} for r, c in marks])
         layers.append(alt.Chart(mdf).mark_rect(fill=None, stroke="#00c878", strokeWidth=3)
                       .encode(x=x, y=y))
-    chart = alt.layer(*layers).properties(width=W * cell, height=H * cell)
+    chart = alt.layer(*layers).properties(width=W * cell, height=H * cell,
+                                          autosize={"type": "pad", "contains": "padding"})
     return chart.properties(title=alt.TitleParams(title, fontSize=16)) if title else chart
