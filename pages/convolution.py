@@ -62,26 +62,27 @@ def _random_digit():
     st.session_state["conv.digit"] = int(np.random.default_rng().integers(0, 1000))
 
 
-def _grid_frame(values: torch.Tensor) -> pd.DataFrame:
-    k = values.shape[0]
-    return pd.DataFrame([[f"{float(v):.4g}" for v in row] for row in values],
-                        columns=[str(j) for j in range(k)])
+def _grid_frame(cells: list[list[str]]) -> pd.DataFrame:
+    return pd.DataFrame(cells, columns=[str(j) for j in range(len(cells))])
 
 
-def _custom_seed(k: int) -> torch.Tensor:
-    """The starting grid of the custom editor: the URL's kernel, else the last preset (centred)."""
+def _identity(k: int) -> torch.Tensor:
+    kernel = torch.zeros(k, k)
+    kernel[k // 2, k // 2] = 1.0
+    return kernel
+
+
+def _custom_seed(k: int) -> list[list[str]]:
+    """The starting grid of the custom editor: the URL's cells (checked like typed ones, so a
+    hand-edited link gets the same clear message), else the last preset, centred."""
     raw = st.session_state.get("conv.w", "")
-    try:
-        vals = [float(v) for v in raw.split(",")] if raw else []
-    except ValueError:
-        vals = []
-    if len(vals) == k * k:
-        return torch.tensor(vals).view(k, k)
-    base = kernel_preset(st.session_state.get("conv._last_preset", "sobel_x"))
+    cells = [c.strip() for c in raw.split(",")] if raw else []
+    if len(cells) == k * k:
+        return [cells[r * k: (r + 1) * k] for r in range(k)]
     grid = torch.zeros(k, k)
     o = (k - 3) // 2
-    grid[o: o + 3, o: o + 3] = base
-    return grid
+    grid[o: o + 3, o: o + 3] = kernel_preset(st.session_state.get("conv._last_preset", "sobel_x"))
+    return [[f"{float(v):.4g}" for v in row] for row in grid]
 
 
 # -- controls (left) and the picture (right) ----------------------------------------------------
@@ -127,7 +128,7 @@ with controls:
             kernel_error = e
             show_error(e)
             last = st.session_state.get("conv._last_good")
-            kernel = last if last is not None and last.shape == (k, k) else seed
+            kernel = last if last is not None and last.shape == (k, k) else _identity(k)
             st.caption(t(f"{KEY}.last_good_kernel"))
     st.slider(t(f"{KEY}.bias"), -2.0, 2.0, step=0.1, key="conv.bias")
     st.slider(t(f"{KEY}.stride"), 1, 4, key="conv.stride")
@@ -281,8 +282,6 @@ with picture:
     m2.latex(size_tex)
     st.fragment(_window_view, run_every=run_every)()
 
-if kernel_error is not None:
-    st.session_state.pop("conv.w", None)
 
 # -- the formula, with the selected pixel's numbers -------------------------------------------
 section("formula")

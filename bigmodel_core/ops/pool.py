@@ -147,8 +147,17 @@ class InvarianceResult:
     pooled: torch.Tensor         # (H_out, W_out) pooling of the original
     pooled_shifted: torch.Tensor # (H_out, W_out) pooling of the shifted input
     unchanged: torch.Tensor      # (H_out, W_out) bool: the same value in both
-    share_unchanged: float       # of pooled values
-    share_unchanged_raw: float   # of raw pixels, without pooling (the baseline)
+    share_unchanged: float       # of pooled values that are not zero in both maps
+    share_unchanged_raw: float   # the same share for raw pixels, without pooling (the baseline)
+
+
+def _share_same(a: torch.Tensor, b: torch.Tensor, tol: float) -> tuple[torch.Tensor, float]:
+    """Cells where a and b agree, and their share among cells that are non-zero in a or b
+    (an empty background matches itself trivially, so it is left out of the share)."""
+    same = (a - b).abs() <= tol
+    active = (a.abs() > tol) | (b.abs() > tol)
+    share = float(same[active].float().mean()) if active.any() else 1.0
+    return same, share
 
 
 def translation_invariance(x, shift: int, *, kind: str = "max", size: int = 2,
@@ -158,6 +167,6 @@ def translation_invariance(x, shift: int, *, kind: str = "max", size: int = 2,
     shifted = shift_image(x, dx=shift)
     a = pool2d_explained(x, kind=kind, size=size, stride=stride).output
     b = pool2d_explained(shifted, kind=kind, size=size, stride=stride).output
-    unchanged = (a - b).abs() <= tol
-    raw = ((x - shifted).abs() <= tol).float().mean()
-    return InvarianceResult(shifted, a, b, unchanged, float(unchanged.float().mean()), float(raw))
+    unchanged, share = _share_same(a, b, tol)
+    _, share_raw = _share_same(x, shifted, tol)
+    return InvarianceResult(shifted, a, b, unchanged, share, share_raw)
