@@ -8,16 +8,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.charts import Box, heatmap
 from bigmodel_core.data import PHOTO_NAMES, load_image, load_mnist, load_photo
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, image_to_tensor, kernel_preset,
                                     output_size, parse_kernel_grid)
-from bigmodel_core.ops.window_pictures import TAP, Outline, cell_size, number_grid, render_map, to_rgb_uint8
-from pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
+from bigmodel_core.ops.window_pictures import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
+                                               to_rgb_uint8)
+from pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
-PAD = {"type": "pad", "contains": "padding"}   # draw at the chart's own size (Streamlit's default 'fit' shrinks it)
 KEY = "convolution"
 SOURCES = ("photo", "mnist", "upload")
 SIZES = (32, 64, 96, 128)
@@ -105,8 +104,8 @@ with controls:
     st.segmented_control(t(f"{KEY}.size"), SIZES, key="conv.size", help=t(f"{KEY}.size_help"),
                          required=True, format_func=lambda n: f"{n} px")
 
-    st.selectbox(t(f"{KEY}.kernel"), KERNELS, key="conv.kernel",
-                 format_func=lambda k: t(f"{KEY}.kernels.{k}"))
+    st.pills(t(f"{KEY}.kernel"), KERNELS, key="conv.kernel", required=True,
+             format_func=lambda k: t(f"{KEY}.kernels.{k}"))
     kernel_name = st.session_state["conv.kernel"]
     kernel_error = None
     if kernel_name in KERNEL_PRESETS:
@@ -218,13 +217,9 @@ def _window_view():
     with c_out:
         st.markdown(f"**{t(f'{KEY}.output_title', h=H_out, w=W_out)}**")
         out = res.output
-        chart = heatmap(out, select="px", cell_px=cell, boxes=(Box(row, col, row + 1, col + 1),),
-                        diverging=bool(out.min() < 0), scheme="greys", reverse=True, value_title="y",
-                        labels=H_out * W_out <= 64, fmt=".2f")
-        chart = chart.configure_legend(orient="bottom", direction="horizontal",
-                                       gradientLength=max(60, min(160, int(chart.width) - 40)),
-                                       titleOrient="left").properties(autosize=PAD)
-        altair(chart, key="conv.map", on_select="rerun")
+        spec, frame = heatmap_spec(out, cell=cell, select="px", box=(row, col),
+                                   diverging=bool(out.min() < 0), value_title="y")
+        st.vega_lite_chart(frame, spec, key="conv.map", on_select="rerun", width="content")
         st.caption(t(f"{KEY}.output_caption"))
     with c_pick:
         st.slider(t(f"{KEY}.row"), 0, H_out - 1, key="conv.row")
@@ -254,12 +249,12 @@ def _arithmetic(win):
             if C > 1:
                 st.caption(t(f"{KEY}.channel", name=t(f"{KEY}.channels.{ch}"),
                              total=f"{float(win.products[ch].sum()):.3f}"))
-            g = st.columns([1, 0.18, 1, 0.18, 1], vertical_alignment="center")
-            g[0].altair_chart(number_grid(win.patch[ch], title="x", cell=cell, domain=(0, 1)), width="content")
+            g = st.columns([1, 0.2, 1, 0.2, 1], vertical_alignment="center")
+            g[0].html(html_grid(win.patch[ch], title="x", cell=cell, domain=(0, 1)))
             g[1].markdown("### ×")
-            g[2].altair_chart(number_grid(win.kernel[ch], title="w", cell=cell, diverging=True), width="content")
+            g[2].html(html_grid(win.kernel[ch], title="w", cell=cell, diverging=True))
             g[3].markdown("### =")
-            g[4].altair_chart(number_grid(win.products[ch], title="w·x", cell=cell, diverging=True), width="content")
+            g[4].html(html_grid(win.products[ch], title="w·x", cell=cell, diverging=True))
     with table:
         tab = win.table()
         tab.insert(0, "(i, j)", [f"({i}, {j})" if C == 1 else f"{t(f'{KEY}.channels.{c}')[0]} ({i}, {j})"

@@ -7,17 +7,15 @@ import numpy as np
 import streamlit as st
 import torch
 
-from bigmodel_core.charts import Box, heatmap
 from bigmodel_core.data import PHOTO_NAMES, load_image, load_mnist, load_photo
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import KERNEL_PRESETS, conv2d_explained, image_to_tensor, kernel_preset
 from bigmodel_core.ops.pool import global_avg_pool, pool2d_explained, shift_image, translation_invariance
-from bigmodel_core.ops.window_pictures import (WINNER, Outline, cell_size, number_grid, render_map,
-                                               to_rgb_uint8)
-from pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
+from bigmodel_core.ops.window_pictures import (WINNER, Outline, cell_size, heatmap_spec, html_grid,
+                                               render_map, to_rgb_uint8)
+from pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
-PAD = {"type": "pad", "contains": "padding"}   # draw at the chart's own size (Streamlit's default 'fit' shrinks it)
 KEY = "pooling"
 SOURCES = ("photo", "mnist", "feature", "upload")
 KINDS = ("max", "avg", "global")
@@ -166,13 +164,9 @@ def _window_view():
         st.markdown(f"**{t(f'{KEY}.output_title', h=H_out, w=W_out)}**")
         out = torch.tensor([[gap]]) if kind == "global" else res.output
         out_cell = cell * k if kind == "global" else cell
-        chart = heatmap(out, select="px", cell_px=out_cell, boxes=(Box(row, col, row + 1, col + 1),),
-                        diverging=signed, scheme="greys", reverse=True, domain=None if signed else (0, 1),
-                        value_title="p", labels=H_out * W_out <= 64, fmt=".2f")
-        chart = chart.configure_legend(orient="bottom", direction="horizontal",
-                                       gradientLength=max(60, min(160, int(chart.width) - 40)),
-                                       titleOrient="left").properties(autosize=PAD)
-        altair(chart, key="pool.map", on_select="rerun")
+        spec, frame = heatmap_spec(out, cell=out_cell, select="px", box=(row, col), diverging=signed,
+                                   domain=None if signed else (0, 1), value_title="p")
+        st.vega_lite_chart(frame, spec, key="pool.map", on_select="rerun", width="content")
         st.caption(t(f"{KEY}.output_caption"))
     with c_pick:
         if kind != "global":
@@ -181,8 +175,8 @@ def _window_view():
             st.markdown(f"**{t(f'{KEY}.window_title', row=row, col=col)}**")
             cell_px = 44 if k <= 3 else 36
             marks = () if winner is None else ((winner[0] - win.top, winner[1] - win.left),)
-            st.altair_chart(number_grid(values, cell=cell_px, diverging=signed,
-                                        domain=None if signed else (0, 1), marks=marks), width="content")
+            st.html(html_grid(values, cell=cell_px, diverging=signed, domain=None if signed else (0, 1),
+                              marks=marks))
         st.metric(f"p({row}, {col})", f"{result:.3f}")
         st.markdown(t(f"{KEY}.result_{kind}", value=f"{result:.3f}", n=H * W))
 

@@ -78,41 +78,82 @@ def cell_size(H: int, W: int, size_px: int = 340) -> int:
     return max(2, -(-size_px // max(H, W)))
 
 
-def number_grid(values, *, title: str = "", cell: int = 34, diverging: bool = False,
-                domain: tuple[float, float] | None = None, fmt: str = ".2f",
-                marks: tuple[tuple[int, int], ...] = ()):
-    """A small matrix as labelled cells (a window, a kernel, their products): no axes, no legend.
+def html_grid(values, *, title: str = "", cell: int = 46, diverging: bool = False,
+              domain: tuple[float, float] | None = None, fmt: str = "{:.2f}",
+              marks: tuple[tuple[int, int], ...] = ()) -> str:
+    """A small matrix (a window, a kernel, their products) as an HTML table of coloured, numbered
+    cells: big enough for a projector, and far cheaper to build than a chart on every rerun.
 
-    marks: (row, col) cells to outline (the max-pooling winner)."""
-    import altair as alt
-    import pandas as pd
+    marks: (row, col) cells outlined in green (the max-pooling winner)."""
     a = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
-    H, W = a.shape
-    rows, cols = np.mgrid[0:H, 0:W]
-    df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": a.ravel()})
     if diverging:
         vmax = float(np.abs(a).max()) or 1.0
-        scale, lo, hi = alt.Scale(scheme="redblue", domain=[-vmax, vmax], reverse=True), -vmax, vmax
-        dark = f"abs(datum.value) > {0.6 * vmax}"
+        rgb = colorize(a, "RdBu_r", -vmax, vmax)
     else:
-        lo, hi = domain or (float(a.min()), float(a.max()) if a.max() > a.min() else float(a.min()) + 1)
-        scale = alt.Scale(scheme="greys", domain=[lo, hi], reverse=True)    # 0 black, 1 white
-        dark = f"datum.value < {(lo + hi) / 2}"
-    x = alt.X("col:O", axis=None)
-    y = alt.Y("row:O", axis=None)
-    base = alt.Chart(df).encode(x=x, y=y)
-    rect = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
-        color=alt.Color("value:Q", scale=scale, legend=None),
-        tooltip=[alt.Tooltip("row:O", title="i"), alt.Tooltip("col:O", title="j"),
-                 alt.Tooltip("value:Q", format=".4f")])
-    text = base.mark_text(fontSize=max(9, min(15, cell // 3))).encode(
-        text=alt.Text("value:Q", format=fmt),
-        color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("black")))
-    layers = [rect, text]
-    if marks:
-        mdf = pd.DataFrame([{"row": r, "col": c} for r, c in marks])
-        layers.append(alt.Chart(mdf).mark_rect(fill=None, stroke="#00c878", strokeWidth=3)
-                      .encode(x=x, y=y))
-    chart = alt.layer(*layers).properties(width=W * cell, height=H * cell,
-                                          autosize={"type": "pad", "contains": "padding"})
-    return chart.properties(title=alt.TitleParams(title, fontSize=16)) if title else chart
+        lo, hi = domain or (float(a.min()), float(a.max()))
+        rgb = colorize(a, "gray", lo, hi if hi > lo else lo + 1)
+    font = max(11, min(16, cell // 3))
+    rows = []
+    for r in range(a.shape[0]):
+        tds = []
+        for c in range(a.shape[1]):
+            R, G, B = (int(v) for v in rgb[r, c])
+            ink = "#fff" if 0.299 * R + 0.587 * G + 0.114 * B < 140 else "#111"
+            border = "3px solid #00c878" if (r, c) in marks else "1px solid #fff"
+            tds.append(f'<td style="width:{cell}px;height:{cell}px;background:rgb({R},{G},{B});color:{ink};'
+                       f'border:{border};text-align:center;padding:0;font-size:{font}px">'
+                       f"{fmt.format(a[r, c])}</td>")
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    head = f'<div style="font-weight:600;font-size:18px;margin-bottom:2px">{title}</div>' if title else ""
+    return (f'{head}<table style="border-collapse:collapse;margin:0;table-layout:fixed">'
+            + "".join(rows) + "</table>")
+
+
+def heatmap_spec(values, *, cell: float, select: str, box: tuple[int, int] | None = None,
+                 diverging: bool = False, domain: tuple[float, float] | None = None,
+                 value_title: str = "value", max_cells: int = 5_000):
+    """A clickable heat map as a plain Vega-Lite dict + its long-form DataFrame (no Altair objects:
+    building and validating those costs more than the whole rerun budget on a busy server).
+
+    Same picture as `bigmodel_core.charts.heatmap`: row 0 at the top, cells of `cell` px, a point
+    selection `select` over (row, col), the cell `box` outlined; maps larger than max_cells are
+    block-averaged (coordinates stay the original's). Use with st.vega_lite_chart(df, spec, ...)."""
+    from bigmodel_core.charts import block_reduce, heatmap_frame
+    a = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
+    H, W = a.shape
+    reduced, block = block_reduce(a, max_cells)
+    df = heatmap_frame(reduced, block)
+    if diverging:
+        vmax = float(np.abs(a).max()) or 1.0
+        scale = {"scheme": "redblue", "domain": [-vmax, vmax], "reverse": True}
+    else:
+        scale = {"scheme": "greys", "reverse": True, **({"domain": list(domain)} if domain else {})}
+    step = max(1, max(H, W) // 6)
+    axis = {"title": None, "grid": False, "labelExpr": "floor(datum.value)"}
+    x = {"field": "col", "type": "quantitative", "scale": {"domain": [0, W], "nice": False, "zero": False},
+         "axis": {**axis, "values": [i + 0.5 for i in range(0, W, step)]}}
+    y = {"field": "row", "type": "quantitative",
+         "scale": {"domain": [0, H], "nice": False, "zero": False, "reverse": True},
+         "axis": {**axis, "values": [i + 0.5 for i in range(0, H, step)]}}
+    rect = {"mark": {"type": "rect"},
+            "params": [{"name": select, "select": {"type": "point", "fields": ["row", "col"], "on": "click",
+                                                   "clear": False}}],
+            "encoding": {"x": x, "x2": {"field": "col2"}, "y": y, "y2": {"field": "row2"},
+                         "color": {"field": "value", "type": "quantitative", "scale": scale,
+                                   "title": value_title},
+                         "tooltip": [{"field": "row", "type": "quantitative"},
+                                     {"field": "col", "type": "quantitative"},
+                                     {"field": "value", "type": "quantitative", "format": ".3f",
+                                      "title": value_title}]}}
+    layers = [rect]
+    if box is not None:
+        r, c = box
+        layers.append({"data": {"values": [{"r0": r, "c0": c, "r1": r + 1, "c1": c + 1}]},
+                       "mark": {"type": "rect", "fill": None, "stroke": "#ff2d55", "strokeWidth": 3},
+                       "encoding": {"x": {"field": "c0", "type": "quantitative"}, "x2": {"field": "c1"},
+                                    "y": {"field": "r0", "type": "quantitative"}, "y2": {"field": "r1"}}})
+    spec = {"width": int(round(W * cell)), "height": int(round(H * cell)), "layer": layers,
+            "autosize": {"type": "pad", "contains": "padding"},
+            "config": {"legend": {"orient": "bottom", "direction": "horizontal", "titleOrient": "left",
+                                  "gradientLength": max(60, min(160, int(W * cell) - 40))}}}
+    return spec, df

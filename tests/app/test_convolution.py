@@ -41,12 +41,12 @@ def test_stride_padding_dilation_and_kernel_drive_the_size_metric():
         assert not at.exception
         assert _size(at) == f"{side} × {side}"
     # stride 2, padding 1, dilation 2 with a 5x5 kernel: floor((64 + 2 - 2*4 - 1) / 2) + 1 = 29
-    at.selectbox(key="conv.kernel").set_value("custom5").run()
+    at.pills(key="conv.kernel").set_value("custom5").run()
     assert not at.exception and _errors(at) == []
     assert _size(at) == f"{output_size(64, 5, stride=2, padding=1, dilation=2)} × 29" == "29 × 29"
     latex = " ".join(m.value for m in at.latex)
     assert r"\frac{64 + 2\cdot1 - 2\cdot(5-1) - 1}{2}" in latex      # the formula with the numbers
-    at.selectbox(key="conv.kernel").set_value("gaussian_blur").run()
+    at.pills(key="conv.kernel").set_value("gaussian_blur").run()
     assert _size(at) == "31 × 31"
 
 
