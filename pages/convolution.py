@@ -101,10 +101,10 @@ with controls:
     else:
         upload = st.file_uploader(t("common.upload"), key="conv.upload")
     st.toggle(t(f"{KEY}.rgb"), key="conv.rgb", help=t(f"{KEY}.rgb_help"))
-    st.segmented_control(t(f"{KEY}.size"), SIZES, key="conv.size", help=t(f"{KEY}.size_help"),
-                         required=True, format_func=lambda n: f"{n} px")
+    st.pills(t(f"{KEY}.size"), SIZES, key="conv.size", help=t(f"{KEY}.size_help"), required=True,
+             wrap=True, width="stretch", format_func=lambda n: f"{n} px")
 
-    st.pills(t(f"{KEY}.kernel"), KERNELS, key="conv.kernel", required=True,
+    st.pills(t(f"{KEY}.kernel"), KERNELS, key="conv.kernel", required=True, wrap=True, width="stretch",
              format_func=lambda k: t(f"{KEY}.kernels.{k}"))
     kernel_name = st.session_state["conv.kernel"]
     kernel_error = None

@@ -62,7 +62,7 @@ def _random_digit():
 
 controls, picture = st.columns([1, 3.2], gap="medium")
 with controls:
-    st.segmented_control(t(f"{KEY}.source"), SOURCES, key="pool.source", required=True,
+    st.pills(t(f"{KEY}.source"), SOURCES, key="pool.source", required=True, wrap=True, width="stretch",
                          format_func=lambda s: t(f"{KEY}.sources.{s}"))
     source = st.session_state["pool.source"]
     upload = None
@@ -76,9 +76,9 @@ with controls:
     if source == "upload":
         upload = st.file_uploader(t("common.upload"), key="pool.upload")
     if source != "mnist":
-        st.segmented_control(t(f"{KEY}.size"), SIZES, key="pool.size", required=True,
-                             help=t(f"{KEY}.size_help"), format_func=lambda n: f"{n} px")
-    st.segmented_control(t(f"{KEY}.kind"), KINDS, key="pool.kind", required=True,
+        st.pills(t(f"{KEY}.size"), SIZES, key="pool.size", required=True, wrap=True, width="stretch",
+                 help=t(f"{KEY}.size_help"), format_func=lambda n: f"{n} px")
+    st.pills(t(f"{KEY}.kind"), KINDS, key="pool.kind", required=True, wrap=True, width="stretch",
                          format_func=lambda k: t(f"{KEY}.kinds.{k}"))
     kind = st.session_state["pool.kind"]
     st.slider(t(f"{KEY}.window"), 2, 4, key="pool.window", disabled=kind == "global")

@@ -39,7 +39,7 @@ def test_pick_a_cell_and_read_its_max():
     assert not at.exception
     p = next(m for m in at.metric if m.label == "p(5, 6)")
     assert p.value in next(m.value for m in at.markdown if "largest value" in m.value)
-    at.segmented_control(key="pool.kind").set_value("avg").run()
+    at.pills(key="pool.kind").set_value("avg").run()
     assert any("mean of the window" in m.value for m in at.markdown)
 
 
