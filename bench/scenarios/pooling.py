@@ -7,10 +7,5 @@ SCENARIOS = [
     Scenario(name="pool_window", page="pooling", query=_Q, target_ms=150,
              what="pooling, 64x64 photo: window 2 <-> 3 (whole page reruns)",
              steps=((_SLIDER.format("pool-window"), "ArrowRight"), (_SLIDER.format("pool-window"), "ArrowLeft"))),
-    Scenario(name="pool_pick", page="pooling", query=_Q, target_ms=100,
-             what="pooling, 64x64 photo: pick a pooled cell (column slider, fragment rerun)",
-             steps=((_SLIDER.format("pool-col"), "ArrowRight"), (_SLIDER.format("pool-col"), "ArrowLeft"))),
-    Scenario(name="pool_shift", page="pooling", query=_Q, target_ms=150,
-             what="pooling, 64x64 photo: translation-invariance shift 1 <-> 2 (fragment rerun)",
-             steps=((_SLIDER.format("pool-shift"), "ArrowRight"), (_SLIDER.format("pool-shift"), "ArrowLeft"))),
 ]
+# The cell picker and the shift slider live in fragments: not timed by the harness (see the report).

@@ -154,3 +154,17 @@ def test_16_bit_png_and_cmyk_jpeg_are_accepted():
 def test_no_upload_yet_shows_a_hint():
     at = _page(conv_source="upload")
     assert not at.exception and at.info[0].value == t("convolution.upload_first", "en")
+
+
+def test_play_starts_and_stops_the_sliding_window():
+    at = _page(conv_size=32)
+    at.button(key="conv.play").click().run()
+    assert not at.exception and at.session_state["conv.playing"] is True
+    assert at.button(key="conv.play").label == t("convolution.stop", "en")
+    before = (at.session_state["conv.row"], at.session_state["conv.col"])
+    at.run()                                                  # a timer tick reruns the window view
+    after = (at.session_state["conv.row"], at.session_state["conv.col"])
+    assert after != before
+    at.button(key="conv.play").click().run()
+    assert at.session_state["conv.playing"] is False
+    assert at.button(key="conv.play").label == t("convolution.play", "en")
