@@ -1,0 +1,11 @@
+from bench.browser import Scenario
+
+_SLIDER = '.st-key-{} input[type="range"]'
+_Q = "pool.source=photo&pool.photo=camera&pool.size=64"
+
+SCENARIOS = [
+    Scenario(name="pool_window", page="pooling", query=_Q, target_ms=150,
+             what="pooling, 64x64 photo: window 2 <-> 3 (whole page reruns)",
+             steps=((_SLIDER.format("pool-window"), "ArrowRight"), (_SLIDER.format("pool-window"), "ArrowLeft"))),
+]
+# The cell picker and the shift slider live in fragments: not timed by the harness (see the report).

@@ -1,0 +1,170 @@
+"""The convolution page under AppTest: size metric vs the formula, kernel grid errors, hostile uploads."""
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from bigmodel_core.i18n import t
+from bigmodel_core.ops.conv import output_size
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _page(lang: str = "en", **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "convolution.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    for k, v in query.items():
+        at.query_params[k.replace("_", ".", 1)] = str(v)
+    return at.run()
+
+
+def _size(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == t("convolution.output_size", "en"))
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_stride_padding_dilation_and_kernel_drive_the_size_metric():
+    at = _page(conv_size=64)                                # cameraman, 64x64, Sobel x
+    assert not at.exception
+    assert _size(at) == "62 × 62"
+    expected = {"conv.stride": (2, 31), "conv.padding": (1, 32), "conv.dilation": (2, 31)}
+    for key, (value, side) in expected.items():
+        at.slider(key=key).set_value(value).run()
+        assert not at.exception
+        assert _size(at) == f"{side} × {side}"
+    # stride 2, padding 1, dilation 2 with a 5x5 kernel: floor((64 + 2 - 2*4 - 1) / 2) + 1 = 29
+    at.pills(key="conv.kernel").set_value("custom5").run()
+    assert not at.exception and _errors(at) == []
+    assert _size(at) == f"{output_size(64, 5, stride=2, padding=1, dilation=2)} × 29" == "29 × 29"
+    latex = " ".join(m.value for m in at.latex)
+    assert r"\frac{64 + 2\cdot1 - 2\cdot(5-1) - 1}{2}" in latex      # the formula with the numbers
+    at.pills(key="conv.kernel").set_value("gaussian_blur").run()
+    assert _size(at) == "31 × 31"
+
+
+def test_window_pick_and_arithmetic_sum():
+    at = _page(conv_size=32, conv_kernel="box_blur")
+    at.slider(key="conv.row").set_value(3).run()
+    at.slider(key="conv.col").set_value(7).run()
+    assert not at.exception
+    y = next(m for m in at.metric if m.label == "y(3, 7)")
+    line = next(m.value for m in at.markdown if "Σ w·x" in m.value)
+    assert "y(3, 7)" in line and y.value in line
+
+
+def test_mnist_and_rgb_modes():
+    at = _page(conv_source="mnist", conv_digit=5)
+    assert _size(at) == "26 × 26" and not at.exception
+    at = _page(conv_rgb=1, conv_size=32, conv_photo="astronaut")
+    assert not at.exception and _size(at) == "30 × 30"
+    assert sum("Channel" in c.value for c in at.caption) == 3           # one slice per channel
+
+
+@pytest.mark.parametrize("cells,needle", [
+    ("1,1,1,1,abc,1,1,1,1", "row 2, column 2"), ("1,1,1,1,1,1,1,1,", "row 3, column 3 is empty"),
+    ("1,1,1e6,1,1,1,1,1,1", "between -100 and 100")])
+def test_bad_kernel_cells_show_a_message_not_a_crash(cells, needle):
+    at = _page(conv_kernel="custom3", conv_w=cells)
+    assert not at.exception
+    errors = _errors(at)
+    assert len(errors) == 1 and needle in errors[0]
+    assert _size(at) == "62 × 62"                                       # the picture still works
+
+
+def test_a_good_custom_kernel_from_the_link():
+    at = _page(conv_kernel="custom3", conv_w="0,0,0,0,1/2,0,0,0,0", conv_size=32)
+    assert not at.exception and _errors(at) == []
+    assert at.query_params["conv.w"] in ("0,0,0,0,0.5,0,0,0,0", ["0,0,0,0,0.5,0,0,0,0"])
+
+
+# -- uploads: each hostile file gives a clear message in the page ----------------------------------
+
+def _png(img: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    data = bytearray(_png(Image.new("L", (8, 8))))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+def _gif() -> bytes:
+    frames = [Image.new("P", (16, 16), i) for i in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    return buf.getvalue()
+
+
+def _jpeg(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+NOISE = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+HOSTILE = {
+    "not_an_image.png": (b"hello, I am a text file", "errors.image.not_image", {}),
+    "truncated.png": (_png(NOISE)[:300], "errors.image.corrupt", {}),
+    "bomb.png": (_png_claiming(20000, 20000), "errors.image.too_many_pixels",
+                 {"megapixels": "400", "max_mp": 16}),
+    "animated.gif": (_gif(), "errors.image.not_image", {}),
+    "animated.png": (_png(NOISE, save_all=True, append_images=[NOISE.rotate(90)]), "errors.image.animated", {}),
+}
+
+
+def _upload(name: str, data: bytes, lang: str = "en") -> AppTest:
+    at = _page(lang, conv_source="upload", conv_size=64)
+    at.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_uploads_give_a_clear_message(name):
+    data, key, params = HOSTILE[name]
+    for lang in ("en", "zh") if name == "bomb.png" else ("en",):
+        at = _upload(name, data, lang)
+        assert not at.exception
+        assert _errors(at) == [t(key, lang, **params)]
+        assert any(c.value == t("convolution.fallback_photo", lang) for c in at.caption)
+
+
+def test_16_bit_png_and_cmyk_jpeg_are_accepted():
+    a = np.linspace(0, 65535, 200 * 100).reshape(100, 200).astype(np.uint16)
+    at = _upload("deep.png", _png(Image.fromarray(a)))
+    assert not at.exception and _errors(at) == []
+    assert _size(at) == "30 × 62"                                     # 200x100 shrunk to 64x32
+    assert any("64×32" in c.value for c in at.caption)                # the page says to what size
+    at = _upload("print.jpg", _jpeg(Image.new("CMYK", (40, 30), (0, 255, 255, 0))))
+    assert not at.exception and _errors(at) == [] and _size(at) == "28 × 38"
+
+
+def test_no_upload_yet_shows_a_hint():
+    at = _page(conv_source="upload")
+    assert not at.exception and at.info[0].value == t("convolution.upload_first", "en")
+
+
+def test_play_starts_and_stops_the_sliding_window():
+    at = _page(conv_size=32)
+    at.button(key="conv.play").click().run()
+    assert not at.exception and at.session_state["conv.playing"] is True
+    assert at.button(key="conv.play").label == t("convolution.stop", "en")
+    before = (at.session_state["conv.row"], at.session_state["conv.col"])
+    at.run()                                                  # a timer tick reruns the window view
+    after = (at.session_state["conv.row"], at.session_state["conv.col"])
+    assert after != before
+    at.button(key="conv.play").click().run()
+    assert at.session_state["conv.playing"] is False
+    assert at.button(key="conv.play").label == t("convolution.play", "en")
