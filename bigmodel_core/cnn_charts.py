@@ -1,0 +1,122 @@
+"""Pictures for the CNN anatomy and interpretability pages: data in, image arrays or alt.Chart out.
+
+Sized for a classroom projector: big digits (nearest-neighbour upscaling keeps pixels crisp),
+high-contrast colour maps, large axis labels. No Streamlit here.
+"""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from bigmodel_core.charts import _as_numpy, colorize, heatmap, tile_images
+
+FONT = 15           # axis and label font size for the projector
+
+
+def upscale(img: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of an (H, W) or (H, W, 3) image: every pixel becomes scale x scale."""
+    return img.repeat(scale, 0).repeat(scale, 1)
+
+
+def digit_image(x28, scale: int = 8) -> np.ndarray:
+    """The (28, 28) input in [0, 1] as the model sees it: ink white on black, upscaled to 224 px."""
+    a = np.clip(_as_numpy(x28), 0, 1)
+    return upscale((a * 255).round().astype(np.uint8), scale)
+
+
+def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = False) -> np.ndarray:
+    """(C, H, W) feature maps -> one RGB tile image (C maps, ncols per row), each map on its own range.
+
+    diverging (for pre-ReLU conv outputs): blue negative, white 0, red positive, symmetric per map;
+    otherwise "inferno" from black (0) to yellow (the map's maximum).
+    """
+    m = _as_numpy(maps)
+    C, H, W = m.shape
+    if diverging:
+        vmax = np.abs(m).reshape(C, -1).max(1)[:, None, None]
+        m = np.where(vmax > 0, m / np.where(vmax > 0, vmax, 1), 0.0)         # each map in [-1, 1]
+        tiles = tile_images(m * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=1.0)
+        lo, hi, cmap = 0.0, 1.0, "RdBu_r"
+    else:
+        tiles = tile_images(m, ncols=ncols, pad=1, normalize="each", pad_value=np.nan)
+        lo, hi, cmap = 0.0, 1.0, "inferno"
+    pad = np.isnan(tiles) if not diverging else None
+    rgb = colorize(np.nan_to_num(tiles, nan=0.0), cmap, vmin=lo, vmax=hi)
+    if pad is not None:
+        rgb[pad] = 255                                                       # white gaps between maps
+    return upscale(rgb, scale)
+
+
+def filter_grid(kernels, *, ncols: int = 8, scale: int = 14) -> np.ndarray:
+    """conv1's (32, 1, 3, 3) kernels as 3x3 tiles on one shared diverging scale (red +, blue -)."""
+    k = _as_numpy(kernels)[:, 0]                                              # (32, 3, 3)
+    vmax = float(np.abs(k).max()) or 1.0
+    tiles = tile_images(k / vmax * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=np.nan)
+    pad = np.isnan(tiles)
+    rgb = colorize(np.nan_to_num(tiles, nan=0.5), "RdBu_r", vmin=0.0, vmax=1.0)
+    rgb[pad] = 255
+    return upscale(rgb, scale)
+
+
+def probability_chart(probs, *, predicted: int, label: int | None = None, title: str = "",
+                      x_title: str = "digit", y_title: str = "probability") -> alt.Chart:
+    """Ten bars, one per digit; the prediction in orange, the others grey; values printed above."""
+    p = _as_numpy(probs).ravel()
+    df = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": p,
+                       "kind": ["predicted" if d == predicted else "other" for d in range(10)],
+                       "text": [f"{v:.0%}" if v >= 0.005 else "" for v in p]})
+    base = alt.Chart(df).encode(
+        x=alt.X("digit:N", sort=None, title=x_title, axis=alt.Axis(labelFontSize=FONT + 3, labelAngle=0,
+                                                                   titleFontSize=FONT)),
+        y=alt.Y("probability:Q", title=y_title, scale=alt.Scale(domain=[0, 1.08]),
+                axis=alt.Axis(format="%", labelFontSize=FONT - 2, titleFontSize=FONT, tickCount=5)))
+    bars = base.mark_bar().encode(
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["predicted", "other"], range=["#f28e2b", "#9aa3ad"]),
+                        legend=None),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".4f")])
+    text = base.mark_text(dy=-10, fontSize=FONT - 1, fontWeight="bold").encode(text="text:N")
+    chart = (bars + text).properties(width=330, height=230)
+    return chart.properties(title=title) if title else chart
+
+
+def fc1_chart(activations, *, title: str = "") -> alt.Chart:
+    """The 128 fc1 activations (after ReLU) as an 8 x 16 heat map: neuron i at row i // 16, col i % 16."""
+    a = _as_numpy(activations).reshape(8, 16)
+    return heatmap(a, title=title, cell_px=22, scheme="inferno", value_title="fc1")
+
+
+def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:
+    """(true, predicted) counts as a labelled 10x10 heat map."""
+    digits = [str(d) for d in range(cm.shape[0])]
+    chart = heatmap(cm, labels=True, fmt=".0f", cell_px=30, scheme="blues", value_title="count",
+                    x_labels=digits, y_labels=digits)
+    return chart.properties(title=alt.TitleParams(f"{y_title} ↓ / {x_title} →", fontSize=13))
+
+
+def overlay(digit, attribution, *, scale: int = 8, alpha: float = 0.6, signed: bool = False) -> np.ndarray:
+    """An attribution map laid over the grey digit, as an RGB image.
+
+    signed: red where the pixel raised the target's score, blue where it lowered it (IG, occlusion);
+    otherwise a heat map (transparent black -> yellow) of the magnitude (saliency, Grad-CAM).
+    """
+    d = np.clip(_as_numpy(digit), 0, 1)
+    a = _as_numpy(attribution)
+    grey = np.repeat((0.35 * d)[..., None], 3, axis=2)                     # dim digit underneath
+    if signed:
+        vmax = float(np.abs(a).max()) or 1.0
+        heat = colorize(a, "RdBu_r", vmin=-vmax, vmax=vmax) / 255.0
+        weight = (np.abs(a) / vmax)[..., None] ** 0.7
+    else:
+        vmax = float(a.max()) if a.max() > 0 else 1.0
+        heat = colorize(np.clip(a, 0, None), "inferno", vmin=0, vmax=vmax) / 255.0
+        weight = (np.clip(a, 0, None) / vmax)[..., None] ** 0.7
+    out = grey * (1 - alpha * weight) + heat * alpha * weight
+    out = np.maximum(out, grey)                                             # keep the digit visible
+    return upscale((np.clip(out, 0, 1) * 255).round().astype(np.uint8), scale)
+
+
+def signed_colorbar(width: int = 224, height: int = 14) -> np.ndarray:
+    """A blue-white-red bar (negative, 0, positive) to put under signed overlays."""
+    row = colorize(np.linspace(-1, 1, width)[None, :], "RdBu_r", vmin=-1, vmax=1)
+    return row.repeat(height, 0)
