@@ -33,10 +33,15 @@ def data_tensors():
     return mnist_tensors()
 
 
+def _toggle_key() -> str:
+    """A fresh toggle per training run, so every new run starts switched on."""
+    return f"{KEY}.use_trained_{st.session_state.get(f'{KEY}.run_id', 0)}"
+
+
 def current_model() -> tuple[CNN, bool]:
     """The learner's own trained model once they have trained one, else the bundled weights."""
     trained = st.session_state.get(f"{KEY}.trained_model")
-    if trained is not None and st.session_state.get(f"{KEY}.use_trained", True):
+    if trained is not None and st.session_state.get(_toggle_key(), True):
         return trained, True
     return bundled_cnn(), False
 
@@ -69,6 +74,8 @@ with col_probs:
     st.markdown(f"**{t('cnn_anatomy.probabilities')}** · {weights_note}")
     altair(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
                              y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
+    if st.session_state.get(f"{KEY}.trained_model") is not None:
+        st.toggle(t("cnn_anatomy.use_trained"), value=True, key=_toggle_key())
 
 st.markdown("#### " + t("cnn_anatomy.pipeline_title"))
 st.markdown(" → ".join(f"**{name}** `{SHAPES[name]}`" for name in
@@ -131,6 +138,10 @@ def train_yourself():
     run = st.session_state.get(f"{KEY}.run")
     if run is not None and run["status"] == "running" and not start:    # interrupted by Stop (a rerun)
         run["status"] = "stopped"
+        X_test_, y_test_ = data_tensors()[2:]
+        run["cm"] = confusion_matrix(st.session_state[f"{KEY}.trained_model"].eval(), X_test_, y_test_)
+        run["test_acc"] = float(np.trace(run["cm"]) / run["cm"].sum())
+        st.rerun(scope="app")                                     # redraw the layers with the partial weights
     progress_box, message_box = st.empty(), st.empty()
     c_loss, c_acc, c_filt = st.columns([1, 1, 1.1])
     loss_box, acc_box, filt_box = c_loss.empty(), c_acc.empty(), c_filt.empty()
@@ -175,7 +186,7 @@ def train_yourself():
                "steps_per_epoch": math.ceil(len(X_train) / batch)}
         st.session_state[f"{KEY}.run"] = run
         st.session_state[f"{KEY}.trained_model"] = model       # the page uses it from now on
-        st.session_state[f"{KEY}.use_trained"] = True
+        st.session_state[f"{KEY}.run_id"] = st.session_state.get(f"{KEY}.run_id", 0) + 1
         run["filters"].append((0, model.conv1.weight.detach().cpu().clone()))
         bar = progress_box.progress(0.0, text=t("common.training"))
         X_eval, y_eval = X_train[:1000], y_train[:1000]
@@ -216,13 +227,6 @@ def train_yourself():
         st.rerun(scope="app")                                     # redraw the layers with the new weights
     elif run is not None:
         draw(run, final=True)
-        if run["status"] == "stopped" and run.get("cm") is None:
-            model = st.session_state[f"{KEY}.trained_model"].eval()
-            run["cm"] = confusion_matrix(model, X_test, y_test)
-            run["test_acc"] = float(np.trace(run["cm"]) / run["cm"].sum())
-            draw(run, final=True)
-    if st.session_state.get(f"{KEY}.trained_model") is not None:
-        st.toggle(t("cnn_anatomy.use_trained"), key=f"{KEY}.use_trained", on_change=st.rerun)
 
 
 train_yourself()

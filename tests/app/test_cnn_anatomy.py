@@ -48,8 +48,9 @@ def test_random_button_moves_to_another_digit():
 
 
 def test_draw_mode_without_ink_asks_for_a_digit():
-    at = run_page("zh")
-    at.session_state["cnn_anatomy.source"] = "draw"
+    at = AppTest.from_file(str(ROOT / "pages" / "cnn_anatomy.py"), default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.session_state["cnn_anatomy.source"] = "draw"        # (a zh label can't be clicked from outside a run)
     at.run()
     assert not at.exception
     assert any("写一个数字" in i.value for i in at.info)

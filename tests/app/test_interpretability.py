@@ -33,8 +33,7 @@ def test_target_baseline_and_steps_change_the_explanation():
     at.selectbox(key="interpretability.target").set_value(3)
     at.slider(key="interpretability.steps").set_value(8)
     at.run()
-    at.session_state["interpretability.baseline"] = "blurred"
-    at.run()
+    next(b for b in at.get("button_group") if b.key == "interpretability.baseline").set_value("blurred").run()
     assert not at.exception
     assert any("for class 3?" in m.value for m in at.markdown)
     after = numbers(at)
@@ -43,7 +42,8 @@ def test_target_baseline_and_steps_change_the_explanation():
 
 
 def test_random_weights_sanity_check_and_chinese():
-    at = run_page("zh")
+    at = AppTest.from_file(str(ROOT / "pages" / "interpretability.py"), default_timeout=120)
+    at.session_state["lang"] = "zh"
     at.session_state["interpretability.model"] = "random"
     at.run()
     assert not at.exception
