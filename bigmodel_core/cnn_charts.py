@@ -36,15 +36,14 @@ def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = 
     if diverging:
         vmax = np.abs(m).reshape(C, -1).max(1)[:, None, None]
         m = np.where(vmax > 0, m / np.where(vmax > 0, vmax, 1), 0.0)         # each map in [-1, 1]
-        tiles = tile_images(m * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=1.0)
+        tiles = tile_images(m * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=np.nan)
         lo, hi, cmap = 0.0, 1.0, "RdBu_r"
     else:
         tiles = tile_images(m, ncols=ncols, pad=1, normalize="each", pad_value=np.nan)
         lo, hi, cmap = 0.0, 1.0, "inferno"
-    pad = np.isnan(tiles) if not diverging else None
+    pad = np.isnan(tiles)
     rgb = colorize(np.nan_to_num(tiles, nan=0.0), cmap, vmin=lo, vmax=hi)
-    if pad is not None:
-        rgb[pad] = 255                                                       # white gaps between maps
+    rgb[pad] = 255                                                           # white gaps between maps
     return upscale(rgb, scale)
 
 
@@ -94,29 +93,31 @@ def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:
     return chart.properties(title=alt.TitleParams(f"{y_title} ↓ / {x_title} →", fontSize=13))
 
 
-def overlay(digit, attribution, *, scale: int = 8, alpha: float = 0.6, signed: bool = False) -> np.ndarray:
-    """An attribution map laid over the grey digit, as an RGB image.
+def overlay(digit, attribution, *, scale: int = 8, signed: bool = False, gamma: float = 0.6) -> np.ndarray:
+    """An attribution map over the digit, as an RGB image on white paper (reads well when projected).
 
-    signed: red where the pixel raised the target's score, blue where it lowered it (IG, occlusion);
-    otherwise a heat map (transparent black -> yellow) of the magnitude (saliency, Grad-CAM).
+    The digit is drawn light grey on white. signed (IG, occlusion): red where the pixel raised the
+    target's score, blue where it lowered it; otherwise (saliency, Grad-CAM) yellow -> dark red for
+    small -> large. Colour opacity grows with |attribution| / max |attribution| (to the power gamma).
     """
     d = np.clip(_as_numpy(digit), 0, 1)
     a = _as_numpy(attribution)
-    grey = np.repeat((0.35 * d)[..., None], 3, axis=2)                     # dim digit underneath
+    paper = np.repeat((1.0 - 0.45 * d)[..., None], 3, axis=2)              # (28, 28, 3) grey digit on white
+    vmax = float(np.abs(a).max()) or 1.0
+    weight = ((np.abs(a) / vmax) ** gamma)[..., None]                     # (28, 28, 1) in [0, 1]
     if signed:
-        vmax = float(np.abs(a).max()) or 1.0
-        heat = colorize(a, "RdBu_r", vmin=-vmax, vmax=vmax) / 255.0
-        weight = (np.abs(a) / vmax)[..., None] ** 0.7
+        red, blue = np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85])
+        colour = np.where((a >= 0)[..., None], red, blue)
     else:
-        vmax = float(a.max()) if a.max() > 0 else 1.0
-        heat = colorize(np.clip(a, 0, None), "inferno", vmin=0, vmax=vmax) / 255.0
-        weight = (np.clip(a, 0, None) / vmax)[..., None] ** 0.7
-    out = grey * (1 - alpha * weight) + heat * alpha * weight
-    out = np.maximum(out, grey)                                             # keep the digit visible
+        colour = colorize(np.abs(a) / vmax, "YlOrRd", vmin=0.0, vmax=1.0) / 255.0
+    out = paper * (1 - weight) + colour * weight
     return upscale((np.clip(out, 0, 1) * 255).round().astype(np.uint8), scale)
 
 
 def signed_colorbar(width: int = 224, height: int = 14) -> np.ndarray:
-    """A blue-white-red bar (negative, 0, positive) to put under signed overlays."""
-    row = colorize(np.linspace(-1, 1, width)[None, :], "RdBu_r", vmin=-1, vmax=1)
-    return row.repeat(height, 0)
+    """The legend of a signed overlay: blue (lowers the score) -> white (0) -> red (raises it)."""
+    v = np.linspace(-1, 1, width)
+    w = (np.abs(v) ** 0.6)[:, None]
+    colour = np.where((v >= 0)[:, None], np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85]))
+    row = (1 - w) + colour * w                                             # (width, 3) over white
+    return (np.repeat(row[None], height, axis=0) * 255).round().astype(np.uint8)

@@ -53,10 +53,10 @@ def digit_input(prefix: str) -> Digit:
     split = load_mnist()
     if source == "draw":
         from streamlit_drawable_canvas import st_canvas
-        st.caption(t("cnn_anatomy.draw_hint"))
         result = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000",
                            height=224, width=224, drawing_mode="freedraw", return_image_data=True,
                            key=f"{prefix}.canvas")
+        st.caption(t("cnn_anatomy.draw_hint"))
         img = result.image_data
         if img is None or np.asarray(img)[..., :3].max() < 30:
             st.info(t("cnn_anatomy.draw_empty"), icon=":material/draw:")
@@ -80,7 +80,7 @@ def digit_input(prefix: str) -> Digit:
             show_error(e)
             return Digit(None, None, "upload:error")
         return Digit(x, None, f"upload:{hashlib.sha1(data).hexdigest()[:16]}")
-    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([2.6, 1.4], vertical_alignment="bottom")
     with c1:
         index = st.slider(t("common.digit_index"), 0, 999, key=f"{prefix}.index")
     with c2:

@@ -1,7 +1,7 @@
 from bench.browser import Scenario
 
-_INDEX = '.st-key-cnn_anatomy-index [role="slider"]'
-_IG_INDEX = '.st-key-interpretability-index [role="slider"]'
+_INDEX = '.st-key-cnn_anatomy-index input[type="range"]'
+_IG_INDEX = '.st-key-interpretability-index input[type="range"]'
 
 SCENARIOS = [
     Scenario(name="cnn_anatomy_digit", page="cnn_anatomy",

@@ -3,6 +3,8 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 
 
 def test_four_methods_and_target_change(app_url, page):
+    page.goto(app_url)                                        # the app frame first (st.navigation)
+    wait_idle(page)
     page.goto(f"{app_url}/interpretability?interpretability.index=7")
     wait_idle(page)
     assert_no_exception(page)
