@@ -242,7 +242,7 @@ st.latex(r"y_{c}(i,j) = \sum_{c'}\sum_{u=0}^{2}\sum_{v=0}^{2} k_{c,c'}(u,v)\, x_
          r"\qquad \text{pool}(i,j) = \max_{(u,v)\in 2\times2} \text{ReLU}(y)(2i+u,\,2j+v)")
 st.latex(r"p = \mathrm{softmax}\big(W_2\,\mathrm{ReLU}(W_1\,\mathrm{flatten}(h_{\text{pool2}}) + b_1) + b_2\big)"
          r"\qquad p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}")
-z = acts["logits"].numpy()
+z = acts["logits"].numpy().astype(np.float64)
 st.latex(rf"z_{{{pred}}} = {z[pred]:.2f},\quad \sum_j e^{{z_j}} = {np.exp(z - z.max()).sum() * np.exp(z.max()):.4g}"
          rf",\quad p_{{{pred}}} = \frac{{e^{{{z[pred]:.2f}}}}}{{\sum_j e^{{z_j}}}} = {probs[pred]:.4f}")
 st.caption(t("cnn_anatomy.formula_caption", conv1=f"{320:,}", conv2=f"{18496:,}", fc1=f"{401536:,}",
