@@ -79,10 +79,15 @@ def probability_chart(probs, *, predicted: int, label: int | None = None, title:
     return chart.properties(title=title) if title else chart
 
 
-def fc1_chart(activations, *, title: str = "") -> alt.Chart:
-    """The 128 fc1 activations (after ReLU) as an 8 x 16 heat map: neuron i at row i // 16, col i % 16."""
+def fc1_image(activations) -> np.ndarray:
+    """The 128 fc1 activations as an 8 x 16 RGB image (neuron i at row i // 16, col i % 16), inferno
+    from black (0, inactive) to yellow (the largest activation), with 1-pixel white gaps."""
     a = _as_numpy(activations).reshape(8, 16)
-    return heatmap(a, title=title, cell_px=22, scheme="inferno", value_title="fc1")
+    tiles = tile_images(a.reshape(128, 1, 1), ncols=16, pad=1, normalize="all", pad_value=np.nan)
+    pad = np.isnan(tiles)
+    rgb = colorize(np.nan_to_num(tiles, nan=0.0), "inferno", vmin=0.0, vmax=1.0)
+    rgb[pad] = 255
+    return rgb
 
 
 def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.charts import line_chart
-from bigmodel_core.cnn_charts import (confusion_chart, digit_image, fc1_chart, feature_map_grid, filter_grid,
+from bigmodel_core.cnn_charts import (confusion_chart, digit_image, fc1_image, feature_map_grid, filter_grid,
                                       probability_chart)
 from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
                                       load_record, mnist_tensors, new_cnn)
 from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit
-from pages._digit_input import bundled_cnn, digit_input
+from pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
 from pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "cnn_anatomy"
@@ -26,6 +26,7 @@ SHAPES = {"input": "1×28×28", "conv1": "32×28×28", "relu1": "32×28×28", "p
           "conv2": "64×14×14", "relu2": "64×14×14", "pool2": "64×7×7", "fc1": "128", "logits": "10"}
 
 page_header(KEY)
+crisp_images()
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -65,15 +66,15 @@ probs = acts["probs"].numpy()
 pred = int(probs.argmax())
 with col_seen:
     st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
-    st.image(digit_image(digit.x28), width=224)
+    st.image(digit_image(digit.x28, scale=1), width=224)
     st.metric(t("cnn_anatomy.prediction"), pred,
               delta=None if digit.label is None else t("cnn_anatomy.true_label", label=digit.label),
               delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
 with col_probs:
     weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
     st.markdown(f"**{t('cnn_anatomy.probabilities')}** · {weights_note}")
-    altair(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
-                             y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
+    fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
+                                 y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
     if st.session_state.get(f"{KEY}.trained_model") is not None:
         st.toggle(t("cnn_anatomy.use_trained"), value=True, key=_toggle_key())
 
@@ -85,18 +86,19 @@ for tab, name in zip(tabs, MAPS):
     with tab:
         maps = acts[name]                                                  # (C, H, W)
         st.caption(t(f"cnn_anatomy.layer_{name}"))
-        st.image(feature_map_grid(maps, ncols=16 if maps.shape[0] == 64 else 8,
-                                  scale={28: 3, 14: 4, 7: 7}[maps.shape[-1]],
-                                  diverging=name.startswith("conv")))
+        grid = feature_map_grid(maps, ncols=16 if maps.shape[0] == 64 else 8, scale=1,
+                                diverging=name.startswith("conv"))
+        zoom = {28: 3, 14: 4, 7: 7}[maps.shape[-1]]                        # screen pixels per map pixel
+        st.image(grid, width=grid.shape[1] * zoom)
 
 c_filters, c_fc1, c_params = st.columns([1, 1.3, 1.1], gap="medium")
 with c_filters:
     st.markdown(f"**{t('cnn_anatomy.filters_title')}**")
-    st.image(filter_grid(model.conv1.weight.detach().cpu()))
+    st.image(filter_grid(model.conv1.weight.detach().cpu(), scale=1), width=31 * 14)
     st.caption(t("cnn_anatomy.filters_caption"))
 with c_fc1:
     st.markdown(f"**{t('cnn_anatomy.fc1_title')}**")
-    altair(fc1_chart(acts["fc1"]), key=f"{KEY}.fc1_chart")
+    st.image(fc1_image(acts["fc1"]), width=16 * 26)
     st.caption(t("cnn_anatomy.fc1_caption", active=int((acts["fc1"] > 0).sum())))
 with c_params:
     st.markdown(f"**{t('cnn_anatomy.params_title')}**")
@@ -162,7 +164,7 @@ def train_yourself():
             epoch, kernels = run["filters"][-1]
             with filt_box.container():
                 st.markdown(f"**{t('cnn_anatomy.filters_after', epoch=epoch)}**")
-                st.image(filter_grid(kernels, scale=10))
+                st.image(filter_grid(kernels, scale=1), width=31 * 11)
         if final:
             if run["status"] == "diverged":
                 message_box.error(t("common.diverged", step=run["diverged_at"]), icon=":material/warning:")

@@ -8,8 +8,8 @@ import torch
 from bigmodel_core.cnn_charts import digit_image, overlay, probability_chart, signed_colorbar
 from bigmodel_core.interpret import BASELINES, MAX_STEPS, METHODS, all_attributions, attribute, make_baseline
 from bigmodel_core.models.cnn import new_cnn
-from pages._digit_input import bundled_cnn, digit_input
-from pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
+from pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
+from pages._ui import page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "interpretability"
 TARGETS = (-1,) + tuple(range(10))          # -1: the model's prediction
@@ -17,6 +17,7 @@ MODELS = ("trained", "random")             # "random": Adebayo et al.'s model-ra
 SIGNED = {"saliency": False, "integrated_gradients": True, "occlusion": True, "grad_cam": False}
 
 page_header(KEY)
+crisp_images()
 
 
 @st.cache_resource(show_spinner=False)
@@ -58,14 +59,14 @@ with torch.no_grad():
 pred = int(probs.argmax())
 with col_seen:
     st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
-    st.image(digit_image(digit.x28), width=224)
+    st.image(digit_image(digit.x28, scale=1), width=224)
     st.metric(t("cnn_anatomy.prediction"), pred,
               delta=None if digit.label is None else t("cnn_anatomy.true_label", label=digit.label),
               delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
 with col_probs:
     st.markdown(f"**{t('cnn_anatomy.probabilities')}**")
-    altair(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
-                             y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
+    fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
+                                 y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
 
 
 @st.fragment
@@ -91,7 +92,7 @@ def attributions(digit, pred: int, model_kind: str):
     for col, method in zip(cols, METHODS):
         with col:
             st.markdown(f"**{t(f'interpretability.m_{method}')}**")
-            st.image(overlay(digit.x28, res[method], scale=8, signed=SIGNED[method]), width=224)
+            st.image(overlay(digit.x28, res[method], scale=1, signed=SIGNED[method]), width=224)
             if SIGNED[method]:
                 st.image(signed_colorbar(), width=224, caption=t("interpretability.colorbar_signed"))
             st.caption(t(f"interpretability.c_{method}"))
@@ -104,7 +105,7 @@ def attributions(digit, pred: int, model_kind: str):
               help=t("interpretability.f_diff_help", fx=f"{comp['f_x']:.3f}", fb=f"{comp['f_baseline']:.3f}"))
     m3.metric(t("interpretability.delta"), f"{comp['delta']:.2e}")
     with m4:
-        st.image(digit_image(res["baseline_img"], scale=3), caption=t("interpretability.baseline_img"))
+        st.image(digit_image(res["baseline_img"], scale=1), width=84, caption=t("interpretability.baseline_img"))
     st.caption(t("interpretability.completeness_caption", steps=n_steps))
     return target, baseline, n_steps, comp
 
