@@ -29,8 +29,9 @@ page_header(KEY)
 crisp_images()
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def data_tensors():
+    """The MNIST split as tensors, once per process; read-only (cache_resource: no 16 MB copy per rerun)."""
     return mnist_tensors()
 
 
