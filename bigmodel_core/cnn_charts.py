@@ -82,8 +82,9 @@ def probability_chart(probs, *, predicted: int, label: int | None = None, title:
 def fc1_image(activations) -> np.ndarray:
     """The 128 fc1 activations as an 8 x 16 RGB image (neuron i at row i // 16, col i % 16), inferno
     from black (0, inactive) to yellow (the largest activation), with 1-pixel white gaps."""
-    a = _as_numpy(activations).reshape(8, 16)
-    tiles = tile_images(a.reshape(128, 1, 1), ncols=16, pad=1, normalize="all", pad_value=np.nan)
+    a = _as_numpy(activations).reshape(128, 1, 1)                          # (128,) -> one cell per neuron
+    cells = np.broadcast_to(a, (128, 4, 4))                                 # each neuron a 4x4 square
+    tiles = tile_images(cells, ncols=16, pad=1, normalize="all", pad_value=np.nan)
     pad = np.isnan(tiles)
     rgb = colorize(np.nan_to_num(tiles, nan=0.0), "inferno", vmin=0.0, vmax=1.0)
     rgb[pad] = 255
@@ -93,7 +94,7 @@ def fc1_image(activations) -> np.ndarray:
 def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:
     """(true, predicted) counts as a labelled 10x10 heat map."""
     digits = [str(d) for d in range(cm.shape[0])]
-    chart = heatmap(cm, labels=True, fmt=".0f", cell_px=30, scheme="blues", value_title="count",
+    chart = heatmap(cm, labels=True, fmt=".0f", cell_px=34, scheme="blues", value_title="count",
                     x_labels=digits, y_labels=digits)
     return chart.properties(title=alt.TitleParams(f"{y_title} ↓ / {x_title} →", fontSize=13))
 

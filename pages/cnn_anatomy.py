@@ -99,11 +99,12 @@ with c_filters:
     st.caption(t("cnn_anatomy.filters_caption"))
 with c_fc1:
     st.markdown(f"**{t('cnn_anatomy.fc1_title')}**")
-    st.image(fc1_image(acts["fc1"]), width=16 * 26)
+    st.image(fc1_image(acts["fc1"]), width=16 * 5 * 5)
     st.caption(t("cnn_anatomy.fc1_caption", active=int((acts["fc1"] > 0).sum())))
 with c_params:
     st.markdown(f"**{t('cnn_anatomy.params_title')}**")
     table = pd.DataFrame(layer_table(model))
+    table["params"] = table["params"].map("{:,}".format)
     table.columns = [t("cnn_anatomy.col_layer"), t("cnn_anatomy.col_shape"), t("cnn_anatomy.col_params")]
     st.dataframe(table, hide_index=True, width="stretch")
     st.metric(t("cnn_anatomy.total_params"), f"{count_parameters(model):,}")
