@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=CONFIG.epochs)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv if argv is not None else [])   # main() from train_assets.py: defaults
     from safetensors.torch import save_file
 
     torch.manual_seed(SEED)
@@ -117,4 +117,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
