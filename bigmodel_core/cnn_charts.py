@@ -1,0 +1,129 @@
+"""Pictures for the CNN anatomy and interpretability pages: data in, image arrays or alt.Chart out.
+
+Sized for a classroom projector: big digits (nearest-neighbour upscaling keeps pixels crisp),
+high-contrast colour maps, large axis labels. No Streamlit here.
+"""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from bigmodel_core.charts import _as_numpy, colorize, heatmap, tile_images
+
+FONT = 15           # axis and label font size for the projector
+
+
+def upscale(img: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of an (H, W) or (H, W, 3) image: every pixel becomes scale x scale."""
+    return img.repeat(scale, 0).repeat(scale, 1)
+
+
+def digit_image(x28, scale: int = 8) -> np.ndarray:
+    """The (28, 28) input in [0, 1] as the model sees it: ink white on black, upscaled to 224 px."""
+    a = np.clip(_as_numpy(x28), 0, 1)
+    return upscale((a * 255).round().astype(np.uint8), scale)
+
+
+def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = False) -> np.ndarray:
+    """(C, H, W) feature maps -> one RGB tile image (C maps, ncols per row), each map on its own range.
+
+    diverging (for pre-ReLU conv outputs): blue negative, white 0, red positive, symmetric per map;
+    otherwise "inferno" from black (0) to yellow (the map's maximum).
+    """
+    m = _as_numpy(maps)
+    C, H, W = m.shape
+    if diverging:
+        vmax = np.abs(m).reshape(C, -1).max(1)[:, None, None]
+        m = np.where(vmax > 0, m / np.where(vmax > 0, vmax, 1), 0.0)         # each map in [-1, 1]
+        tiles = tile_images(m * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=np.nan)
+        lo, hi, cmap = 0.0, 1.0, "RdBu_r"
+    else:
+        tiles = tile_images(m, ncols=ncols, pad=1, normalize="each", pad_value=np.nan)
+        lo, hi, cmap = 0.0, 1.0, "inferno"
+    pad = np.isnan(tiles)
+    rgb = colorize(np.nan_to_num(tiles, nan=0.0), cmap, vmin=lo, vmax=hi)
+    rgb[pad] = 255                                                           # white gaps between maps
+    return upscale(rgb, scale)
+
+
+def filter_grid(kernels, *, ncols: int = 8, scale: int = 14) -> np.ndarray:
+    """conv1's (32, 1, 3, 3) kernels as 3x3 tiles on one shared diverging scale (red +, blue -)."""
+    k = _as_numpy(kernels)[:, 0]                                              # (32, 3, 3)
+    vmax = float(np.abs(k).max()) or 1.0
+    tiles = tile_images(k / vmax * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=np.nan)
+    pad = np.isnan(tiles)
+    rgb = colorize(np.nan_to_num(tiles, nan=0.5), "RdBu_r", vmin=0.0, vmax=1.0)
+    rgb[pad] = 255
+    return upscale(rgb, scale)
+
+
+def probability_chart(probs, *, predicted: int, label: int | None = None, title: str = "",
+                      x_title: str = "digit", y_title: str = "probability") -> alt.Chart:
+    """Ten bars, one per digit; the prediction in orange, the others grey; values printed above."""
+    p = _as_numpy(probs).ravel()
+    df = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": p,
+                       "kind": ["predicted" if d == predicted else "other" for d in range(10)],
+                       "text": [f"{v:.0%}" if v >= 0.005 else "" for v in p]})
+    base = alt.Chart(df).encode(
+        x=alt.X("digit:N", sort=None, title=x_title, axis=alt.Axis(labelFontSize=FONT + 3, labelAngle=0,
+                                                                   titleFontSize=FONT)),
+        y=alt.Y("probability:Q", title=y_title, scale=alt.Scale(domain=[0, 1.08]),
+                axis=alt.Axis(format="%", labelFontSize=FONT - 2, titleFontSize=FONT, tickCount=5)))
+    bars = base.mark_bar().encode(
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["predicted", "other"], range=["#f28e2b", "#9aa3ad"]),
+                        legend=None),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".4f")])
+    text = base.mark_text(dy=-10, fontSize=FONT - 1, fontWeight="bold").encode(text="text:N")
+    chart = (bars + text).properties(width=330, height=230)
+    return chart.properties(title=title) if title else chart
+
+
+def fc1_image(activations) -> np.ndarray:
+    """The 128 fc1 activations as an 8 x 16 RGB image (neuron i at row i // 16, col i % 16), inferno
+    from black (0, inactive) to yellow (the largest activation), with 1-pixel white gaps."""
+    a = _as_numpy(activations).reshape(128, 1, 1)                          # (128,) -> one cell per neuron
+    cells = np.broadcast_to(a, (128, 4, 4))                                 # each neuron a 4x4 square
+    tiles = tile_images(cells, ncols=16, pad=1, normalize="all", pad_value=np.nan)
+    pad = np.isnan(tiles)
+    rgb = colorize(np.nan_to_num(tiles, nan=0.0), "inferno", vmin=0.0, vmax=1.0)
+    rgb[pad] = 255
+    return rgb
+
+
+def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:
+    """(true, predicted) counts as a labelled 10x10 heat map."""
+    digits = [str(d) for d in range(cm.shape[0])]
+    chart = heatmap(cm, labels=True, fmt=".0f", cell_px=34, scheme="blues", value_title="count",
+                    x_labels=digits, y_labels=digits)
+    return chart.properties(title=alt.TitleParams(f"{y_title} ↓ / {x_title} →", fontSize=13))
+
+
+def overlay(digit, attribution, *, scale: int = 8, signed: bool = False, gamma: float = 0.6) -> np.ndarray:
+    """An attribution map over the digit, as an RGB image on white paper (reads well when projected).
+
+    The digit is drawn light grey on white. signed (IG, occlusion): red where the pixel raised the
+    target's score, blue where it lowered it; otherwise (saliency, Grad-CAM) yellow -> dark red for
+    small -> large. Colour opacity grows with |attribution| / max |attribution| (to the power gamma).
+    """
+    d = np.clip(_as_numpy(digit), 0, 1)
+    a = _as_numpy(attribution)
+    paper = np.repeat((1.0 - 0.45 * d)[..., None], 3, axis=2)              # (28, 28, 3) grey digit on white
+    vmax = float(np.abs(a).max()) or 1.0
+    weight = ((np.abs(a) / vmax) ** gamma)[..., None]                     # (28, 28, 1) in [0, 1]
+    if signed:
+        red, blue = np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85])
+        colour = np.where((a >= 0)[..., None], red, blue)
+    else:
+        colour = colorize(np.abs(a) / vmax, "YlOrRd", vmin=0.0, vmax=1.0) / 255.0
+    out = paper * (1 - weight) + colour * weight
+    return upscale((np.clip(out, 0, 1) * 255).round().astype(np.uint8), scale)
+
+
+def signed_colorbar(width: int = 224, height: int = 14) -> np.ndarray:
+    """The legend of a signed overlay: blue (lowers the score) -> white (0) -> red (raises it)."""
+    v = np.linspace(-1, 1, width)
+    w = (np.abs(v) ** 0.6)[:, None]
+    colour = np.where((v >= 0)[:, None], np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85]))
+    row = (1 - w) + colour * w                                             # (width, 3) over white
+    return (np.repeat(row[None], height, axis=0) * 255).round().astype(np.uint8)

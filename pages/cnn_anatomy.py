@@ -1,0 +1,256 @@
+"""CNN anatomy: the seeds' CNN on real MNIST digits, layer by layer, and trained live by the learner."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+import torch.nn.functional as F
+
+from bigmodel_core.charts import line_chart
+from bigmodel_core.cnn_charts import (confusion_chart, digit_image, fc1_image, feature_map_grid, filter_grid,
+                                      probability_chart)
+from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
+                                      load_record, mnist_tensors, new_cnn)
+from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit
+from pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
+from pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
+
+KEY = "cnn_anatomy"
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
+BATCHES = (32, 64, 128, 256, 512)
+MAPS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2")
+SHAPES = {"input": "1×28×28", "conv1": "32×28×28", "relu1": "32×28×28", "pool1": "32×14×14",
+          "conv2": "64×14×14", "relu2": "64×14×14", "pool2": "64×7×7", "fc1": "128", "logits": "10"}
+
+page_header(KEY)
+crisp_images()
+
+
+@st.cache_resource(show_spinner=False)
+def data_tensors():
+    """The MNIST split as tensors, once per process; read-only (cache_resource: no 16 MB copy per rerun)."""
+    return mnist_tensors()
+
+
+def _toggle_key() -> str:
+    """A fresh toggle per training run, so every new run starts switched on."""
+    return f"{KEY}.use_trained_{st.session_state.get(f'{KEY}.run_id', 0)}"
+
+
+def current_model() -> tuple[CNN, bool]:
+    """The learner's own trained model once they have trained one, else the bundled weights."""
+    trained = st.session_state.get(f"{KEY}.trained_model")
+    if trained is not None and st.session_state.get(_toggle_key(), True):
+        return trained, True
+    return bundled_cnn(), False
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Play: a digit through every layer
+
+section("play")
+model, is_trained = current_model()
+col_in, col_seen, col_probs = st.columns([1.25, 0.8, 1.2], gap="medium")
+with col_in:
+    digit = digit_input(KEY)
+sync_url(f"{KEY}.source", f"{KEY}.index")
+
+if digit.x28 is None:
+    st.stop()
+
+x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)  # (1, 1, 28, 28)
+acts = {k: v[0].cpu() for k, v in cnn_activations(model, x).items()}
+probs = acts["probs"].numpy()
+pred = int(probs.argmax())
+with col_seen:
+    st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
+    st.image(digit_image(digit.x28, scale=1), width=224)
+    st.metric(t("cnn_anatomy.prediction"), pred,
+              delta=None if digit.label is None else t("cnn_anatomy.true_label", label=digit.label),
+              delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
+with col_probs:
+    weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
+    st.markdown(f"**{t('cnn_anatomy.probabilities')}** · {weights_note}")
+    fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
+                                 y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
+    if st.session_state.get(f"{KEY}.trained_model") is not None:
+        st.toggle(t("cnn_anatomy.use_trained"), value=True, key=_toggle_key())
+
+st.markdown("#### " + t("cnn_anatomy.pipeline_title"))
+st.markdown(" → ".join(f"**{name}** `{SHAPES[name]}`" for name in
+                       ("input", "conv1", "pool1", "conv2", "pool2", "fc1", "logits")))
+tabs = st.tabs([f"{name} · {SHAPES[name]}" for name in MAPS])
+for tab, name in zip(tabs, MAPS):
+    with tab:
+        maps = acts[name]                                                  # (C, H, W)
+        st.caption(t(f"cnn_anatomy.layer_{name}"))
+        grid = feature_map_grid(maps, ncols=16 if maps.shape[0] == 64 else 8, scale=1,
+                                diverging=name.startswith("conv"))
+        zoom = {28: 3, 14: 4, 7: 7}[maps.shape[-1]]                        # screen pixels per map pixel
+        st.image(grid, width=grid.shape[1] * zoom)
+
+c_filters, c_fc1, c_params = st.columns([1, 1.3, 1.1], gap="medium")
+with c_filters:
+    st.markdown(f"**{t('cnn_anatomy.filters_title')}**")
+    st.image(filter_grid(model.conv1.weight.detach().cpu(), scale=1), width=31 * 14)
+    st.caption(t("cnn_anatomy.filters_caption"))
+with c_fc1:
+    st.markdown(f"**{t('cnn_anatomy.fc1_title')}**")
+    st.image(fc1_image(acts["fc1"]), width=16 * 5 * 5)
+    st.caption(t("cnn_anatomy.fc1_caption", active=int((acts["fc1"] > 0).sum())))
+with c_params:
+    st.markdown(f"**{t('cnn_anatomy.params_title')}**")
+    table = pd.DataFrame(layer_table(model))
+    table["params"] = table["params"].map("{:,}".format)
+    table.columns = [t("cnn_anatomy.col_layer"), t("cnn_anatomy.col_shape"), t("cnn_anatomy.col_params")]
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.metric(t("cnn_anatomy.total_params"), f"{count_parameters(model):,}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Train it yourself (a fragment: its widgets rerun only this part while training runs)
+
+@st.fragment
+def train_yourself():
+    st.subheader(t("cnn_anatomy.train_title"))
+    st.caption(t("cnn_anatomy.train_caption"))
+    url_state(f"{KEY}.epochs", 2, lo=1, hi=10)
+    url_state(f"{KEY}.lr", 1e-3, choices=LRS)
+    url_state(f"{KEY}.batch", 64, choices=BATCHES)
+    url_state(f"{KEY}.optimizer", "adam", choices=OPTIMIZERS)
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        epochs = st.slider(t("common.epochs"), 1, 10, key=f"{KEY}.epochs")
+    with c2:
+        lr = st.select_slider(t("common.learning_rate"), LRS, key=f"{KEY}.lr", format_func=lambda v: f"{v:g}")
+    with c3:
+        batch = st.select_slider(t("common.batch_size"), BATCHES, key=f"{KEY}.batch")
+    with c4:
+        opt = st.selectbox(t("common.optimizer"), OPTIMIZERS, key=f"{KEY}.optimizer",
+                           format_func=lambda o: t(f"cnn_anatomy.opt_{o}"))
+    sync_url(f"{KEY}.epochs", f"{KEY}.lr", f"{KEY}.batch", f"{KEY}.optimizer")
+    X_train, y_train, X_test, y_test = data_tensors()
+    steps = epochs * math.ceil(len(X_train) / batch)
+    b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="center")
+    start = b1.button(t("common.train"), key=f"{KEY}.train", type="primary", icon=":material/play_arrow:")
+    b2.button(t("common.stop"), key=f"{KEY}.stop", icon=":material/stop:")
+    b3.caption(t("cnn_anatomy.budget", steps=steps, samples=len(X_train)))
+
+    run = st.session_state.get(f"{KEY}.run")
+    if run is not None and run["status"] == "running" and not start:    # interrupted by Stop (a rerun)
+        run["status"] = "stopped"
+        X_test_, y_test_ = data_tensors()[2:]
+        run["cm"] = confusion_matrix(st.session_state[f"{KEY}.trained_model"].eval(), X_test_, y_test_)
+        run["test_acc"] = float(np.trace(run["cm"]) / run["cm"].sum())
+        st.rerun(scope="app")                                     # redraw the layers with the partial weights
+    progress_box, message_box = st.empty(), st.empty()
+    c_loss, c_acc, c_filt = st.columns([1, 1, 1.1])
+    loss_box, acc_box, filt_box = c_loss.empty(), c_acc.empty(), c_filt.empty()
+    cm_box = st.empty()
+
+    def draw(run, final: bool = False):
+        if run["loss_rows"]:
+            loss_box.altair_chart(line_chart(pd.DataFrame(run["loss_rows"]), y="value", series="series",
+                                             title=t("common.loss"), x_title=t("common.step"),
+                                             y_title=t("common.loss"), width=300, height=200, log_y=True),
+                                  width="content")
+        if run["acc_rows"]:
+            acc_box.altair_chart(line_chart(pd.DataFrame(run["acc_rows"]), y="value", series="series",
+                                            title=t("common.accuracy"), x_title=t("common.step"),
+                                            y_title=t("common.accuracy"), width=300, height=200, points=True),
+                                 width="content")
+        if run["filters"]:
+            epoch, kernels = run["filters"][-1]
+            with filt_box.container():
+                st.markdown(f"**{t('cnn_anatomy.filters_after', epoch=epoch)}**")
+                st.image(filter_grid(kernels, scale=1), width=31 * 11)
+        if final:
+            if run["status"] == "diverged":
+                message_box.error(t("common.diverged", step=run["diverged_at"]), icon=":material/warning:")
+            elif run["status"] == "stopped":
+                message_box.warning(t("common.stopped", step=run["step"]), icon=":material/stop_circle:")
+            elif run["status"] == "finished":
+                message_box.success(t("common.finished", steps=run["step"], seconds=f"{run['seconds']:.1f}")
+                                    + " " + t("cnn_anatomy.test_acc", acc=f"{run['test_acc']:.1%}"))
+            if run.get("cm") is not None:
+                with cm_box.container():
+                    st.markdown(f"**{t('cnn_anatomy.confusion_title')}**")
+                    altair(confusion_chart(run["cm"], x_title=t("cnn_anatomy.predicted"),
+                                           y_title=t("cnn_anatomy.true")), key=f"{KEY}.cm_chart")
+
+    if start:
+        model = new_cnn(seed=0)
+        config = TrainConfig(epochs=epochs, lr=lr, batch_size=batch, optimizer=opt, seed=0, report_every=5,
+                             eval_every=max(1, math.ceil(len(X_train) / batch) // 2))
+        run = {"status": "running", "step": 0, "loss_rows": [], "acc_rows": [], "filters": [], "cm": None,
+               "diverged_at": None, "seconds": 0.0, "test_acc": float("nan"),
+               "steps_per_epoch": math.ceil(len(X_train) / batch)}
+        st.session_state[f"{KEY}.run"] = run
+        st.session_state[f"{KEY}.trained_model"] = model       # the page uses it from now on
+        st.session_state[f"{KEY}.run_id"] = st.session_state.get(f"{KEY}.run_id", 0) + 1
+        run["filters"].append((0, model.conv1.weight.detach().cpu().clone()))
+        bar = progress_box.progress(0.0, text=t("common.training"))
+        X_eval, y_eval = X_train[:1000], y_train[:1000]
+
+        def evaluate(m):
+            dev = next(m.parameters()).device
+            test_logits = m(X_test.to(dev))
+            return {"test_loss": F.cross_entropy(test_logits, y_test.to(dev)).item(),
+                    "test_acc": (test_logits.argmax(-1).cpu() == y_test).float().mean().item(),
+                    "train_acc": accuracy(m, X_eval, y_eval)}
+
+        def on_progress(ev):
+            run["step"] = ev.step
+            if math.isfinite(ev.train_loss):
+                run["loss_rows"].append({"step": ev.step, "series": t("cnn_anatomy.train"), "value": ev.train_loss})
+            if ev.metrics:
+                run["loss_rows"].append({"step": ev.step, "series": t("cnn_anatomy.test"),
+                                         "value": ev.metrics["test_loss"]})
+                run["acc_rows"] += [{"step": ev.step, "series": t("cnn_anatomy.train"), "value": ev.metrics["train_acc"]},
+                                    {"step": ev.step, "series": t("cnn_anatomy.test"), "value": ev.metrics["test_acc"]}]
+                run["test_acc"] = ev.metrics["test_acc"]
+                if ev.step % run["steps_per_epoch"] == 0 or ev.step == ev.total_steps:
+                    run["filters"].append((math.ceil(ev.step / run["steps_per_epoch"]),
+                                           model.conv1.weight.detach().cpu().clone()))
+            bar.progress(ev.fraction, text=t("cnn_anatomy.progress", step=ev.step, total=ev.total_steps,
+                                             epoch=ev.epoch + 1, loss=f"{ev.train_loss:.3f}"))
+            draw(run)
+
+        hist = fit(model, (X_train, y_train), config, loss_fn=F.cross_entropy, evaluate=evaluate,
+                   on_progress=on_progress)
+        run["status"], run["diverged_at"], run["seconds"] = hist.reason, hist.diverged_at, hist.seconds
+        run["step"] = hist.steps[-1] if hist.steps else 0
+        if not hist.diverged:
+            run["cm"] = confusion_matrix(model, X_test, y_test)
+            run["test_acc"] = float(np.trace(run["cm"]) / run["cm"].sum())
+        progress_box.progress(1.0 if hist.reason == "finished" else run["step"] / max(1, steps))
+        draw(run, final=True)
+        st.rerun(scope="app")                                     # redraw the layers with the new weights
+    elif run is not None:
+        draw(run, final=True)
+
+
+train_yourself()
+rec = load_record()
+st.caption(t("cnn_anatomy.bundled_note", acc=f"{rec['test_accuracy']:.1%}", epochs=rec["training"]["epochs"],
+             n=rec["data"]["train_size"]))
+
+# ---------------------------------------------------------------------------------------------
+# 2. The formula, with this digit's numbers
+
+section("formula")
+st.latex(r"y_{c}(i,j) = \sum_{c'}\sum_{u=0}^{2}\sum_{v=0}^{2} k_{c,c'}(u,v)\, x_{c'}(i+u-1,\,j+v-1) + b_c"
+         r"\qquad \text{pool}(i,j) = \max_{(u,v)\in 2\times2} \text{ReLU}(y)(2i+u,\,2j+v)")
+st.latex(r"p = \mathrm{softmax}\big(W_2\,\mathrm{ReLU}(W_1\,\mathrm{flatten}(h_{\text{pool2}}) + b_1) + b_2\big)"
+         r"\qquad p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}")
+z = acts["logits"].numpy().astype(np.float64)
+st.latex(rf"z_{{{pred}}} = {z[pred]:.2f},\quad \sum_j e^{{z_j}} = {np.exp(z - z.max()).sum() * np.exp(z.max()):.4g}"
+         rf",\quad p_{{{pred}}} = \frac{{e^{{{z[pred]:.2f}}}}}{{\sum_j e^{{z_j}}}} = {probs[pred]:.4f}")
+st.caption(t("cnn_anatomy.formula_caption", conv1=f"{320:,}", conv2=f"{18496:,}", fc1=f"{401536:,}",
+             fc2=f"{1290:,}", total=f"{count_parameters(model):,}"))
+show_code(CNN, cnn_activations)
+
+why_and_try(KEY)
