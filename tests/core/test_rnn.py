@@ -177,7 +177,16 @@ def test_recall_data_is_the_task_it_claims():
     assert (later < M.INPUT_SIZE).all() and (later < M.N_SYMBOLS).any() and (later >= M.N_SYMBOLS).any()
 
 
-def test_lstm_and_gru_beat_the_plain_rnn_on_a_long_delay():
+@pytest.fixture
+def one_thread():
+    """Tiny recurrent models run fastest on one thread (and do not fight other processes)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_lstm_and_gru_beat_the_plain_rnn_on_a_long_delay(one_thread):
     cfg = M.RecallConfig()                                                # the page's defaults: k = 40
     results = M.train_side_by_side(cfg)
     acc = {k: r.test_acc for k, r in results.items()}
@@ -186,7 +195,7 @@ def test_lstm_and_gru_beat_the_plain_rnn_on_a_long_delay():
     assert all(r.history.reason == "finished" for r in results.values())
 
 
-def test_short_delay_is_easy_for_every_cell():
+def test_short_delay_is_easy_for_every_cell(one_thread):
     results = M.train_side_by_side(M.RecallConfig(delay=2, steps=150, train_size=1024))
     assert all(r.test_acc > 0.9 for r in results.values()), {k: r.test_acc for k, r in results.items()}
 

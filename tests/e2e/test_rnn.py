@@ -9,7 +9,7 @@ def metric_value(page, label: str) -> str:
 
 def test_rnn_page_steps_through_time(app_url, page):
     page.goto(f"{app_url}/rnn?lang=en&rnn.text=hello%20hello")
-    wait_idle(page)
+    wait_idle(page, timeout=240_000)          # first visit: three small cells are trained on the text
     assert_no_exception(page)
     assert page.get_by_text("RNN hidden state").first.is_visible()
     assert metric_value(page, "Input x") == "h"
@@ -35,7 +35,7 @@ def test_rnn_page_steps_through_time(app_url, page):
 
 def test_rnn_page_chinese_sine(app_url, page):
     page.goto(f"{app_url}/rnn?lang=zh&rnn.source=sine&rnn.scale=3.0&rnn.t=12")
-    wait_idle(page)
+    wait_idle(page, timeout=240_000)
     assert_no_exception(page)
     assert page.get_by_text("RNN 隐藏状态").first.is_visible()
     screenshot(page, "rnn_sine_zh")
