@@ -134,13 +134,13 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
             st.session_state["rnn.playing"] = False
     st.session_state["rnn.t"] = min(max(1, st.session_state["rnn.t"]), T)
 
-    c_slider, c_btn = st.columns([5, 1], vertical_alignment="bottom")
+    c_slider, c_btn = st.columns([4, 1], vertical_alignment="bottom")
     with c_slider:
         if T > 1:
             st.slider(t("rnn.step"), 1, T, key="rnn.t")
     with c_btn:
         playing = st.session_state.get("rnn.playing", False)
-        if st.button(t("common.stop") if playing else t("rnn.play"), key="rnn.play",
+        if st.button(t("common.stop") if playing else t("rnn.play"), key="rnn.play", type="primary",
                      icon=":material/stop:" if playing else ":material/play_arrow:", width="stretch"):
             st.session_state["rnn.playing"] = not playing
             st.rerun(scope="fragment")
@@ -168,10 +168,11 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
         y_tex = rf"y_{{{step}}} = V h_{{{step}}} + c = {out['value']:.2f}"
     x_tex = (rf"x_{{{step}}} = \text{{one-hot}}(\text{{'{seq.labels[step - 1]}'}})" if seq.kind == "text"
              else rf"x_{{{step}}} = {float(s.x[0]):.2f}")
-    st.latex(rf"h_{{{step}}} = \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
+    st.latex(r"\begin{aligned}"
+             rf"h_{{{step}}} &= \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
              rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})"
              rf" = \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{\text{{{t('rnn.pre_short')}}}}}\Big)"
-             rf" = {fmt_vec(s.h)}")
+             rf" = {fmt_vec(s.h)}\end{{aligned}}")
     st.latex(x_tex + r"\qquad " + y_tex)
     with st.expander(t("rnn.table"), icon=":material/table:"):
         df = pd.DataFrame({"h_{t-1}": s.h_prev, "W x_t": s.Wx, "U h_{t-1}": s.Uh, "b": s.b,

@@ -1,6 +1,6 @@
 from bench.browser import Scenario
 
-_STEP = '.st-key-rnn-t [role="slider"]'
+_STEP = '.st-key-rnn-t input[type="range"]'
 
 SCENARIOS = [
     Scenario(name="rnn_time_step", page="rnn",

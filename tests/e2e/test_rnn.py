@@ -13,7 +13,7 @@ def test_rnn_page_steps_through_time(app_url, page):
     assert_no_exception(page)
     assert page.get_by_text("RNN hidden state").first.is_visible()
     assert metric_value(page, "Input x") == "h"
-    thumb = page.locator('.st-key-rnn-t [role="slider"]')
+    thumb = page.locator('.st-key-rnn-t input[type="range"]')
     thumb.focus()
     for _ in range(4):
         page.keyboard.press("ArrowRight")
