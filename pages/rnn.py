@@ -156,11 +156,12 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric(t("rnn.x_t", t=step), seq.labels[step - 1])
     if seq.kind == "text":
-        m2.metric(t("rnn.y_t_text", t=step), f"'{out['char']}'".replace("' '", "'␣'"),
+        shown = "␣" if out["char"] == " " else out["char"]
+        m2.metric(t("rnn.y_t_text", t=step), f"'{shown}'",
                   help=t("rnn.y_help_text"))
         m3.metric(t("rnn.p_next"), f"{out['p']:.0%}")
         y_tex = (rf"y_{{{step}}} = \mathrm{{softmax}}(V h_{{{step}}} + c) \;\Rightarrow\; "
-                 rf"\text{{'{out['char']}'}}\ ({out['p']:.0%})").replace("%", r"\%")
+                 rf"\text{{'{shown}'}}\ ({out['p']:.0%})").replace("%", r"\%")
     else:
         m2.metric(t("rnn.y_t_sine", t=step), f"{out['value']:.2f}", help=t("rnn.y_help_sine"))
         nxt = seq.labels[step] if step < T else "—"
@@ -171,7 +172,7 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
     st.latex(r"\begin{aligned}"
              rf"h_{{{step}}} &= \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
              rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})"
-             rf" = \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{\text{{{t('rnn.pre_short')}}}}}\Big)"
+             rf"\\[4pt] &= \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{\text{{{t('rnn.pre_short')}}}}}\Big)"
              rf" = {fmt_vec(s.h)}\end{{aligned}}")
     st.latex(x_tex + r"\qquad " + y_tex)
     with st.expander(t("rnn.table"), icon=":material/table:"):
@@ -182,7 +183,7 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
         st.caption(t("rnn.table_note"))
 
     altair(state_map(run.hidden_states, seq.labels, t("rnn.hidden_map"), t_now=step,
-                     cell_px=min(30, 900 / T)), key="rnn.hidden_chart")
+                     cell_px=min(30, 640 / T)), key="rnn.hidden_chart")
     st.caption(t("rnn.hidden_caption", t=step))
     if st.session_state.get("rnn.playing"):
         time.sleep(PLAY_DELAY_S)
