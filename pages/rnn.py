@@ -199,19 +199,19 @@ show_code(rnn_step, lstm_step, gru_step)
 st.subheader(t("rnn.compare_title"))
 st.caption(t("rnn.compare_caption"))
 g_cols = st.columns(3, gap="medium")
-gate_tex = {
-    "rnn": r"h_t = \tanh(W x_t + U h_{t-1} + b)",
-    "lstm": r"\begin{aligned} i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) \quad f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f)\\"
-            r" o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) \quad g_t = \tanh(W_g x_t + U_g h_{t-1} + b_g)\\"
-            r" c_t &= f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t) \end{aligned}",
-    "gru": r"\begin{aligned} r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r) \quad z_t = \sigma(W_z x_t + U_z h_{t-1} + b_z)\\"
+gate_tex = {   # one equation per line so each fits a third of the page
+    "rnn": r"\begin{aligned} h_t &= \tanh(W x_t + U h_{t-1} + b) \end{aligned}",
+    "lstm": r"\begin{aligned} i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i)\\ f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\"
+            r" o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o)\\ g_t &= \tanh(W_g x_t + U_g h_{t-1} + b_g)\\"
+            r" c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\ h_t &= o_t \odot \tanh(c_t) \end{aligned}",
+    "gru": r"\begin{aligned} r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)\\ z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z)\\"
            r" n_t &= \tanh(W_n x_t + b_{in} + r_t \odot (U_n h_{t-1} + b_{hn}))\\"
            r" h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} \end{aligned}",
 }
 for col, kind in zip(g_cols, M.CELL_CLASSES):
     with col:
         st.markdown(f"**{CELL_NAMES[kind]}** — {t(f'rnn.cell_{kind}')}")
-        st.latex(gate_tex[kind])
+        st.latex(r"\small " + gate_tex[kind])
         altair(gates_chart(cells[kind][1], kind, seq.labels), key=f"rnn.gates_{kind}")
 
 # --- Vanishing and exploding gradients --------------------------------------------------------
