@@ -123,6 +123,13 @@ with col_in:
         cells = stepping_cells(*inputs)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def hidden_chart(inputs: tuple, step: int, title: str) -> alt.Chart:
+    """The hidden-state heat map with step t outlined (cached: the slider revisits the same steps)."""
+    seq, (_, run) = encode(*inputs), stepping_cells(*inputs)["rnn"]
+    return state_map(run.hidden_states, seq.labels, title, t_now=step, cell_px=min(30, 640 / seq.steps))
+
+
 @st.fragment
 def step_through(seq: M.Encoded, cells: dict) -> None:
     """The time-step slider and play button, the formula with this step's numbers, the heat map."""
@@ -182,8 +189,7 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
         st.dataframe(df, key="rnn.numbers")
         st.caption(t("rnn.table_note"))
 
-    altair(state_map(run.hidden_states, seq.labels, t("rnn.hidden_map"), t_now=step,
-                     cell_px=min(30, 640 / T)), key="rnn.hidden_chart")
+    altair(hidden_chart(inputs, step, t("rnn.hidden_map")), key="rnn.hidden_chart")
     st.caption(t("rnn.hidden_caption", t=step))
     if st.session_state.get("rnn.playing"):
         time.sleep(PLAY_DELAY_S)
