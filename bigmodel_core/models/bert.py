@@ -192,4 +192,45 @@ def load_minilm(device: torch.device | str | None = None) -> MiniLM:
 
     wanted = set(model.state_dict())
     model.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=True, assign=True)
+    model.requires_grad_(False)                                       # read-only; IG needs no weight grads
     return model.to(device or get_device()).eval()
+
+
+# ---------------------------------------------------------------------------------------------
+# Which words made two sentences similar? Integrated Gradients (Sundararajan et al. 2017) on the
+# token-embedding layer, with Captum: A_t = (x_t - x'_t) . mean_a dF/dx_t(x' + a (x - x')), summed
+# over the 384 dimensions of token t. Completeness: sum_t A_t = F(x) - F(x') up to `delta`.
+
+@dataclass
+class SimilarityAttribution:
+    tokens: list[str]                # tokens of the first sentence
+    attributions: torch.Tensor       # (T,) one number per token of the first sentence
+    similarity: float                # F(x) = cos(embedding of A, embedding of B)
+    baseline_similarity: float       # F(x'): A's words replaced by [PAD], [CLS] and [SEP] kept
+    delta: float                     # sum(attributions) - (F(x) - F(x')): IG's approximation error
+    n_steps: int
+
+
+def similarity_attributions(model: MiniLM, text_a: str, text_b: str, *, n_steps: int = 50,
+                            internal_batch_size: int | None = 25) -> SimilarityAttribution:
+    """Attribute cos(A, B) to the tokens of A with Captum's LayerIntegratedGradients (lazy import)."""
+    from captum.attr import LayerIntegratedGradients
+    dev = model.emb.tok.weight.device
+    target = model.encode([text_b]).embeddings.to(dev)               # (1, C) fixed while A varies
+    ids, mask, tokens, _ = model.tokenize([text_a])
+    ids, mask = ids.to(dev), mask.to(dev)                             # (1, T)
+    special = (ids == 101) | (ids == 102)                             # [CLS], [SEP]
+    baseline = torch.where(special, ids, torch.zeros_like(ids))       # (1, T) [PAD] for every word
+
+    def similarity(ids_, mask_):
+        hidden, _ = model(ids_, mask_)
+        return F.cosine_similarity(model.pool(hidden, mask_), target)  # (n,)
+
+    lig = LayerIntegratedGradients(similarity, model.emb.tok)
+    attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(mask,), n_steps=n_steps,
+                                internal_batch_size=internal_batch_size, return_convergence_delta=True)
+    with torch.no_grad():
+        sim, base = similarity(ids, mask).item(), similarity(baseline, mask).item()
+    return SimilarityAttribution(tokens=tokens[0], attributions=attr.sum(-1)[0].detach().cpu(),
+                                 similarity=sim, baseline_similarity=base, delta=float(delta.item()),
+                                 n_steps=n_steps)
