@@ -168,13 +168,13 @@ def model_view_chart(attn_weights, *, selected: tuple[int, int] | None = None, h
     y = alt.Y("layer:O", title=layer_title, axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT))
     img = alt.Chart(df).mark_image(width=head_px, height=head_px, aspect=False).encode(
         x=x, y=y, url="url:N", tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("head:O")])
-    # a transparent square under each picture catches the clicks
+    # a transparent square over each picture catches the clicks
     hit = alt.Chart(df).mark_square(size=head_px * head_px, opacity=0.001, shape="square").encode(x=x, y=y)
     layers = []
     if select:
         sel = alt.selection_point(name=select, fields=["layer", "head"], on="click", clear=False)
         hit = hit.add_params(sel)
-    layers += [hit, img]
+    layers += [img, hit]
     if selected is not None:
         box = pd.DataFrame([{"layer": selected[0], "head": selected[1]}])
         layers.append(alt.Chart(box).mark_square(size=(head_px + 6) ** 2, filled=False, stroke="#ff2d55",

@@ -135,7 +135,7 @@ def by_hand() -> None:
             st.radio(t("attention.head"), list(range(1, n_heads + 1)), key="attention.head", horizontal=True)
         h = (st.session_state["attention.head"] if n_heads > 1 else 1) - 1
         st.markdown(f"**{t('attention.weights_title', head=h + 1)}**")
-        cell = max(14.0, min(44.0, 350 / T))
+        cell = max(14.0, min(44.0, 330 / T))
         chart = C.matrix_chart(bh.attn.weights[h], row_labels=tokens, col_labels=tokens, kind="weights",
                                cell_px=cell, select="cell", row=i, value_title="a_ij", legend=False,
                                numbers=cell >= 26, x_title=t("attention.keys"), y_title=t("attention.queries"))
@@ -144,7 +144,7 @@ def by_hand() -> None:
         st.caption(t("attention.click_row"))
     with explain:
         st.markdown(f"**{t('attention.row_title', token=tokens[i], i=i)}**")
-        strip = max(14.0, min(44.0, 360 / T))
+        strip = max(14.0, min(44.0, 330 / T))
         altair(C.matrix_chart(bh.attn.scores[h, i][None], row_labels=[f"s{i},j"], col_labels=tokens,
                               kind="diverging", fmt=".1f", cell_px=strip, numbers=strip >= 26, legend=False,
                               x_orient="none", value_title="s_ij"))
