@@ -46,6 +46,12 @@ def saturation():
     return A.softmax_saturation()
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def saturation_spec(d_k: int, current: float, scaled: str, unscaled: str, y_title: str) -> dict:
+    return C.saturation_chart(saturation(), d_k=d_k, scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
+                              y_title=y_title, current=current).to_dict()
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def positional(n_positions: int, d_model: int):
     pe = A.sinusoidal_positional_encoding(n_positions, d_model)
@@ -56,6 +62,11 @@ def positional(n_positions: int, d_model: int):
 def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttribution:
     with captum_lock():
         return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
+
+
+def vega(spec: dict, *, key: str | None = None, on_select="ignore"):
+    """A Vega-Lite dict at its own size (the fast path for charts redrawn on every key press)."""
+    return st.vega_lite_chart(spec=spec, width="content", key=key, on_select=on_select)
 
 
 def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:
@@ -136,19 +147,19 @@ def by_hand() -> None:
         h = (st.session_state["attention.head"] if n_heads > 1 else 1) - 1
         st.markdown(f"**{t('attention.weights_title', head=h + 1)}**")
         cell = max(14.0, min(44.0, 330 / T))
-        chart = C.matrix_chart(bh.attn.weights[h], row_labels=tokens, col_labels=tokens, kind="weights",
+        chart = C.matrix_spec(bh.attn.weights[h], row_labels=tokens, col_labels=tokens, kind="weights",
                                cell_px=cell, select="cell", row=i, value_title="a_ij", legend=False,
                                numbers=cell >= 26, x_title=t("attention.keys"), y_title=t("attention.queries"))
-        altair(chart, key="attention.weights_click", on_select=lambda: _on_click(
+        vega(chart, key="attention.weights_click", on_select=lambda: _on_click(
             "attention.weights_click", "cell", {"row": "attention.query"}))
         st.caption(t("attention.click_row"))
     with explain:
         st.markdown(f"**{t('attention.row_title', token=tokens[i], i=i)}**")
         strip = max(14.0, min(44.0, 330 / T))
-        altair(C.matrix_chart(bh.attn.scores[h, i][None], row_labels=[f"s{i},j"], col_labels=tokens,
+        vega(C.matrix_spec(bh.attn.scores[h, i][None], row_labels=[f"s{i},j"], col_labels=tokens,
                               kind="diverging", fmt=".1f", cell_px=strip, numbers=strip >= 26, legend=False,
                               x_orient="none", value_title="s_ij"))
-        altair(C.matrix_chart(bh.attn.weights[h, i][None], row_labels=[f"a{i},j"], col_labels=tokens,
+        vega(C.matrix_spec(bh.attn.weights[h, i][None], row_labels=[f"a{i},j"], col_labels=tokens,
                               kind="weights", cell_px=strip, numbers=strip >= 26, legend=False,
                               value_title="a_ij"))
         for line in C.row_latex(bh, h, i):
@@ -163,27 +174,25 @@ def by_hand() -> None:
     cq, ck, cv = st.columns(3, gap="medium")
     for col, name, M in ((cq, "Q", bh.Q), (ck, "K", bh.K), (cv, "V", bh.V)):
         with col:
-            altair(C.matrix_chart(M[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
+            vega(C.matrix_spec(M[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
                                   kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28,
                                   row=i if name == "Q" else None, legend=False,
                                   title=t(f"attention.{name.lower()}_title", d_k=d_k)))
     cs, co = st.columns(2, gap="medium")
     with cs:
-        altair(C.matrix_chart(bh.attn.scores[h], row_labels=tokens, col_labels=tokens, kind="diverging",
+        vega(C.matrix_spec(bh.attn.scores[h], row_labels=tokens, col_labels=tokens, kind="diverging",
                               fmt=".1f", cell_px=max(14.0, min(40.0, 310 / T)), row=i, value_title="s_ij",
                               numbers=310 / T >= 26,
                               title=t("attention.scores_title", factor=f"{bh.attn.factor:.3g}")))
     with co:
-        altair(C.matrix_chart(bh.attn.output[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
+        vega(C.matrix_spec(bh.attn.output[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
                               kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28, row=i,
                               legend=False, title=t("attention.output_title", d_k=d_k)))
     st.markdown(f"#### {t('attention.saturation_title')}")
     cchart, ctext = st.columns([1.2, 1])
     with cchart:
-        altair(C.saturation_chart(saturation(), d_k=d_k, scaled_label=t("attention.scaled"),
-                                  unscaled_label=t("attention.unscaled"), x_title="d_k",
-                                  y_title=t("attention.max_weight_short"),
-                                  current=float(bh.attn.weights.max(-1).values.mean())))
+        vega(saturation_spec(d_k, round(float(bh.attn.weights.max(-1).values.mean()), 3), t("attention.scaled"),
+                             t("attention.unscaled"), t("attention.max_weight_short")))
     with ctext:
         sat = saturation()
         row = sat[(sat.d_k == min(sat.d_k, key=lambda v: abs(v - d_k)))]
@@ -206,11 +215,11 @@ def positional_encoding() -> None:
     pe, sim = positional(36, d)
     c1, c2 = st.columns(2, gap="medium")
     with c1:
-        altair(C.matrix_chart(pe, kind="diverging", cell_px=300 / d, cell_h=7, numbers=False,
+        vega(C.matrix_spec(pe, kind="diverging", cell_px=300 / d, cell_h=7, numbers=False,
                               domain=(-1, 1), x_title=t("attention.pe_dims"), y_title=t("attention.pe_positions"),
                               value_title="PE", title=t("attention.pe_heat", d=d)))
     with c2:
-        altair(C.matrix_chart(sim, kind="sequential", cell_px=7, numbers=False, x_title=t("attention.pe_positions"),
+        vega(C.matrix_spec(sim, kind="sequential", cell_px=7, numbers=False, x_title=t("attention.pe_positions"),
                               y_title=t("attention.pe_positions"), value_title="PE·PE", title=t("attention.pe_sim")))
     st.caption(t("attention.pe_caption"))
     show_code(A.sinusoidal_positional_encoding)
@@ -260,8 +269,8 @@ def inside_model() -> None:
                         st.session_state["attention.token"])
 
     st.markdown(f"**{t('attention.model_view')}**")
-    altair(C.model_view_chart(att[:, :, :shown, :shown], selected=(layer, head), head_px=50,
-                              layer_title=t("attention.layer"), head_title=t("attention.mhead")),
+    vega(C.model_view_chart(att[:, :, :shown, :shown], selected=(layer, head), head_px=50,
+                            layer_title=t("attention.layer"), head_title=t("attention.mhead")).to_dict(validate=False),
            key="attention.model_click", on_select=lambda: _on_click(
                "attention.model_click", "head", {"layer": "attention.layer", "head": "attention.mhead"}))
     st.caption(t("attention.model_view_caption"))
@@ -270,7 +279,7 @@ def inside_model() -> None:
     with head_view:
         st.markdown(f"**{t('attention.head_view', layer=layer, head=head)}**")
         cell = max(7.0, min(30.0, 350 / shown))
-        altair(C.matrix_chart(att[layer - 1, head - 1, :shown, :shown], row_labels=tokens[:shown],
+        vega(C.matrix_spec(att[layer - 1, head - 1, :shown, :shown], row_labels=tokens[:shown],
                               col_labels=tokens[:shown], kind="weights", cell_px=cell, numbers=False,
                               select="cell", row=tok, value_title="a_ij", legend=False),
                key="attention.head_click", on_select=lambda: _on_click(
@@ -278,7 +287,7 @@ def inside_model() -> None:
     with across:
         st.markdown(f"**{t('attention.token_heads', token=tokens[tok], layer=layer)}**")
         cell = max(7.0, min(34.0, 380 / shown))
-        altair(C.matrix_chart(att[layer - 1, :, tok, :shown], row_labels=[f"{t('attention.h')}{k}" for k in range(1, 13)],
+        vega(C.matrix_spec(att[layer - 1, :, tok, :shown], row_labels=[f"{t('attention.h')}{k}" for k in range(1, 13)],
                               col_labels=tokens[:shown], kind="weights", cell_px=cell, cell_h=24,
                               numbers=cell >= 28, value_title="a_ij", row=head - 1, legend=False))
         st.caption(t("attention.token_heads_caption"))
@@ -287,10 +296,10 @@ def inside_model() -> None:
     summary = A.head_summaries(att, enc.mask[0])
     c1, c2 = st.columns(2)
     with c1:
-        altair(C.summary_chart(summary, "entropy", title=t("attention.entropy_title"), fmt=".1f",
+        vega(C.summary_chart(summary, "entropy", title=t("attention.entropy_title"), fmt=".1f",
                                layer_title=t("attention.layer"), head_title=t("attention.mhead")))
     with c2:
-        altair(C.summary_chart(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
+        vega(C.summary_chart(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
                                layer_title=t("attention.layer"), head_title=t("attention.mhead")))
     lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
     st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",

@@ -211,6 +211,10 @@ def test_matrix_chart_marks_masked_cells_and_selects_cells():
     assert sum(r["masked"] for r in rows) == 1 and len(rows) == 4
     assert spec["params"][0]["name"] == "cell"
     assert spec["autosize"]["type"] == "pad"
+    fast = C.matrix_spec(scores, row_labels=["a", "b"], col_labels=["a", "b"], kind="diverging", select="cell", row=1)
+    assert sum(r["masked"] for r in fast["data"]["values"]) == 1 and fast["params"][0]["views"] == ["cells"]
+    import altair as alt
+    alt.LayerChart.from_dict(fast, validate=True)                           # a valid Vega-Lite spec
 
 
 def test_model_view_chart_has_one_picture_per_head():
