@@ -1,0 +1,373 @@
+"""Pictures for the self-attention page: data in, Altair chart (or LaTeX text) out, no Streamlit.
+
+- `matrix_chart`: a token x token (or token x dimension) matrix with token labels, numbers in the cells,
+  a click selection, an outlined row; masked cells (-inf) drawn grey with a cross.
+- `model_view_chart`: every head of every layer as a small image in one clickable grid (BertViz's
+  "model view"); each head is a PNG, so 72 maps of T x T cost 72 rows, not 72 T^2.
+- `saturation_chart`, `attribution_chart`, `summary_chart`: the page's other pictures.
+- `row_latex`: the clicked query row written out with the learner's numbers.
+Sized for a classroom projector: large labels, strong colours.
+"""
+from __future__ import annotations
+
+import base64
+import io
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import torch
+
+FONT = 14                    # axis labels
+TITLE_FONT = 16
+# Streamlit fits a chart's axes *inside* its width ("fit") unless the spec says otherwise; "pad" keeps
+# width/height as the plot area, so a cell is exactly cell_px and images are not squeezed.
+PAD = alt.AutoSizeParams(type="pad", contains="padding")
+
+
+def _np(a) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().float().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
+
+
+def _js(s: str) -> str:
+    return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _axis(names: list[str] | None, n: int, angle: int = 0, title: str | None = None, orient: str | None = None):
+    if orient == "none":
+        return None
+    extra = {"orient": orient} if orient else {}
+    if names is None:
+        step = max(1, n // 8)
+        return alt.Axis(values=[i + 0.5 for i in range(0, n, step)], labelExpr="floor(datum.value)",
+                        title=title, grid=False, labelFontSize=FONT, titleFontSize=FONT, **extra)
+    expr = "[" + ",".join(_js(s) for s in names) + "][floor(datum.value - 0.5)]"
+    return alt.Axis(values=[i + 0.5 for i in range(n)], labelExpr=expr, title=title, labelAngle=angle,
+                    grid=False, ticks=False, labelFontSize=FONT, titleFontSize=FONT, labelOverlap=False,
+                    labelLimit=140, **extra)
+
+
+def matrix_chart(a, *, row_labels: list[str] | None = None, col_labels: list[str] | None = None,
+                 title: str = "", value_title: str = "value", kind: str = "weights", numbers: bool | None = None,
+                 fmt: str = ".2f", cell_px: float = 34, select: str | None = None, row: int | None = None,
+                 col: int | None = None, x_title: str | None = None, y_title: str | None = None,
+                 domain: tuple[float, float] | None = None, legend: bool = True,
+                 cell_h: float | None = None, x_orient: str = "bottom") -> alt.LayerChart:
+    """A 2-D array as coloured cells, row 0 on top.
+
+    kind: "weights" (0..1, white to dark blue, square-root colour scale so small weights still show),
+          "diverging" (red < 0 < blue, centred on 0), "sequential" (min..max, viridis).
+    Cells that are -inf (masked scores) are grey with a cross. row / col: outline that row / column.
+    select: a click selection over (row, col), read with on_select="rerun".
+    """
+    arr = _np(a)
+    H, W = arr.shape
+    cell_h = cell_h or cell_px
+    masked = ~np.isfinite(arr)
+    rows, cols = np.mgrid[0:H, 0:W]
+    df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "row2": rows.ravel() + 1,
+                       "col2": cols.ravel() + 1, "value": np.where(masked, np.nan, arr).ravel(),
+                       "masked": masked.ravel(),
+                       "rlabel": [row_labels[r] if row_labels else str(r) for r in rows.ravel()],
+                       "clabel": [col_labels[c] if col_labels else str(c) for c in cols.ravel()]})
+    finite = arr[~masked]
+    if kind == "weights":
+        scale = alt.Scale(scheme="blues", type="sqrt", domain=list(domain or (0.0, 1.0)))
+    elif kind == "diverging":
+        vmax = float(np.abs(finite).max()) if finite.size else 1.0
+        scale = alt.Scale(scheme="redblue", domain=list(domain or (-vmax or -1.0, vmax or 1.0)), reverse=True)
+    else:
+        scale = alt.Scale(scheme="viridis", **({"domain": list(domain)} if domain else {}))
+    xs = alt.Scale(domain=[0, W], nice=False, zero=False)
+    ys = alt.Scale(domain=[0, H], nice=False, zero=False, reverse=True)
+    angle = -45 if col_labels and max(len(s) for s in col_labels) > 2 else 0
+    # every layer repeats the same axes: Vega-Lite merges the layers' axes, and a layer without one
+    # would bring a default axis whose label-overlap rule hides every other token
+    x_axis, y_axis = _axis(col_labels, W, angle, x_title, x_orient), _axis(row_labels, H, 0, y_title)
+    base = alt.Chart(df).encode(x=alt.X("col:Q", scale=xs, axis=x_axis), x2="col2:Q",
+                                y=alt.Y("row:Q", scale=ys, axis=y_axis), y2="row2:Q")
+    tooltip = [alt.Tooltip("rlabel:N", title="row"), alt.Tooltip("clabel:N", title="column"),
+               alt.Tooltip("value:Q", format=fmt, title=value_title)]
+    color = alt.Color("value:Q", scale=scale, title=value_title,
+                      legend=alt.Legend(labelFontSize=12, titleFontSize=13, gradientLength=max(80, int(H * cell_h) - 30))
+                      if legend else None)
+    rect = base.mark_rect(**({"stroke": "white", "strokeWidth": 0.5} if min(cell_px, cell_h) >= 12 else {})).encode(
+        color=alt.when("datum.masked").then(alt.value("#d9d9d9")).otherwise(color), tooltip=tooltip)
+    if select:
+        sel = alt.selection_point(name=select, fields=["row", "col"], on="click", clear=False)
+        rect = rect.add_params(sel)
+    layers = [rect]
+    if numbers is None:
+        numbers = cell_px >= 28
+    if numbers:
+        longest = max((len(format(v, fmt)) for v in finite.tolist()), default=3)
+        text_font = max(8, min(15, min(cell_px * 0.8 / (0.6 * longest), cell_h / 1.6)))
+        if kind == "weights":
+            dark = f"datum.value > {0.25 * (domain or (0, 1))[1]}"
+        elif kind == "diverging":
+            vmax = float(np.abs(finite).max()) if finite.size else 1.0
+            dark = f"abs(datum.value) > {0.55 * vmax}"
+        else:
+            lo, hi = domain or ((float(finite.min()), float(finite.max())) if finite.size else (0, 1))
+            dark = f"datum.value < {(lo + hi) / 2}"
+        text = alt.Chart(df).mark_text(fontSize=text_font).encode(
+            x=alt.X("cx:Q", scale=xs, axis=x_axis), y=alt.Y("cy:Q", scale=ys, axis=y_axis),
+            text=alt.condition("datum.masked", alt.value("×"), alt.Text("value:Q", format=fmt)),
+            color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("black")),
+        ).transform_calculate(cx="datum.col + 0.5", cy="datum.row + 0.5")
+        layers.append(text)
+    boxes = []
+    if row is not None:
+        boxes.append({"r0": row, "r1": row + 1, "c0": 0, "c1": W})
+    if col is not None:
+        boxes.append({"r0": 0, "r1": H, "c0": col, "c1": col + 1})
+    if boxes:
+        layers.append(alt.Chart(pd.DataFrame(boxes)).mark_rect(fill=None, stroke="#ff2d55", strokeWidth=3).encode(
+            x=alt.X("c0:Q", scale=xs, axis=x_axis), x2="c1:Q", y=alt.Y("r0:Q", scale=ys, axis=y_axis), y2="r1:Q"))
+    chart = alt.layer(*layers).properties(width=int(W * cell_px), height=int(H * cell_h), autosize=PAD)
+    if title:
+        chart = chart.properties(title=alt.Title(title, fontSize=TITLE_FONT, anchor="start"))
+    return chart
+
+
+def _png_data_url(rgb: np.ndarray) -> str:
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=False, compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _blues(a: np.ndarray) -> np.ndarray:
+    """Weights in [0, 1] -> RGB uint8, white to dark blue on a square-root scale (as matrix_chart)."""
+    import matplotlib
+    rgba = matplotlib.colormaps["Blues"](np.sqrt(np.clip(a, 0, 1)))
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+
+def model_view_chart(attn_weights, *, selected: tuple[int, int] | None = None, head_px: int = 60,
+                     select: str | None = "head", layer_title: str = "layer", head_title: str = "head") -> alt.LayerChart:
+    """All heads of all layers, (L, H, T, T) weights of one sentence, as an L x H grid of small maps.
+
+    Each head is drawn as a PNG (nearest-neighbour, so every cell stays a crisp square); a click
+    selects (layer, head), numbered from 1. `selected` is outlined.
+    """
+    A = _np(attn_weights)
+    L, H, T, _ = A.shape
+    up = max(1, -(-head_px // T))                               # integer upscale factor
+    rows = []
+    for layer in range(L):
+        for head in range(H):
+            rgb = _blues(A[layer, head]).repeat(up, 0).repeat(up, 1)
+            rows.append({"layer": layer + 1, "head": head + 1, "url": _png_data_url(rgb)})
+    df = pd.DataFrame(rows)
+    step = head_px + 8
+    x = alt.X("head:O", title=head_title, axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT, labelAngle=0,
+                                                        orient="top"), scale=alt.Scale(paddingInner=0.1))
+    y = alt.Y("layer:O", title=layer_title, axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT))
+    img = alt.Chart(df).mark_image(width=head_px, height=head_px, aspect=False).encode(
+        x=x, y=y, url="url:N", tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("head:O")])
+    # a transparent square over each picture catches the clicks
+    hit = alt.Chart(df).mark_square(size=head_px * head_px, opacity=0.001, shape="square").encode(x=x, y=y)
+    layers = []
+    if select:
+        sel = alt.selection_point(name=select, fields=["layer", "head"], on="click", clear=False)
+        hit = hit.add_params(sel)
+    layers += [img, hit]
+    if selected is not None:
+        box = pd.DataFrame([{"layer": selected[0], "head": selected[1]}])
+        layers.append(alt.Chart(box).mark_square(size=(head_px + 6) ** 2, filled=False, stroke="#ff2d55",
+                                                 strokeWidth=3).encode(x=x, y=y))
+    return alt.layer(*layers).properties(width=H * step, height=L * step, autosize=PAD)
+
+
+def saturation_chart(df: pd.DataFrame, *, d_k: int, scaled_label: str, unscaled_label: str, x_title: str,
+                     y_title: str, current: float | None = None, width: int = 380, height: int = 240) -> alt.LayerChart:
+    """Mean largest softmax weight per row vs d_k, with and without the 1/sqrt(d_k)."""
+    d = df.assign(series=np.where(df["scaled"], scaled_label, unscaled_label))
+    color = alt.Color("series:N", title=None, scale=alt.Scale(domain=[scaled_label, unscaled_label],
+                                                              range=["#1f77b4", "#d62728"]),
+                      legend=alt.Legend(orient="bottom", labelFontSize=13, labelLimit=300))
+    x = alt.X("d_k:Q", title=x_title, scale=alt.Scale(type="log", base=2, domain=[2, 64]),
+              axis=alt.Axis(values=[2, 4, 8, 16, 32, 64], labelFontSize=FONT, titleFontSize=FONT))
+    y = alt.Y("max_weight:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT))
+    lines = alt.Chart(d).mark_line(point=True, strokeWidth=3).encode(
+        x=x, y=y, color=color, tooltip=["series:N", "d_k:Q", alt.Tooltip("max_weight:Q", format=".2f"),
+                                        alt.Tooltip("score_std:Q", format=".2f")])
+    rule = alt.Chart(pd.DataFrame({"d_k": [d_k]})).mark_rule(strokeDash=[4, 3], color="black", strokeWidth=2).encode(x=x)
+    layers = [lines, rule]
+    if current is not None:
+        layers.append(alt.Chart(pd.DataFrame({"d_k": [d_k], "max_weight": [current]})).mark_point(
+            shape="diamond", size=180, filled=True, color="black").encode(x=x, y=y))
+    return alt.layer(*layers).properties(width=width, height=height, autosize=PAD)
+
+
+def attribution_chart(tokens: list[str], attributions, *, title: str = "", value_title: str = "attribution",
+                      width: int = 420) -> alt.Chart:
+    """One horizontal bar per token, red for pushing the similarity down, blue for up."""
+    a = _np(attributions)
+    df = pd.DataFrame({"i": range(len(tokens)), "token": tokens, "value": a})
+    vmax = float(np.abs(a).max()) or 1.0
+    chart = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("i:O", title=None, axis=alt.Axis(labelExpr="[" + ",".join(_js(s) for s in tokens) + "][datum.value]",
+                                                 labelFontSize=FONT)),
+        x=alt.X("value:Q", title=value_title, axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT)),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-vmax, vmax]), legend=None),
+        tooltip=["token:N", alt.Tooltip("value:Q", format=".4f")],
+    ).properties(width=width, height=max(120, 26 * len(tokens)), autosize=PAD)
+    return chart.properties(title=alt.Title(title, fontSize=TITLE_FONT, anchor="start")) if title else chart
+
+
+def summary_chart(df: pd.DataFrame, field: str, *, title: str, fmt: str = ".1f", layer_title: str = "layer",
+                  head_title: str = "head") -> dict:
+    """A layers x heads table of one per-head number (entropy, distance) as a heat map with values."""
+    L, H = int(df["layer"].max()), int(df["head"].max())
+    grid = df.pivot(index="layer", columns="head", values=field).to_numpy()
+    return matrix_spec(grid, row_labels=[str(i) for i in range(1, L + 1)], col_labels=[str(i) for i in range(1, H + 1)],
+                        kind="sequential", fmt=fmt, cell_px=34, title=title, value_title=field,
+                        x_title=head_title, y_title=layer_title, legend=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The clicked row with the learner's numbers
+
+def _vec(v: torch.Tensor, dims: int) -> str:
+    vals = ", ".join(f"{x:.2f}" for x in v[:dims].tolist())
+    return r"[" + vals + (r", \dots" if v.numel() > dims else "") + r"]"
+
+
+def _tok(s: str) -> str:
+    return r"\text{" + s.replace("\\", "").replace("{", "").replace("}", "").replace("#", r"\#")\
+        .replace("_", r"\_").replace("$", r"\$").replace("%", r"\%").replace("&", r"\&").replace("^", "") + "}"
+
+
+def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> list[str]:
+    """The seed's formula for query row i of one head with the learner's numbers (KaTeX lines).
+
+    a_ij = e^{s_ij} / sum_k e^{s_ik} worked out for the largest weight, then
+    c_i = sum_j a_ij v_j with every term (first `dims` components of each vector shown).
+    """
+    a = bh.attn
+    toks = bh.tokens
+    s = a.scores[head, i]
+    w = a.weights[head, i]
+    d_k = bh.Q.size(-1)
+    fac = a.factor
+    factor_tex = r"\frac{1}{\sqrt{%d}}" % d_k if abs(fac * np.sqrt(d_k) - 1) < 1e-9 else f"{fac:.3g}"
+    finite = torch.isfinite(s)
+    m = s[finite].max()
+    lines = [r"\small s_{%d,j} = q_{%d}\cdot k_j \times %s,\qquad q_{%d} = %s"
+             % (i, i, factor_tex, i, _vec(bh.Q[head, i], dims))]
+    j0 = int(torch.argmax(w))
+    ex = torch.exp(s[finite] - m) * torch.exp(m)                   # e^{s_ik} of the allowed keys
+    shown = " + ".join(f"e^{{{x:.2f}}}" for x in s[finite].tolist()[:3]) + (r" + \dots" if finite.sum() > 3 else "")
+    lines.append(r"\small a_{%d,%d} = \frac{e^{s_{%d,%d}}}{\sum_k e^{s_{%d,k}}} = \frac{e^{%.2f}}{%s}"
+                 r" = \frac{%.3g}{%.3g} = %.3f\quad (%s)"
+                 % (i, j0, i, j0, i, s[j0].item(), shown, float(torch.exp(s[j0])), float(ex.sum()),
+                    w[j0].item(), _tok(toks[j0])))
+    parts = [f"{w[j].item():.2f}" + r"\," + _vec(bh.V[head, j], dims) for j in range(len(toks)) if w[j] > 0]
+    chunks = [" + ".join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
+    body = r" \\ &\quad + ".join(chunks)
+    lines.append(r"\footnotesize\begin{aligned} c_{%d} = \textstyle\sum_j a_{%d,j}\, v_j &= %s \\ &= %s \end{aligned}"
+                 % (i, i, body, _vec(a.output[head, i], dims)))
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# The same heat map as a plain Vega-Lite dict: no Altair objects, no schema validation, about a
+# millisecond to build. The page redraws up to nine of these per key press (target: 100 ms), and
+# building + validating an Altair chart costs tens of milliseconds each; draw with st.vega_lite_chart.
+
+def _axis_dict(names, n, angle, title, orient):
+    if orient == "none":
+        return None
+    ax = {"grid": False, "labelFontSize": FONT, "titleFontSize": FONT, "title": title, "labelOverlap": False}
+    if orient:
+        ax["orient"] = orient
+    if names is None:
+        step = max(1, n // 8)
+        ax.update(values=[i + 0.5 for i in range(0, n, step)], labelExpr="floor(datum.value)")
+    else:
+        ax.update(values=[i + 0.5 for i in range(n)], ticks=False, labelAngle=angle, labelLimit=140,
+                  labelExpr="[" + ",".join(_js(s) for s in names) + "][floor(datum.value - 0.5)]")
+    return ax
+
+
+def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str] | None = None,
+                title: str = "", value_title: str = "value", kind: str = "weights", numbers: bool | None = None,
+                fmt: str = ".2f", cell_px: float = 34, select: str | None = None, row: int | None = None,
+                col: int | None = None, x_title: str | None = None, y_title: str | None = None,
+                domain: tuple[float, float] | None = None, legend: bool = True, cell_h: float | None = None,
+                x_orient: str = "bottom") -> dict:
+    """`matrix_chart` as a Vega-Lite dict (same picture, same options, same click selection)."""
+    arr = _np(a)
+    H, W = arr.shape
+    cell_h = cell_h or cell_px
+    masked = ~np.isfinite(arr)
+    finite = arr[~masked]
+    values = [{"row": r, "col": c, "value": (None if masked[r, c] else float(arr[r, c])), "masked": bool(masked[r, c]),
+               "rlabel": row_labels[r] if row_labels else str(r), "clabel": col_labels[c] if col_labels else str(c)}
+              for r in range(H) for c in range(W)]
+    if kind == "weights":
+        scale = {"scheme": "blues", "type": "sqrt", "domain": list(domain or (0.0, 1.0))}
+    elif kind == "diverging":
+        vmax = float(np.abs(finite).max()) if finite.size else 1.0
+        scale = {"scheme": "redblue", "reverse": True, "domain": list(domain or (-(vmax or 1.0), vmax or 1.0))}
+    else:
+        scale = {"scheme": "viridis", **({"domain": list(domain)} if domain else {})}
+    angle = -45 if col_labels and max(len(s) for s in col_labels) > 2 else 0
+    xs = {"domain": [0, W], "nice": False, "zero": False}
+    ys = {"domain": [0, H], "nice": False, "zero": False, "reverse": True}
+    x_axis, y_axis = _axis_dict(col_labels, W, angle, x_title, x_orient), _axis_dict(row_labels, H, 0, y_title, None)
+
+    def xy(xf, yf):
+        return {"x": {"field": xf, "type": "quantitative", "scale": xs, "axis": x_axis},
+                "y": {"field": yf, "type": "quantitative", "scale": ys, "axis": y_axis}}
+
+    color = {"field": "value", "type": "quantitative", "scale": scale, "title": value_title,
+             "legend": ({"labelFontSize": 12, "titleFontSize": 13, "gradientLength": max(80, int(H * cell_h) - 30)}
+                        if legend else None),
+             "condition": {"test": "datum.masked", "value": "#d9d9d9"}}
+    rect_mark = {"type": "rect", **({"stroke": "white", "strokeWidth": 0.5} if min(cell_px, cell_h) >= 12 else {})}
+    rect = {"name": "cells", "mark": rect_mark, "encoding": {
+        **xy("col", "row"), "x2": {"field": "col2"}, "y2": {"field": "row2"}, "color": color,
+        "tooltip": [{"field": "rlabel", "type": "nominal", "title": "row"},
+                    {"field": "clabel", "type": "nominal", "title": "column"},
+                    {"field": "value", "type": "quantitative", "format": fmt, "title": value_title}]},
+        "transform": [{"calculate": "datum.col + 1", "as": "col2"}, {"calculate": "datum.row + 1", "as": "row2"}]}
+    layers = [rect]
+    if numbers is None:
+        numbers = cell_px >= 28
+    if numbers:
+        longest = max((len(format(v, fmt)) for v in finite.tolist()), default=3)
+        font = max(8, min(15, min(cell_px * 0.8 / (0.6 * longest), cell_h / 1.6)))
+        if kind == "weights":
+            dark = f"datum.value > {0.25 * (domain or (0, 1))[1]}"
+        elif kind == "diverging":
+            dark = f"abs(datum.value) > {0.55 * (float(np.abs(finite).max()) if finite.size else 1.0)}"
+        else:
+            lo, hi = domain or ((float(finite.min()), float(finite.max())) if finite.size else (0, 1))
+            dark = f"datum.value < {(lo + hi) / 2}"
+        layers.append({"mark": {"type": "text", "fontSize": font}, "encoding": {
+            **xy("cx", "cy"),
+            "text": {"condition": {"test": "datum.masked", "value": "×"}, "field": "value", "type": "quantitative",
+                     "format": fmt},
+            "color": {"condition": [{"test": dark, "value": "white"}], "value": "black"}},
+            "transform": [{"calculate": "datum.col + 0.5", "as": "cx"}, {"calculate": "datum.row + 0.5", "as": "cy"}]})
+    boxes = ([{"r0": row, "r1": row + 1, "c0": 0, "c1": W}] if row is not None else []) + \
+            ([{"r0": 0, "r1": H, "c0": col, "c1": col + 1}] if col is not None else [])
+    if boxes:
+        layers.append({"data": {"values": boxes}, "mark": {"type": "rect", "fill": None, "stroke": "#ff2d55",
+                                                            "strokeWidth": 3},
+                       "encoding": {**xy("c0", "r0"), "x2": {"field": "c1"}, "y2": {"field": "r1"}}})
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "data": {"values": values},
+            "layer": layers, "width": int(W * cell_px), "height": int(H * cell_h),
+            "autosize": {"type": "pad", "contains": "padding"}}
+    if select:
+        spec["params"] = [{"name": select, "select": {"type": "point", "fields": ["row", "col"], "on": "click",
+                                                      "clear": False}, "views": ["cells"]}]
+    if title:
+        spec["title"] = {"text": title, "fontSize": TITLE_FONT, "anchor": "start"}
+    return spec

@@ -1,0 +1,373 @@
+"""Self-attention: softmax(QK^T / sqrt(d_k)) V by hand on the learner's sentence, then every head of
+a real pretrained transformer (all-MiniLM-L6-v2, run by our own from-scratch encoder)."""
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from bigmodel_core import attention_charts as C
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.models import bert
+from bigmodel_core.ops import attention as A
+from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+
+KEY = "attention"
+EXAMPLES = [
+    "The animal didn't cross the street because it was too tired to walk.",
+    "The trophy doesn't fit into the brown suitcase because it is much too large.",
+    "I went to the bank to deposit money, then we sat on the river bank.",
+    "Attention lets every word in a sentence look at every other word at the same time.",
+    "She gave him the book that she had bought in Paris last summer.",
+    "注意力机制让每个词都能看到句子中的其他词。",
+]
+MAX_SHOWN = 48          # tokens drawn in the model's token-level charts (the model itself reads up to 256)
+
+
+# --- shared, read-only resources -----------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def minilm() -> bert.MiniLM:
+    return bert.load_minilm()
+
+
+@st.cache_resource(show_spinner=False)
+def pca_projection():
+    return A.embedding_projection(minilm().emb.tok.weight, A.D_MODEL)
+
+
+@st.cache_resource
+def captum_lock() -> threading.Lock:
+    return threading.Lock()             # Captum hooks the shared model: one attribution at a time
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def saturation():
+    return A.softmax_saturation()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def saturation_spec(d_k: int, current: float, scaled: str, unscaled: str, y_title: str) -> dict:
+    return C.saturation_chart(saturation(), d_k=d_k, scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
+                              y_title=y_title, current=current).to_dict()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def positional(n_positions: int, d_model: int):
+    pe = A.sinusoidal_positional_encoding(n_positions, d_model)
+    return pe.numpy(), A.position_similarity(pe).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttribution:
+    with captum_lock():
+        return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
+
+
+def vega(spec: dict, *, key: str | None = None, on_select="ignore"):
+    """A Vega-Lite dict at its own size (the fast path for charts redrawn on every key press)."""
+    return st.vega_lite_chart(spec=spec, width="content", key=key, on_select=on_select)
+
+
+def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:
+    """A click on a chart sets the widgets it stands for (runs before the rerun, so widgets may change)."""
+    points = (st.session_state.get(chart_key) or {}).get("selection", {}).get(selection) or []
+    if points:
+        for field, widget in targets.items():
+            if field in points[0]:
+                st.session_state[widget] = int(points[0][field]) + offset
+
+
+# --- page ----------------------------------------------------------------------------------------
+
+page_header(KEY)
+with st.spinner(t("attention.loading")):
+    minilm()
+tab_hand, tab_model = st.tabs([t("attention.tab_hand"), t("attention.tab_model")])
+
+
+@st.fragment
+def by_hand() -> None:
+    url_state("attention.sentence", "The cat sat on the mat because it was tired")
+    url_state("attention.source", "pretrained", choices=("pretrained", "random"))
+    url_state("attention.dk", 8, lo=A.D_K_RANGE[0], hi=A.D_K_RANGE[1])
+    url_state("attention.heads", 1, lo=A.HEADS_RANGE[0], hi=A.HEADS_RANGE[1])
+    url_state("attention.scale", True)
+    url_state("attention.causal", False)
+    url_state("attention.pe", True)
+    url_state("attention.temp", 1.0, lo=0.1, hi=5.0)
+    url_state("attention.query", 0, lo=0, hi=A.MAX_TOKENS - 1)
+    url_state("attention.head", 1, lo=1, hi=A.HEADS_RANGE[1])
+
+    r1 = st.columns([2.2, 1.3, 1.0], gap="medium")
+    r1[0].text_input(t("attention.sentence"), key="attention.sentence", max_chars=160)
+    r1[1].radio(t("attention.source"), ("pretrained", "random"), key="attention.source",
+                format_func=lambda s: t(f"attention.source_{s}"))
+    with r1[2]:
+        st.toggle(t("attention.scale"), key="attention.scale")
+        st.toggle(t("attention.causal"), key="attention.causal")
+        st.toggle(t("attention.pe"), key="attention.pe")
+    r2 = st.columns([1, 1, 1, 1.5], gap="medium")
+    r2[0].slider(t("attention.dk"), A.D_K_RANGE[0], A.D_K_RANGE[1], key="attention.dk")
+    r2[1].slider(t("attention.heads"), A.HEADS_RANGE[0], A.HEADS_RANGE[1], key="attention.heads")
+    r2[2].slider(t("attention.temp"), 0.1, 5.0, step=0.1, key="attention.temp")
+
+    model = minilm()
+    text = st.session_state["attention.sentence"]
+    enc = model.tokenizer.encode(text, add_special_tokens=False)
+    try:
+        A.check_sentence(text, len(enc.ids))
+    except UserInputError as e:
+        show_error(e)
+        return
+    tokens = enc.tokens
+    T = len(tokens)
+    source = st.session_state["attention.source"]
+    X = A.token_embeddings(enc.ids, source=source, table=model.emb.tok.weight,
+                           projection=pca_projection() if source == "pretrained" else None)
+    n_heads = st.session_state["attention.heads"]
+    bh = A.by_hand_attention(tokens, X, d_k=st.session_state["attention.dk"], n_heads=n_heads,
+                             causal=st.session_state["attention.causal"], scale=st.session_state["attention.scale"],
+                             temperature=st.session_state["attention.temp"], positional=st.session_state["attention.pe"])
+    # keep the clicked token and head inside the new sentence / head count (before their widgets exist)
+    if st.session_state["attention.query"] > T - 1:
+        st.session_state["attention.query"] = T - 1
+    if st.session_state["attention.head"] > n_heads:
+        st.session_state["attention.head"] = n_heads
+    with r2[3]:
+        st.select_slider(t("attention.query"), options=list(range(T)), key="attention.query",
+                         format_func=lambda i: f"{i}: {tokens[i]}")
+    sync_url("attention.sentence", "attention.source", "attention.dk", "attention.heads", "attention.scale",
+             "attention.causal", "attention.pe", "attention.temp", "attention.query", "attention.head")
+    i = st.session_state["attention.query"]
+    picture, explain = st.columns([1.05, 1], gap="medium")
+    with picture:
+        if n_heads > 1:
+            st.radio(t("attention.head"), list(range(1, n_heads + 1)), key="attention.head", horizontal=True)
+        h = (st.session_state["attention.head"] if n_heads > 1 else 1) - 1
+        st.markdown(f"**{t('attention.weights_title', head=h + 1)}**")
+        cell = max(14.0, min(44.0, 330 / T))
+        chart = C.matrix_spec(bh.attn.weights[h], row_labels=tokens, col_labels=tokens, kind="weights",
+                               cell_px=cell, select="cell", row=i, value_title="a_ij", legend=False,
+                               numbers=cell >= 26, x_title=t("attention.keys"), y_title=t("attention.queries"))
+        vega(chart, key="attention.weights_click", on_select=lambda: _on_click(
+            "attention.weights_click", "cell", {"row": "attention.query"}))
+        st.caption(t("attention.click_row"))
+    with explain:
+        st.markdown(f"**{t('attention.row_title', token=tokens[i], i=i)}**")
+        strip = max(14.0, min(44.0, 330 / T))
+        vega(C.matrix_spec(bh.attn.scores[h, i][None], row_labels=[f"s{i},j"], col_labels=tokens,
+                              kind="diverging", fmt=".1f", cell_px=strip, numbers=strip >= 26, legend=False,
+                              x_orient="none", value_title="s_ij"))
+        vega(C.matrix_spec(bh.attn.weights[h, i][None], row_labels=[f"a{i},j"], col_labels=tokens,
+                              kind="weights", cell_px=strip, numbers=strip >= 26, legend=False,
+                              value_title="a_ij"))
+        for line in C.row_latex(bh, h, i):
+            st.latex(line)
+        w = bh.attn.weights[h, i]
+        st.metric(t("attention.max_weight"), f"{float(w.max()):.2f}", help=t("attention.max_weight_help"))
+    st.caption(t(f"attention.source_note_{source}", d_model=A.D_MODEL))
+    st.markdown(f"#### {t('attention.matrices_title')}")
+    d_k = bh.Q.size(-1)
+    mcell = max(3.0, min(32.0, 200 / d_k))
+    dims = [str(c) for c in range(d_k)]
+    cq, ck, cv = st.columns(3, gap="medium")
+    for col, name, M in ((cq, "Q", bh.Q), (ck, "K", bh.K), (cv, "V", bh.V)):
+        with col:
+            vega(C.matrix_spec(M[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
+                                  kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28,
+                                  row=i if name == "Q" else None, legend=False,
+                                  title=t(f"attention.{name.lower()}_title", d_k=d_k)))
+    cs, co = st.columns(2, gap="medium")
+    with cs:
+        vega(C.matrix_spec(bh.attn.scores[h], row_labels=tokens, col_labels=tokens, kind="diverging",
+                              fmt=".1f", cell_px=max(14.0, min(40.0, 310 / T)), row=i, value_title="s_ij",
+                              numbers=310 / T >= 26,
+                              title=t("attention.scores_title", factor=f"{bh.attn.factor:.3g}")))
+    with co:
+        vega(C.matrix_spec(bh.attn.output[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
+                              kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28, row=i,
+                              legend=False, title=t("attention.output_title", d_k=d_k)))
+    st.markdown(f"#### {t('attention.saturation_title')}")
+    cchart, ctext = st.columns([1.2, 1])
+    with cchart:
+        vega(saturation_spec(d_k, round(float(bh.attn.weights.max(-1).values.mean()), 3), t("attention.scaled"),
+                             t("attention.unscaled"), t("attention.max_weight_short")))
+    with ctext:
+        sat = saturation()
+        row = sat[(sat.d_k == min(sat.d_k, key=lambda v: abs(v - d_k)))]
+        st.markdown(t("attention.saturation_text",
+                      d_k=d_k, std_scaled=f"{row[row.scaled].score_std.iloc[0]:.1f}",
+                      std_unscaled=f"{row[~row.scaled].score_std.iloc[0]:.1f}",
+                      w_scaled=f"{row[row.scaled].max_weight.iloc[0]:.2f}",
+                      w_unscaled=f"{row[~row.scaled].max_weight.iloc[0]:.2f}"))
+        st.caption(t("attention.saturation_caption"))
+    show_code(A.scaled_dot_product_attention_explained, A.by_hand_attention)
+
+
+@st.fragment
+def positional_encoding() -> None:
+    st.markdown(f"#### {t('attention.pe_title')}")
+    url_state("attention.pe_dim", 64, choices=(16, 32, 64, 128))
+    st.select_slider(t("attention.pe_dim"), options=[16, 32, 64, 128], key="attention.pe_dim")
+    sync_url("attention.pe_dim")
+    d = st.session_state["attention.pe_dim"]
+    pe, sim = positional(36, d)
+    c1, c2 = st.columns(2, gap="medium")
+    with c1:
+        vega(C.matrix_spec(pe, kind="diverging", cell_px=300 / d, cell_h=7, numbers=False,
+                              domain=(-1, 1), x_title=t("attention.pe_dims"), y_title=t("attention.pe_positions"),
+                              value_title="PE", title=t("attention.pe_heat", d=d)))
+    with c2:
+        vega(C.matrix_spec(sim, kind="sequential", cell_px=7, numbers=False, x_title=t("attention.pe_positions"),
+                              y_title=t("attention.pe_positions"), value_title="PE·PE", title=t("attention.pe_sim")))
+    st.caption(t("attention.pe_caption"))
+    show_code(A.sinusoidal_positional_encoding)
+
+
+def _fill_example() -> None:
+    choice = st.session_state.get("attention.example")
+    if choice is not None:
+        st.session_state["attention.text"] = EXAMPLES[choice]
+
+
+@st.fragment
+def inside_model() -> None:
+    url_state("attention.text", EXAMPLES[0])
+    url_state("attention.layer", 1, lo=1, hi=6)
+    url_state("attention.mhead", 1, lo=1, hi=12)
+    url_state("attention.token", 0, lo=0, hi=255)
+    st.text_input(t("attention.text"), key="attention.text", max_chars=2000)
+    st.pills(t("attention.examples"), list(range(len(EXAMPLES))), key="attention.example",
+             on_change=_fill_example, format_func=lambda k: EXAMPLES[k][:26] + "…")
+    text = st.session_state["attention.text"]
+    if not text.strip():
+        show_error(UserInputError("attention.errors.empty"))
+        return
+    model = minilm()
+    enc = model.encode([text])                      # not cached: this is the work the learner waits for
+    tokens = enc.tokens[0]
+    T = len(tokens)
+    if enc.truncated[0]:
+        st.info(t("attention.truncated", max=model.cfg.max_tokens), icon=":material/content_cut:")
+    if enc.n_unk[0]:
+        st.warning(t("attention.unk", n=enc.n_unk[0], total=T), icon=":material/translate:")
+    shown = min(T, MAX_SHOWN)
+    if T > MAX_SHOWN:
+        st.caption(t("attention.shown", shown=MAX_SHOWN, total=T))
+    att = enc.attn_weights[0]                         # (6, 12, T, T)
+    if st.session_state["attention.token"] > shown - 1:
+        st.session_state["attention.token"] = shown - 1
+
+    s1, s2, s3 = st.columns([1, 1, 2], gap="medium")
+    s1.slider(t("attention.layer"), 1, 6, key="attention.layer")
+    s2.slider(t("attention.mhead"), 1, 12, key="attention.mhead")
+    s3.select_slider(t("attention.token"), options=list(range(shown)), key="attention.token",
+                     format_func=lambda j: f"{j}: {tokens[j]}")
+    sync_url("attention.text", "attention.layer", "attention.mhead", "attention.token")
+    layer, head, tok = (st.session_state["attention.layer"], st.session_state["attention.mhead"],
+                        st.session_state["attention.token"])
+
+    st.markdown(f"**{t('attention.model_view')}**")
+    vega(C.model_view_chart(att[:, :, :shown, :shown], selected=(layer, head), head_px=50,
+                            layer_title=t("attention.layer"), head_title=t("attention.mhead")).to_dict(validate=False),
+           key="attention.model_click", on_select=lambda: _on_click(
+               "attention.model_click", "head", {"layer": "attention.layer", "head": "attention.mhead"}))
+    st.caption(t("attention.model_view_caption"))
+
+    head_view, across = st.columns(2, gap="medium")
+    with head_view:
+        st.markdown(f"**{t('attention.head_view', layer=layer, head=head)}**")
+        cell = max(7.0, min(30.0, 350 / shown))
+        vega(C.matrix_spec(att[layer - 1, head - 1, :shown, :shown], row_labels=tokens[:shown],
+                              col_labels=tokens[:shown], kind="weights", cell_px=cell, numbers=False,
+                              select="cell", row=tok, value_title="a_ij", legend=False),
+               key="attention.head_click", on_select=lambda: _on_click(
+                   "attention.head_click", "cell", {"row": "attention.token"}))
+    with across:
+        st.markdown(f"**{t('attention.token_heads', token=tokens[tok], layer=layer)}**")
+        cell = max(7.0, min(34.0, 380 / shown))
+        vega(C.matrix_spec(att[layer - 1, :, tok, :shown], row_labels=[f"{t('attention.h')}{k}" for k in range(1, 13)],
+                              col_labels=tokens[:shown], kind="weights", cell_px=cell, cell_h=24,
+                              numbers=cell >= 28, value_title="a_ij", row=head - 1, legend=False))
+        st.caption(t("attention.token_heads_caption"))
+
+    st.markdown(f"#### {t('attention.summary_title')}")
+    summary = A.head_summaries(att, enc.mask[0])
+    c1, c2 = st.columns(2)
+    with c1:
+        vega(C.summary_chart(summary, "entropy", title=t("attention.entropy_title"), fmt=".1f",
+                               layer_title=t("attention.layer"), head_title=t("attention.mhead")))
+    with c2:
+        vega(C.summary_chart(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
+                               layer_title=t("attention.layer"), head_title=t("attention.mhead")))
+    lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
+    st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",
+                  l2=int(hi["layer"]), h2=int(hi["head"]), e2=f"{hi.entropy:.2f}",
+                  dmax=f"{summary.distance.max():.1f}", dmin=f"{summary.distance.min():.1f}"))
+    show_code(bert.SelfAttention, bert.Block, bert.MiniLM.pool)
+
+
+@st.fragment
+def similarity() -> None:
+    st.markdown(f"#### {t('attention.sim_title')}")
+    url_state("attention.sim_a", "A man is playing a guitar on the street.")
+    url_state("attention.sim_b", "Someone is making music outside.")
+    ca, cb = st.columns(2)
+    ca.text_input(t("attention.sim_a"), key="attention.sim_a", max_chars=500)
+    cb.text_input(t("attention.sim_b"), key="attention.sim_b", max_chars=500)
+    sync_url("attention.sim_a", "attention.sim_b")
+    a, b = st.session_state["attention.sim_a"], st.session_state["attention.sim_b"]
+    if not a.strip() or not b.strip():
+        show_error(UserInputError("attention.errors.empty"))
+        return
+    enc = minilm().encode([a, b])
+    cos = float(enc.embeddings[0] @ enc.embeddings[1])
+    m1, m2 = st.columns([1, 2])
+    m1.metric(t("attention.cosine"), f"{cos:.3f}")
+    with m2:
+        st.caption(t("attention.cosine_caption"))
+        for k, n in enumerate(enc.n_unk):
+            if n:
+                st.warning(t("attention.unk", n=n, total=len(enc.tokens[k])), icon=":material/translate:")
+    run = st.button(t("attention.ig_button"), key="attention.ig", icon=":material/insights:")
+    done = st.session_state.get("attention.ig_done")
+    if run or done == (a, b):
+        with st.spinner(t("attention.ig_running")):
+            res = attributions(a, b, 32)
+        st.session_state["attention.ig_done"] = (a, b)
+        c1, c2 = st.columns([1.2, 1])
+        with c1:
+            altair(C.attribution_chart(res.tokens, res.attributions, title=t("attention.ig_title"),
+                                       value_title=t("attention.ig_value")))
+        with c2:
+            total = float(res.attributions.sum())
+            st.markdown(t("attention.ig_text", total=f"{total:.4f}", sim=f"{res.similarity:.4f}",
+                          base=f"{res.baseline_similarity:.4f}", diff=f"{res.similarity - res.baseline_similarity:.4f}",
+                          delta=f"{res.delta:.1e}", steps=res.n_steps))
+        show_code(bert.similarity_attributions)
+
+
+with tab_hand:
+    by_hand()
+    positional_encoding()
+with tab_model:
+    inside_model()
+    similarity()
+
+section("formula")
+st.latex(r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{QK^{T}}{\sqrt{d_k}}\right)V,"
+         r"\qquad Q = XW_Q,\; K = XW_K,\; V = XW_V")
+st.markdown(t("attention.formula_seed"))
+st.latex(r"a_{ij} = \frac{\exp(u_i^{T} v_j + b_a)}{\sum_{k=1}^{T}\exp(u_i^{T} v_k + b_a)}"
+         r"= \frac{\exp(u_i^{T} v_j)}{\sum_{k=1}^{T}\exp(u_i^{T} v_k)}, \qquad c_i = \sum_{j=1}^{T} a_{ij} v_j")
+st.markdown(t("attention.formula_scale"))
+st.latex(r"\operatorname{Var}(q\cdot k) = \sum_{m=1}^{d_k}\operatorname{Var}(q_m k_m) = d_k"
+         r"\;\Rightarrow\; \operatorname{Var}\!\left(\frac{q\cdot k}{\sqrt{d_k}}\right) = 1")
+st.markdown(t("attention.formula_pe"))
+st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(\frac{pos}{10000^{2i/d_{model}}}\right),\qquad "
+         r"PE_{(pos,\,2i+1)} = \cos\!\left(\frac{pos}{10000^{2i/d_{model}}}\right)")
+st.markdown(t("attention.formula_model"))
+st.latex(r"e = \frac{\frac{1}{T}\sum_t h_t}{\left\lVert \frac{1}{T}\sum_t h_t \right\rVert},\qquad "
+         r"\cos(a, b) = e_a \cdot e_b,\qquad \sum_t A_t = F(x) - F(x') + \delta")
+why_and_try(KEY)
