@@ -127,7 +127,7 @@ def depth_chart(df: pd.DataFrame, *, focus: str, n_layers: int, title: str, x_ti
 
 def regression_chart(df: pd.DataFrame, *, column: str, labels: dict[str, str], target: float,
                      prediction: float, current: dict[str, float], title: str, x_title: str,
-                     y_title: str, target_label: str, width: int = 420, height: int = 300) -> alt.Chart:
+                     y_title: str, target_label: str, width: int = 285, height: int = 250) -> alt.Chart:
     """Loss (column="value") or its gradient (column="grad") vs the prediction for each loss
     (long df: loss, prediction, value, grad), the target as a dashed rule, the current point marked."""
     df = df.assign(label=df["loss"].map(labels))
@@ -154,15 +154,17 @@ def regression_chart(df: pd.DataFrame, *, column: str, labels: dict[str, str], t
             x="prediction:Q"),
         alt.Chart(pts).mark_point(filled=True, size=170, opacity=1).encode(
             x="prediction:Q", y=f"{column}:Q", color=color),
-        alt.Chart(pts).mark_text(align="left", dx=9, fontSize=14, fontWeight="bold").encode(
-            x="prediction:Q", y=f"{column}:Q", text="text:N", color=color),
     ]
+    for i, name in enumerate(current):       # one label each, nudged apart when the values coincide
+        layers.append(alt.Chart(pts[pts["loss"] == name]).mark_text(
+            align="left", dx=9, dy=-14 + 14 * i, fontSize=14, fontWeight="bold").encode(
+            x="prediction:Q", y=f"{column}:Q", text="text:N", color=color))
     chart = alt.layer(*layers).properties(width=width, height=height, title=title)
     return _big_fonts(chart)
 
 
 def class_bars(df: pd.DataFrame, *, class_labels: list[str], true_label: str, panel_order: list[str],
-               width: int = 150, height: int = 250) -> alt.Chart:
+               width: int = 95, height: int = 230) -> alt.Chart:
     """Side-by-side bar panels (long df: panel, cls, value, kind): probabilities on [0, 1] and
     gradients on one shared [-1, 1] scale, so a small push looks small. The true class is outlined."""
     panels = []
@@ -171,9 +173,11 @@ def class_bars(df: pd.DataFrame, *, class_labels: list[str], true_label: str, pa
         sub["true"] = sub["cls"] == true_label
         sub["text"] = sub["value"].map(lambda v: f"{v:+.2f}" if panel != panel_order[0] else f"{v:.2f}")
         domain = [0, 1] if i == 0 else [-1, 1]
-        y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=domain, nice=False, clamp=True))
+        axis = alt.Axis(labels=i < 2, ticks=i < 2,   # the 3rd panel shares the 2nd's scale
+                        values=[-1, -0.5, 0, 0.5, 1] if i else [0, 0.2, 0.4, 0.6, 0.8, 1])
+        y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=domain, nice=False, clamp=True), axis=axis)
         xx = alt.X("cls:N", title=None, sort=class_labels, axis=alt.Axis(labelAngle=0, labelFontSize=15))
-        bars = alt.Chart(sub).mark_bar(size=34).encode(
+        bars = alt.Chart(sub).mark_bar(size=26).encode(
             x=xx, y=y,
             color=alt.Color("kind:N", legend=None, scale=alt.Scale(
                 domain=["prob", "ce", "mse"], range=["#7f7f7f", LOSS_COLORS["cross_entropy"], LOSS_COLORS["mse_probs"]])),
@@ -185,15 +189,15 @@ def class_bars(df: pd.DataFrame, *, class_labels: list[str], true_label: str, pa
             x=xx, y=y, text="text:N")
         zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#555").encode(y="y:Q")
         panels.append(alt.layer(bars, zero, text).properties(width=width, height=height, title=panel))
-    chart = alt.hconcat(*panels, spacing=18)
+    chart = alt.hconcat(*panels, spacing=14)
     return _big_fonts(chart)
 
 
 def sweep_chart(df: pd.DataFrame, *, labels: dict[str, str], z_now: float, current: dict[str, float],
-                title: str, x_title: str, y_title: str, wrong_label: str, right_label: str,
-                width: int = 380, height: int = 250) -> alt.Chart:
+                title: str, x_title: str, y_title: str, width: int = 230, height: int = 230) -> alt.Chart:
     """|dL/dz_y| (long df: loss, z, push) as the true class's logit moves: cross-entropy keeps
-    pushing when the model is confidently wrong (left), MSE on probabilities goes quiet."""
+    pushing when the model is confidently wrong (left), MSE on probabilities goes quiet.
+    x_title should say which side is which (wrong on the left, right on the right)."""
     df = df.assign(label=df["loss"].map(labels))
     names = list(dict.fromkeys(df["loss"]))
     color = alt.Color("label:N", title=None, scale=_color(labels, LOSS_COLORS, names),
@@ -201,7 +205,6 @@ def sweep_chart(df: pd.DataFrame, *, labels: dict[str, str], z_now: float, curre
     lo, hi = float(df["z"].min()), float(df["z"].max())
     x = alt.X("z:Q", title=x_title, scale=alt.Scale(domain=[lo, hi], nice=False))
     pts = pd.DataFrame([{"label": labels[n], "z": z_now, "push": v, "text": f"{v:.2f}"} for n, v in current.items()])
-    notes = pd.DataFrame({"z": [lo, hi], "t": [wrong_label, right_label], "align": ["left", "right"]})
     layers = [
         alt.Chart(df).mark_line(strokeWidth=3.5).encode(
             x=x, y=alt.Y("push:Q", title=y_title, scale=alt.Scale(domain=[0, 1.05], nice=False)),
@@ -211,12 +214,6 @@ def sweep_chart(df: pd.DataFrame, *, labels: dict[str, str], z_now: float, curre
         alt.Chart(pts).mark_point(filled=True, size=170, opacity=1).encode(x="z:Q", y="push:Q", color=color),
         alt.Chart(pts).mark_text(align="left", dx=9, dy=-8, fontSize=14, fontWeight="bold").encode(
             x="z:Q", y="push:Q", text="text:N", color=color),
-        alt.Chart(notes[notes["align"] == "left"]).mark_text(align="left", dx=4, baseline="top", dy=4,
-                                                             fontSize=13, color="#555").encode(
-            x="z:Q", y=alt.value(0), text="t:N"),
-        alt.Chart(notes[notes["align"] == "right"]).mark_text(align="right", dx=-4, baseline="top", dy=4,
-                                                              fontSize=13, color="#555").encode(
-            x="z:Q", y=alt.value(0), text="t:N"),
     ]
     chart = alt.layer(*layers).properties(width=width, height=height, title=title)
     return _big_fonts(chart)
