@@ -6,8 +6,8 @@ import streamlit as st
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICAL_INIT, curves,
                                            depth_gradients, depth_table, derivative, init_std)
-from bigmodel_core.ops.curve_charts import ACTIVATION_LABELS, activation_chart, depth_chart
-from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from bigmodel_core.ops.curve_charts import ACTIVATION_LABELS, activation_chart, depth_chart, to_spec
+from pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "activations"
 WIDTH = 128          # the depth experiment's layer width (see depth_gradients)
@@ -26,10 +26,17 @@ def curve_frames(names: tuple[str, ...], xmax: float, threshold: float, slope: f
     return pd.concat(f_rows, ignore_index=True), pd.concat(df_rows, ignore_index=True), regions
 
 
-@st.cache_data(max_entries=32)
+@st.cache_data(max_entries=64)
+def depth_curve(name: str, init: str, slope: float):
+    """One activation's gradient ratios through the 50-layer stack (seeded, so deterministic)."""
+    return depth_table(MAX_DEPTH, init, negative_slope=slope, names=(name,))
+
+
 def depth_frame(init: str, slope: float):
-    """Gradient ratios through the 50-layer stacks of every activation (seeded, so deterministic)."""
-    return depth_table(MAX_DEPTH, init, negative_slope=slope)
+    """All six; the slope only matters to leaky ReLU, so the others stay cached when it moves."""
+    import pandas as pd
+    return pd.concat([depth_curve(n, init, slope if n == "leaky_relu" else 0.01) for n in ACTIVATIONS],
+                     ignore_index=True)
 
 
 @st.cache_data(max_entries=256)
@@ -37,6 +44,33 @@ def point(name: str, x0: float, slope: float) -> tuple[float, float]:
     import torch
     y, dy = derivative(name, torch.tensor([x0], dtype=torch.float64), slope)
     return y.item(), dy.item()
+
+
+@st.cache_data(max_entries=256)
+def function_specs(names: tuple[str, ...], focus: str, xmax: float, x0: float, threshold: float,
+                   slope: float, lang_: str) -> tuple[dict, dict]:
+    """The f and f' charts as Vega-Lite dicts (built once per setting; lang_ keys the cache)."""
+    f_df, d_df, regions = curve_frames(names, xmax, threshold, slope)
+    y0, d0 = point(focus, x0, slope)
+    label = ACTIVATION_LABELS[focus]
+    f = activation_chart(f_df, focus=focus, x0=x0, y0=y0, regions=regions[focus],
+                         title=t(f"{K}.f_title", name=label), y_title="f(x)",
+                         saturated_label=t(f"{K}.saturated"), focus_scale=True)
+    d = activation_chart(d_df, focus=focus, x0=x0, y0=d0, regions=regions[focus],
+                         title=t(f"{K}.df_title", name=label), y_title="f'(x)",
+                         saturated_label=t(f"{K}.saturated"), threshold=threshold)
+    return to_spec(f), to_spec(d)
+
+
+@st.cache_data(max_entries=256)
+def depth_spec(init: str, slope: float, focus: str, n_layers: int, lang_: str) -> dict:
+    return to_spec(depth_chart(depth_frame(init, slope), focus=focus, n_layers=n_layers,
+                               title=t(f"{K}.depth_chart_title", width=WIDTH),
+                               x_title=t(f"{K}.depth_x"), y_title=t(f"{K}.depth_y")))
+
+
+def chart(spec: dict, key: str) -> None:
+    st.vega_lite_chart(spec, width="content", key=key)
 
 
 def formulas(name: str, x0: float, y0: float, d0: float, slope: float) -> list[str]:
@@ -110,15 +144,11 @@ def play_and_formula():
         return
     y0, d0 = point(focus, x0, slope)
     label = ACTIVATION_LABELS[focus]
+    spec_f, spec_d = function_specs(names, focus, float(xmax), x0, threshold, slope, lang())
     with col_f:
-        altair(activation_chart(f_df, focus=focus, x0=x0, y0=y0, regions=regions[focus],
-                                title=t(f"{K}.f_title", name=label), y_title="f(x)",
-                                saturated_label=t(f"{K}.saturated"), focus_scale=True), key=f"{K}.chart_f")
+        chart(spec_f, f"{K}.chart_f")
     with col_d:
-        altair(activation_chart(d_df, focus=focus, x0=x0, y0=d0, regions=regions[focus],
-                                title=t(f"{K}.df_title", name=label), y_title="f'(x)",
-                                saturated_label=t(f"{K}.saturated"), threshold=threshold),
-               key=f"{K}.chart_df")
+        chart(spec_d, f"{K}.chart_df")
     shaded = ", ".join(f"[{a:.2f}, {b:.2f}]" for a, b in regions[focus]) or t(f"{K}.none")
     st.markdown(t(f"{K}.at_x0", name=label, x0=f"{x0:.2f}", y=f"{y0:.4f}", d=f"{d0:.4f}",
                   threshold=f"{threshold:.2f}", regions=shaded))
@@ -137,9 +167,7 @@ def play_and_formula():
         st.metric(t(f"{K}.metric_ratio", name=label, n=n_layers), f"{at_n[focus]:.3g}")
         st.caption(" · ".join(f"{ACTIVATION_LABELS[a]} {at_n[a]:.2g}" for a in ACTIVATIONS))
     with col_depth:
-        altair(depth_chart(depth, focus=focus, n_layers=n_layers,
-                           title=t(f"{K}.depth_chart_title", width=WIDTH),
-                           x_title=t(f"{K}.depth_x"), y_title=t(f"{K}.depth_y")), key=f"{K}.chart_depth")
+        chart(depth_spec(init, slope, focus, n_layers, lang()), f"{K}.chart_depth")
     sync_url(f"{K}.focus", f"{K}.xmax", f"{K}.x0", f"{K}.compare", f"{K}.threshold", f"{K}.slope",
              f"{K}.depth", f"{K}.init")
     show_code(derivative, depth_gradients)

@@ -3,10 +3,10 @@ import pandas as pd
 import streamlit as st
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart
+from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart, to_spec
 from bigmodel_core.ops.losses import (REGRESSION_LOSSES, classify, regression_curves, regression_point,
                                       softmax_cross_entropy, true_logit_sweep)
-from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "losses"
 PRED_RANGE = (-5.0, 5.0)       # the prediction slider and the curves' x axis
@@ -33,6 +33,44 @@ def sweep_frame(logits: tuple[float, ...], true_class: int) -> pd.DataFrame:
     return true_logit_sweep(list(logits), true_class, *LOGIT_RANGE, n=121)
 
 
+def loss_labels() -> dict[str, str]:
+    return {n: t(f"{K}.names.{n}") for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")}
+
+
+@st.cache_data(max_entries=256)
+def regression_specs(pred: float, target: float, delta: float, lang_: str) -> tuple[dict, dict]:
+    """The loss and gradient charts as Vega-Lite dicts (built once per setting; lang_ keys the cache)."""
+    frame, pts = regression_frame(target, delta), regression_points(pred, target, delta)
+    common = dict(labels=loss_labels(), target=target, prediction=pred, x_title=t(f"{K}.pred_axis"),
+                  target_label=t(f"{K}.target_label", y=f"{target:.1f}"))
+    loss = regression_chart(frame, column="value", current={n: p.loss for n, p in pts.items()},
+                            title=t(f"{K}.loss_title"), y_title=t(f"{K}.loss_axis"), **common)
+    grad = regression_chart(frame, column="grad", current={n: p.grad for n, p in pts.items()},
+                            title=t(f"{K}.grad_title"), y_title=t(f"{K}.grad_axis"), **common)
+    return to_spec(loss), to_spec(grad)
+
+
+@st.cache_data(max_entries=256)
+def classification_specs(logits: tuple[float, ...], y_cls: int, lang_: str) -> tuple[dict, dict]:
+    """The gradient bars and the true-logit sweep as Vega-Lite dicts."""
+    classes = [c.strip() for c in t(f"{K}.classes").split(",")]
+    c = classification(logits, y_cls)
+    panels = [t(f"{K}.panel_probs"), t(f"{K}.panel_ce"), t(f"{K}.panel_mse")]
+    rows = [(panels[0], c.probs, "prob"), (panels[1], c.ce_grad, "ce"), (panels[2], c.mse_grad, "mse")]
+    bars = pd.DataFrame([{"panel": panel, "cls": classes[i], "value": float(v[i]), "kind": kind}
+                         for panel, v, kind in rows for i in range(3)])
+    bars_chart = class_bars(bars, class_labels=classes, true_label=classes[y_cls], panel_order=panels)
+    sweep = sweep_chart(sweep_frame(logits, y_cls), labels=loss_labels(), z_now=logits[y_cls],
+                        current={"cross_entropy": abs(c.ce_grad[y_cls]), "mse_probs": abs(c.mse_grad[y_cls])},
+                        title=t(f"{K}.sweep_title", name=classes[y_cls]),
+                        x_title=t(f"{K}.sweep_x", name=classes[y_cls]), y_title=t(f"{K}.sweep_y"))
+    return to_spec(bars_chart), to_spec(sweep)
+
+
+def chart(spec: dict, key: str) -> None:
+    st.vega_lite_chart(spec, width="content", key=key)
+
+
 def vec(a, fmt: str = "{:.3f}") -> str:
     return r"\bigl(" + ",\ ".join(fmt.format(v) for v in a) + r"\bigr)"
 
@@ -49,7 +87,7 @@ def play_and_formula():
     for i, z in enumerate((3.0, 0.5, -1.0)):
         url_state(f"{K}.z{i}", z, lo=LOGIT_RANGE[0], hi=LOGIT_RANGE[1])
     url_state(f"{K}.true_class", 2, choices=(0, 1, 2))
-    loss_labels = {n: t(f"{K}.names.{n}") for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")}
+    names = loss_labels()
 
     # -- regression: one prediction against one target -------------------------------------------
     st.markdown(f"#### {t(f'{K}.reg_title')}")
@@ -66,20 +104,15 @@ def play_and_formula():
     except UserInputError as e:
         show_error(e)
         return
-    common = dict(labels=loss_labels, target=target, prediction=pred, x_title=t(f"{K}.pred_axis"),
-                  target_label=t(f"{K}.target_label", y=f"{target:.1f}"))
+    spec_loss, spec_grad = regression_specs(pred, target, delta, lang())
     with col_loss:
-        altair(regression_chart(frame, column="value", current={n: p.loss for n, p in pts.items()},
-                                title=t(f"{K}.loss_title"), y_title=t(f"{K}.loss_axis"), **common),
-               key=f"{K}.chart_loss")
+        chart(spec_loss, f"{K}.chart_loss")
     with col_grad:
-        altair(regression_chart(frame, column="grad", current={n: p.grad for n, p in pts.items()},
-                                title=t(f"{K}.grad_title"), y_title=t(f"{K}.grad_axis"), **common),
-               key=f"{K}.chart_grad")
+        chart(spec_grad, f"{K}.chart_grad")
     cells = st.columns(6)
     for i, name in enumerate(REGRESSION_LOSSES):
-        cells[2 * i].metric(loss_labels[name], f"{pts[name].loss:.3f}")
-        cells[2 * i + 1].metric(t(f"{K}.grad_of", name=loss_labels[name]), f"{pts[name].grad:+.3f}")
+        cells[2 * i].metric(names[name], f"{pts[name].loss:.3f}")
+        cells[2 * i + 1].metric(t(f"{K}.grad_of", name=names[name]), f"{pts[name].grad:+.3f}")
 
     # -- classification: three logits -> softmax -> cross-entropy ---------------------------------
     st.markdown(f"#### {t(f'{K}.cls_title')}")
@@ -92,26 +125,16 @@ def play_and_formula():
     logits = tuple(float(st.session_state[f"{K}.z{i}"]) for i in range(3))
     y_cls = int(st.session_state[f"{K}.true_class"])
     c = classification(logits, y_cls)
-    panels = [t(f"{K}.panel_probs"), t(f"{K}.panel_ce"), t(f"{K}.panel_mse")]
-    bars = pd.DataFrame(
-        [{"panel": panels[0], "cls": classes[i], "value": c.probs[i], "kind": "prob"} for i in range(3)]
-        + [{"panel": panels[1], "cls": classes[i], "value": c.ce_grad[i], "kind": "ce"} for i in range(3)]
-        + [{"panel": panels[2], "cls": classes[i], "value": c.mse_grad[i], "kind": "mse"} for i in range(3)])
+    spec_bars, spec_sweep = classification_specs(logits, y_cls, lang())
     with col_bars:
-        altair(class_bars(bars, class_labels=classes, true_label=classes[y_cls], panel_order=panels),
-               key=f"{K}.chart_bars")
+        chart(spec_bars, f"{K}.chart_bars")
         st.caption(t(f"{K}.bars_caption", name=classes[y_cls]))
-    sweep = sweep_frame(logits, y_cls)
     with col_sweep:
-        altair(sweep_chart(sweep, labels=loss_labels, z_now=logits[y_cls],
-                           current={"cross_entropy": abs(c.ce_grad[y_cls]), "mse_probs": abs(c.mse_grad[y_cls])},
-                           title=t(f"{K}.sweep_title", name=classes[y_cls]),
-                           x_title=t(f"{K}.sweep_x", name=classes[y_cls]), y_title=t(f"{K}.sweep_y")),
-               key=f"{K}.chart_sweep")
+        chart(spec_sweep, f"{K}.chart_sweep")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(t(f"{K}.metric_p", name=classes[y_cls]), f"{c.probs[y_cls]:.3f}")
-    m2.metric(loss_labels["cross_entropy"], f"{c.ce:.3f}")
-    m3.metric(loss_labels["mse_probs"], f"{c.mse:.3f}")
+    m2.metric(names["cross_entropy"], f"{c.ce:.3f}")
+    m3.metric(names["mse_probs"], f"{c.mse:.3f}")
     ratio = abs(c.ce_grad[y_cls]) / max(abs(c.mse_grad[y_cls]), 1e-12)
     m4.metric(t(f"{K}.metric_ratio"), f"{ratio:.1f}×")
     sync_url(f"{K}.pred", f"{K}.target", f"{K}.delta", f"{K}.z0", f"{K}.z1", f"{K}.z2", f"{K}.true_class")

@@ -20,6 +20,15 @@ LOSS_COLORS = {"mse": "#1f5fbf", "mae": "#ff7f0e", "huber": "#2ca02c",
 SATURATED_FILL = "#f4b183"
 
 
+def to_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a plain Vega-Lite dict, built once: pages cache it (st.cache_data) and draw it
+    with st.vega_lite_chart, so a rerun does not pay Altair's per-object schema work again.
+    (Tests validate the same charts with chart.to_dict().)"""
+    from altair.utils.schemapi import debug_mode
+    with debug_mode(False):
+        return chart.to_dict(validate=False)
+
+
 def _big_fonts(chart, legend_columns: int | None = None):
     legend = dict(columns=legend_columns) if legend_columns else {}
     # "pad": width/height are the plotting area; axes, title and legend are added around it
