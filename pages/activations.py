@@ -19,7 +19,7 @@ def curve_frames(names: tuple[str, ...], xmax: float, threshold: float, slope: f
     import pandas as pd
     f_rows, df_rows, regions = [], [], {}
     for name in names:
-        c = curves(name, -xmax, xmax, threshold=threshold, negative_slope=slope)
+        c = curves(name, -xmax, xmax, n=241, threshold=threshold, negative_slope=slope)
         f_rows.append(pd.DataFrame({"activation": name, "x": c.x, "value": c.y}))
         df_rows.append(pd.DataFrame({"activation": name, "x": c.x, "value": c.dy}))
         regions[name] = c.saturated

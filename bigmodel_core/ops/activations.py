@@ -63,6 +63,9 @@ def derivative(name: str, x: torch.Tensor, negative_slope: float = 0.01) -> tupl
     return y.detach(), dy
 
 
+activation_derivative = derivative      # its name in bigmodel_core's public API
+
+
 def closed_form_derivative(name: str, x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     """f'(x) from the formulas in the module docstring (the textbook derivatives)."""
     if name == "sigmoid":

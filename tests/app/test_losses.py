@@ -7,9 +7,11 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(lang="en") -> AppTest:
+def run(lang="en", **state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "losses.py"), default_timeout=120)
     at.session_state["lang"] = lang
+    for k, v in state.items():                       # start values, as a shared link would give
+        at.session_state[f"losses.{k}"] = v
     return at.run()
 
 
@@ -18,10 +20,9 @@ def metrics(at) -> dict:
 
 
 def test_prediction_slider_moves_mse_mae_huber_and_their_gradients():
-    at = run()
+    at = run(target=1.0)
     assert not at.exception
     at.slider(key="losses.pred").set_value(-2.0).run()
-    at.slider(key="losses.target").set_value(1.0).run()
     m = metrics(at)
     assert m["MSE"] == "9.000" and m["∂MSE/∂ŷ"] == "-6.000"
     assert m["MAE"] == "3.000" and m["∂MAE/∂ŷ"] == "-1.000"
@@ -31,10 +32,8 @@ def test_prediction_slider_moves_mse_mae_huber_and_their_gradients():
 
 
 def test_logits_give_softmax_cross_entropy_and_the_push_ratio():
-    at = run()
-    for i, z in enumerate((5.0, 0.0, -5.0)):
-        at.slider(key=f"losses.z{i}").set_value(z).run()
-    at.radio(key="losses.true_class").set_value(2).run()
+    at = run(z0=5.0, z1=0.0, true_class=2)
+    at.slider(key="losses.z2").set_value(-5.0).run()
     zs = (5.0, 0.0, -5.0)
     lse = math.log(sum(math.exp(z) for z in zs))
     p_true = math.exp(-5.0 - lse)

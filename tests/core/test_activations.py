@@ -128,3 +128,20 @@ def test_depth_table_long_form_and_bad_input():
         activation("swishy", torch.zeros(1))
     with pytest.raises(UserInputError):
         curves("relu", 2, -2)
+
+
+def test_public_names_and_chart_builders():
+    import bigmodel_core
+    from bigmodel_core.ops.curve_charts import activation_chart, depth_chart, to_spec
+    assert bigmodel_core.activation_derivative is derivative
+    c = curves("tanh", -3, 3, n=61)
+    import pandas as pd
+    df = pd.DataFrame({"activation": "tanh", "x": c.x, "value": c.dy})
+    chart = activation_chart(df, focus="tanh", x0=1.0, y0=0.42, regions=c.saturated, title="t",
+                             y_title="f'", threshold=0.05)
+    spec = chart.to_dict()                                       # validates against the schema
+    assert spec["autosize"]["type"] == "pad" and spec["width"] == 285
+    assert to_spec(chart)["layer"] == spec["layer"]
+    d = depth_chart(depth_table(10, names=("sigmoid", "relu")), focus="relu", n_layers=4, title="t",
+                    x_title="N", y_title="ratio").to_dict()
+    assert any(layer.get("encoding", {}).get("y", {}).get("scale", {}).get("type") == "log" for layer in d["layer"])

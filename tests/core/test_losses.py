@@ -111,3 +111,25 @@ def test_shift_invariance_and_bad_input():
         regression_loss("huber", torch.zeros(1), torch.ones(1), delta=0)
     with pytest.raises(UserInputError):
         regression_loss("l7", torch.zeros(1), torch.ones(1))
+
+
+def test_chart_builders_validate():
+    import pandas as pd
+
+    from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart
+    labels = {n: n for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")}
+    frame = regression_curves(1.0, -3, 3, n=31)
+    regression_chart(frame, column="grad", labels=labels, target=1.0, prediction=2.0,
+                     current={"mse": 2.0, "mae": 1.0, "huber": 1.0}, title="t", x_title="x",
+                     y_title="y", target_label="y").to_dict()
+    c = classify([3.0, 0.5, -1.0], 2)
+    bars = pd.DataFrame([{"panel": p, "cls": k, "value": float(v[i]), "kind": kind}
+                         for p, v, kind in (("P", c.probs, "prob"), ("CE", c.ce_grad, "ce"), ("M", c.mse_grad, "mse"))
+                         for i, k in enumerate("abc")])
+    spec = class_bars(bars, class_labels=list("abc"), true_label="c", panel_order=["P", "CE", "M"]).to_dict()
+    assert len(spec["hconcat"]) == 3
+    # both gradient panels share one [-1, 1] scale, so their bar lengths compare
+    domains = [p["layer"][0]["encoding"]["y"]["scale"]["domain"] for p in spec["hconcat"]]
+    assert domains == [[0, 1], [-1, 1], [-1, 1]]
+    sweep_chart(true_logit_sweep([3.0, 0.5, -1.0], 2, n=21), labels=labels, z_now=-1.0,
+                current={"cross_entropy": 0.98, "mse_probs": 0.02}, title="t", x_title="x", y_title="y").to_dict()
