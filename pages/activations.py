@@ -104,38 +104,24 @@ def formulas(name: str, x0: float, y0: float, d0: float, slope: float) -> list[s
             rf"\mathrm{{SiLU}}'({x}) = {s:.4f} \times (1 + {x} \times {1 - s:.4f}) = {d0:.4f}"]
 
 
-# -- layout: containers first, so the two fragments below can fill them in reading order ---------
 page_header(K)
-url_state(f"{K}.focus", "sigmoid", choices=ACTIVATIONS)
-url_state(f"{K}.slope", 0.1, lo=0.01, hi=0.5)
-url_state(f"{K}.xmax", 6, lo=1, hi=20)
-url_state(f"{K}.x0", 2.0, lo=-20.0, hi=20.0)
-url_state(f"{K}.compare", True)
-url_state(f"{K}.threshold", 0.05, lo=0.01, hi=0.25)
-url_state(f"{K}.depth", 20, lo=1, hi=MAX_DEPTH)
-url_state(f"{K}.init", "typical", choices=INITS)
-
-ctrl, col_f, col_d = st.columns([1.05, 2, 2], gap="medium")
-with ctrl:   # these two change both pictures, so they rerun the whole page
-    st.radio(t(f"{K}.focus"), ACTIVATIONS, format_func=ACTIVATION_LABELS.get, key=f"{K}.focus", horizontal=True)
-    st.slider(t(f"{K}.slope"), 0.01, 0.5, step=0.01, key=f"{K}.slope", help=t(f"{K}.slope_help"))
-sync_url(f"{K}.focus", f"{K}.slope")
-FOCUS, SLOPE = st.session_state[f"{K}.focus"], float(st.session_state[f"{K}.slope"])
-LABEL = ACTIVATION_LABELS[FOCUS]
-line_x0 = st.container()
-st.markdown(f"#### {t(f'{K}.depth_title')}")
-ctrl2, col_depth = st.columns([1.05, 4], gap="medium")
-show_code(derivative, depth_gradients)
-section("formula")
-st.caption(t(f"{K}.seed_note"))
-formula_f, formula_depth = st.container(), st.container()
-why_and_try(K)
 
 
 @st.fragment
-def function_part():
-    """f and f' around x0: a slider here reruns only this part (charts, the line under them, formulas)."""
+def play_and_formula():
+    url_state(f"{K}.focus", "sigmoid", choices=ACTIVATIONS)
+    url_state(f"{K}.xmax", 6, lo=1, hi=20)
+    url_state(f"{K}.x0", 2.0, lo=-20.0, hi=20.0)
+    url_state(f"{K}.compare", True)
+    url_state(f"{K}.threshold", 0.05, lo=0.01, hi=0.25)
+    url_state(f"{K}.slope", 0.1, lo=0.01, hi=0.5)
+    url_state(f"{K}.depth", 20, lo=1, hi=MAX_DEPTH)
+    url_state(f"{K}.init", "typical", choices=INITS)
+
+    ctrl, col_f, col_d = st.columns([1.05, 2, 2], gap="medium")
     with ctrl:
+        st.radio(t(f"{K}.focus"), ACTIVATIONS, format_func=ACTIVATION_LABELS.get, key=f"{K}.focus",
+                 horizontal=True)
         st.slider(t(f"{K}.xmax"), 1, 20, key=f"{K}.xmax")
         xmax = st.session_state[f"{K}.xmax"]
         if abs(st.session_state[f"{K}.x0"]) > xmax:              # keep x0 inside the drawn range
@@ -143,65 +129,70 @@ def function_part():
         st.slider(t(f"{K}.x0"), -float(xmax), float(xmax), step=0.05, key=f"{K}.x0")
         st.slider(t(f"{K}.threshold"), 0.01, 0.25, step=0.01, key=f"{K}.threshold",
                   help=t(f"{K}.threshold_help"))
+        st.slider(t(f"{K}.slope"), 0.01, 0.5, step=0.01, key=f"{K}.slope", help=t(f"{K}.slope_help"))
         st.toggle(t(f"{K}.compare"), key=f"{K}.compare")
-    sync_url(f"{K}.xmax", f"{K}.x0", f"{K}.threshold", f"{K}.compare")
+    focus = st.session_state[f"{K}.focus"]
     x0 = float(st.session_state[f"{K}.x0"])
     threshold = float(st.session_state[f"{K}.threshold"])
-    names = ACTIVATIONS if st.session_state[f"{K}.compare"] else (FOCUS,)
+    slope = float(st.session_state[f"{K}.slope"])
+    names = ACTIVATIONS if st.session_state[f"{K}.compare"] else (focus,)
+
     try:
-        _, _, regions = curve_frames(names, float(xmax), threshold, SLOPE)
+        f_df, d_df, regions = curve_frames(names, float(xmax), threshold, slope)
     except UserInputError as e:
-        with line_x0:
-            show_error(e)
+        show_error(e)
         return
-    y0, d0 = point(FOCUS, x0, SLOPE)
-    spec_f, spec_d = function_specs(names, FOCUS, float(xmax), x0, threshold, SLOPE, lang())
+    y0, d0 = point(focus, x0, slope)
+    label = ACTIVATION_LABELS[focus]
+    spec_f, spec_d = function_specs(names, focus, float(xmax), x0, threshold, slope, lang())
     with col_f:
         chart(spec_f, f"{K}.chart_f")
     with col_d:
         chart(spec_d, f"{K}.chart_df")
-    shaded = ", ".join(f"[{a:.2f}, {b:.2f}]" for a, b in regions[FOCUS]) or t(f"{K}.none")
-    with line_x0:
-        st.markdown(t(f"{K}.at_x0", name=LABEL, x0=f"{x0:.2f}", y=f"{y0:.4f}", d=f"{d0:.4f}",
-                      threshold=f"{threshold:.2f}", regions=shaded))
-    with formula_f:
-        for line in formulas(FOCUS, x0, y0, d0, SLOPE):
-            st.latex(line)
+    shaded = ", ".join(f"[{a:.2f}, {b:.2f}]" for a, b in regions[focus]) or t(f"{K}.none")
+    st.markdown(t(f"{K}.at_x0", name=label, x0=f"{x0:.2f}", y=f"{y0:.4f}", d=f"{d0:.4f}",
+                  threshold=f"{threshold:.2f}", regions=shaded))
 
-
-@st.fragment
-def depth_part():
-    """The gradient after N layers, every activation at once, and its formulas."""
+    # -- depth: the gradient after N layers, every activation at once ---------------------------
+    st.markdown(f"#### {t(f'{K}.depth_title')}")
+    ctrl2, col_depth = st.columns([1.05, 4], gap="medium")
     with ctrl2:
         st.slider(t(f"{K}.depth"), 1, MAX_DEPTH, key=f"{K}.depth")
         st.radio(t(f"{K}.init"), INITS, format_func=lambda i: t(f"{K}.inits.{i}"), key=f"{K}.init")
-    sync_url(f"{K}.depth", f"{K}.init")
     n_layers = int(st.session_state[f"{K}.depth"])
     init = st.session_state[f"{K}.init"]
-    depth = depth_frame(init, SLOPE)
+    depth = depth_frame(init, slope)
     at_n = depth[depth["layers"] == n_layers].set_index("activation")["ratio"]
     with ctrl2:
-        st.metric(t(f"{K}.metric_ratio", name=LABEL, n=n_layers), f"{at_n[FOCUS]:.3g}")
+        st.metric(t(f"{K}.metric_ratio", name=label, n=n_layers), f"{at_n[focus]:.3g}")
         st.caption(" · ".join(f"{ACTIVATION_LABELS[a]} {at_n[a]:.2g}" for a in ACTIVATIONS))
     with col_depth:
-        chart(depth_spec(init, SLOPE, FOCUS, n_layers, lang()), f"{K}.chart_depth")
-    used = TYPICAL_INIT[FOCUS] if init == "typical" else init
-    std = init_std(init, WIDTH, WIDTH, FOCUS, SLOPE)
-    with formula_depth:
-        st.markdown(t(f"{K}.chain_text"))
-        st.latex(r"\frac{\partial L}{\partial h_{0}} = W_1^{\top} \operatorname{diag}\bigl(f'(z_1)\bigr)\,"
-                 r"W_2^{\top} \operatorname{diag}\bigl(f'(z_2)\bigr) \cdots W_N^{\top} "
-                 r"\operatorname{diag}\bigl(f'(z_N)\bigr)\, \frac{\partial L}{\partial h_N}")
-        if used == "xavier":
-            st.latex(rf"\text{{Xavier: }} W_{{ij}} \sim \mathcal{{N}}\!\Bigl(0, \tfrac{{2}}{{n_\text{{in}} + n_\text{{out}}}}\Bigr),"
-                     rf"\quad \mathrm{{std}} = \sqrt{{2 / ({WIDTH} + {WIDTH})}} = {std:.4f}")
-        else:
-            st.latex(rf"\text{{He: }} W_{{ij}} \sim \mathcal{{N}}\!\Bigl(0, \tfrac{{2}}{{(1 + a^2)\, n_\text{{in}}}}\Bigr),"
-                     rf"\quad \mathrm{{std}} = {std:.4f}")
-        st.latex(rf"\frac{{\lVert \partial L / \partial h_{{N - {n_layers}}} \rVert}}{{\lVert \partial L / \partial h_N \rVert}}"
-                 rf"\Big|_{{\text{{{LABEL}}}}} = {at_n[FOCUS]:.3g}"
-                 + (rf", \qquad \bigl(\tfrac14\bigr)^{{{n_layers}}} = {0.25 ** n_layers:.3g}" if FOCUS == "sigmoid" else ""))
+        chart(depth_spec(init, slope, focus, n_layers, lang()), f"{K}.chart_depth")
+    sync_url(f"{K}.focus", f"{K}.xmax", f"{K}.x0", f"{K}.compare", f"{K}.threshold", f"{K}.slope",
+             f"{K}.depth", f"{K}.init")
+    show_code(derivative, depth_gradients)
+
+    # -- the formula, with the learner's numbers -------------------------------------------------
+    section("formula")
+    st.caption(t(f"{K}.seed_note"))
+    for line in formulas(focus, x0, y0, d0, slope):
+        st.latex(line)
+    used = TYPICAL_INIT[focus] if init == "typical" else init
+    std = init_std(init, WIDTH, WIDTH, focus, slope)
+    st.markdown(t(f"{K}.chain_text"))
+    st.latex(r"\frac{\partial L}{\partial h_{0}} = W_1^{\top} \operatorname{diag}\bigl(f'(z_1)\bigr)\,"
+             r"W_2^{\top} \operatorname{diag}\bigl(f'(z_2)\bigr) \cdots W_N^{\top} "
+             r"\operatorname{diag}\bigl(f'(z_N)\bigr)\, \frac{\partial L}{\partial h_N}")
+    if used == "xavier":
+        st.latex(rf"\text{{Xavier: }} W_{{ij}} \sim \mathcal{{N}}\!\Bigl(0, \tfrac{{2}}{{n_\text{{in}} + n_\text{{out}}}}\Bigr),"
+                 rf"\quad \mathrm{{std}} = \sqrt{{2 / ({WIDTH} + {WIDTH})}} = {std:.4f}")
+    else:
+        st.latex(rf"\text{{He: }} W_{{ij}} \sim \mathcal{{N}}\!\Bigl(0, \tfrac{{2}}{{(1 + a^2)\, n_\text{{in}}}}\Bigr),"
+                 rf"\quad \mathrm{{std}} = {std:.4f}")
+    st.latex(rf"\frac{{\lVert \partial L / \partial h_{{N - {n_layers}}} \rVert}}{{\lVert \partial L / \partial h_N \rVert}}"
+             rf"\Big|_{{\text{{{label}}}}} = {at_n[focus]:.3g}"
+             + (rf", \qquad \bigl(\tfrac14\bigr)^{{{n_layers}}} = {0.25 ** n_layers:.3g}" if focus == "sigmoid" else ""))
 
 
-function_part()
-depth_part()
+play_and_formula()
+why_and_try(K)

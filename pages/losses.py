@@ -75,107 +75,96 @@ def vec(a, fmt: str = "{:.3f}") -> str:
     return r"\bigl(" + ",\ ".join(fmt.format(v) for v in a) + r"\bigr)"
 
 
-# -- layout: containers first, so the two fragments below can fill them in reading order ---------
 page_header(K)
-url_state(f"{K}.target", 1.0, lo=-3.0, hi=3.0)
-url_state(f"{K}.pred", 3.0, lo=PRED_RANGE[0], hi=PRED_RANGE[1])
-url_state(f"{K}.delta", 1.0, lo=0.1, hi=3.0)
-for _i, _z in enumerate((3.0, 0.5, -1.0)):
-    url_state(f"{K}.z{_i}", _z, lo=LOGIT_RANGE[0], hi=LOGIT_RANGE[1])
-url_state(f"{K}.true_class", 2, choices=(0, 1, 2))
-CLASSES = [c.strip() for c in t(f"{K}.classes").split(",")]
-NAMES = loss_labels()
-
-st.markdown(f"#### {t(f'{K}.reg_title')}")
-ctrl, col_loss, col_grad = st.columns([1.05, 2, 2], gap="medium")
-reg_metrics = st.container()
-st.markdown(f"#### {t(f'{K}.cls_title')}")
-ctrl2, col_bars, col_sweep = st.columns([1.05, 2.3, 1.7], gap="medium")
-cls_metrics = st.container()
-show_code(regression_curves, softmax_cross_entropy, classify)
-section("formula")
-st.caption(t(f"{K}.seed_note"))
-formula_reg, formula_cls = st.container(), st.container()
-why_and_try(K)
 
 
 @st.fragment
-def regression_part():
-    """One prediction against one target: a slider here reruns only this part and its formulas."""
+def play_and_formula():
+    classes = [c.strip() for c in t(f"{K}.classes").split(",")]
+    url_state(f"{K}.target", 1.0, lo=-3.0, hi=3.0)
+    url_state(f"{K}.pred", 3.0, lo=PRED_RANGE[0], hi=PRED_RANGE[1])
+    url_state(f"{K}.delta", 1.0, lo=0.1, hi=3.0)
+    for i, z in enumerate((3.0, 0.5, -1.0)):
+        url_state(f"{K}.z{i}", z, lo=LOGIT_RANGE[0], hi=LOGIT_RANGE[1])
+    url_state(f"{K}.true_class", 2, choices=(0, 1, 2))
+    names = loss_labels()
+
+    # -- regression: one prediction against one target -------------------------------------------
+    st.markdown(f"#### {t(f'{K}.reg_title')}")
+    ctrl, col_loss, col_grad = st.columns([1.05, 2, 2], gap="medium")
     with ctrl:
         st.slider(t(f"{K}.pred"), *PRED_RANGE, step=0.05, key=f"{K}.pred")
         st.slider(t(f"{K}.target"), -3.0, 3.0, step=0.1, key=f"{K}.target")
         st.slider(t(f"{K}.delta"), 0.1, 3.0, step=0.1, key=f"{K}.delta", help=t(f"{K}.delta_help"))
-    sync_url(f"{K}.pred", f"{K}.target", f"{K}.delta")
     pred, target = float(st.session_state[f"{K}.pred"]), float(st.session_state[f"{K}.target"])
     delta = float(st.session_state[f"{K}.delta"])
     try:
+        frame = regression_frame(target, delta)
         pts = regression_points(pred, target, delta)
-        spec_loss, spec_grad = regression_specs(pred, target, delta, lang())
     except UserInputError as e:
-        with reg_metrics:
-            show_error(e)
+        show_error(e)
         return
+    spec_loss, spec_grad = regression_specs(pred, target, delta, lang())
     with col_loss:
         chart(spec_loss, f"{K}.chart_loss")
     with col_grad:
         chart(spec_grad, f"{K}.chart_grad")
-    with reg_metrics:
-        cells = st.columns(6)
-        for i, name in enumerate(REGRESSION_LOSSES):
-            cells[2 * i].metric(NAMES[name], f"{pts[name].loss:.3f}")
-            cells[2 * i + 1].metric(t(f"{K}.grad_of", name=NAMES[name]), f"{pts[name].grad:+.3f}")
-    r = pred - target
-    with formula_reg:
-        st.latex(r"\mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (y_i - \hat y_i)^2"
-                 rf" \;\overset{{n=1}}{{=}}\; ({target:.2f} - ({pred:.2f}))^2 = {pts['mse'].loss:.3f},"
-                 rf"\qquad \frac{{\partial\,\mathrm{{MSE}}}}{{\partial \hat y}} = 2(\hat y - y) = {pts['mse'].grad:+.3f}")
-        st.latex(r"\mathrm{MAE} = \frac{1}{n}\sum_{i=1}^{n} |y_i - \hat y_i|"
-                 rf" = {pts['mae'].loss:.3f},\qquad \frac{{\partial\,\mathrm{{MAE}}}}{{\partial \hat y}}"
-                 rf" = \operatorname{{sign}}(\hat y - y) = {pts['mae'].grad:+.0f}")
-        st.latex(r"\mathrm{Huber}_\delta = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
-                 r"\delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}"
-                 rf"\quad r = \hat y - y = {r:+.2f},\ \delta = {delta:.1f}:\quad {pts['huber'].loss:.3f},"
-                 rf"\quad \frac{{\partial}}{{\partial \hat y}} = {pts['huber'].grad:+.3f}")
+    cells = st.columns(6)
+    for i, name in enumerate(REGRESSION_LOSSES):
+        cells[2 * i].metric(names[name], f"{pts[name].loss:.3f}")
+        cells[2 * i + 1].metric(t(f"{K}.grad_of", name=names[name]), f"{pts[name].grad:+.3f}")
 
-
-@st.fragment
-def classification_part():
-    """Three logits -> softmax -> cross-entropy vs MSE on the probabilities, and their formulas."""
+    # -- classification: three logits -> softmax -> cross-entropy ---------------------------------
+    st.markdown(f"#### {t(f'{K}.cls_title')}")
+    ctrl2, col_bars, col_sweep = st.columns([1.05, 2.3, 1.7], gap="medium")
     with ctrl2:
-        for i, name in enumerate(CLASSES):
+        for i, name in enumerate(classes):
             st.slider(t(f"{K}.logit", name=name), *LOGIT_RANGE, step=0.1, key=f"{K}.z{i}")
-        st.radio(t(f"{K}.true_class"), (0, 1, 2), format_func=lambda i: CLASSES[i], key=f"{K}.true_class",
+        st.radio(t(f"{K}.true_class"), (0, 1, 2), format_func=lambda i: classes[i], key=f"{K}.true_class",
                  horizontal=True)
-    sync_url(f"{K}.z0", f"{K}.z1", f"{K}.z2", f"{K}.true_class")
     logits = tuple(float(st.session_state[f"{K}.z{i}"]) for i in range(3))
     y_cls = int(st.session_state[f"{K}.true_class"])
     c = classification(logits, y_cls)
     spec_bars, spec_sweep = classification_specs(logits, y_cls, lang())
     with col_bars:
         chart(spec_bars, f"{K}.chart_bars")
-        st.caption(t(f"{K}.bars_caption", name=CLASSES[y_cls]))
+        st.caption(t(f"{K}.bars_caption", name=classes[y_cls]))
     with col_sweep:
         chart(spec_sweep, f"{K}.chart_sweep")
-    with cls_metrics:
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric(t(f"{K}.metric_p", name=CLASSES[y_cls]), f"{c.probs[y_cls]:.3f}")
-        m2.metric(NAMES["cross_entropy"], f"{c.ce:.3f}")
-        m3.metric(NAMES["mse_probs"], f"{c.mse:.3f}")
-        ratio = abs(c.ce_grad[y_cls]) / max(abs(c.mse_grad[y_cls]), 1e-12)
-        m4.metric(t(f"{K}.metric_ratio"), f"{ratio:.1f}×")
-    name = CLASSES[y_cls]
-    with formula_cls:
-        st.latex(r"p_i = \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}:\quad "
-                 rf"z = {vec(c.logits, '{:.2f}')} \;\to\; p = {vec(c.probs)}")
-        st.latex(r"H(p, q) = -\sum_{i} p_i \log q_i \;\to\; \mathrm{CE} = -\sum_i y_i \log p_i"
-                 rf" = -\log p_{{\text{{{name}}}}} = -\log {c.probs[y_cls]:.4f} = {c.ce:.3f}")
-        st.latex(r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y = "
-                 rf"{vec(c.probs)} - {vec(c.target, '{:.0f}')} = {vec(c.ce_grad, '{:+.3f}')}")
-        st.latex(r"\mathrm{MSE}(p, y) = \frac{1}{3}\sum_i (p_i - y_i)^2 = " + f"{c.mse:.3f}" +
-                 r",\qquad \frac{\partial\,\mathrm{MSE}}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)"
-                 r"\,\tfrac{2}{3}(p - y) = " + vec(c.mse_grad, "{:+.4f}"))
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(t(f"{K}.metric_p", name=classes[y_cls]), f"{c.probs[y_cls]:.3f}")
+    m2.metric(names["cross_entropy"], f"{c.ce:.3f}")
+    m3.metric(names["mse_probs"], f"{c.mse:.3f}")
+    ratio = abs(c.ce_grad[y_cls]) / max(abs(c.mse_grad[y_cls]), 1e-12)
+    m4.metric(t(f"{K}.metric_ratio"), f"{ratio:.1f}×")
+    sync_url(f"{K}.pred", f"{K}.target", f"{K}.delta", f"{K}.z0", f"{K}.z1", f"{K}.z2", f"{K}.true_class")
+    show_code(regression_curves, softmax_cross_entropy, classify)
+
+    # -- the formulas, with the learner's numbers -------------------------------------------------
+    section("formula")
+    st.caption(t(f"{K}.seed_note"))
+    r = pred - target
+    st.latex(r"\mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (y_i - \hat y_i)^2"
+             rf" \;\overset{{n=1}}{{=}}\; ({target:.2f} - ({pred:.2f}))^2 = {pts['mse'].loss:.3f},"
+             rf"\qquad \frac{{\partial\,\mathrm{{MSE}}}}{{\partial \hat y}} = 2(\hat y - y) = {pts['mse'].grad:+.3f}")
+    st.latex(r"\mathrm{MAE} = \frac{1}{n}\sum_{i=1}^{n} |y_i - \hat y_i|"
+             rf" = {pts['mae'].loss:.3f},\qquad \frac{{\partial\,\mathrm{{MAE}}}}{{\partial \hat y}}"
+             rf" = \operatorname{{sign}}(\hat y - y) = {pts['mae'].grad:+.0f}")
+    st.latex(r"\mathrm{Huber}_\delta = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
+             r"\delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}"
+             rf"\quad r = \hat y - y = {r:+.2f},\ \delta = {delta:.1f}:\quad {pts['huber'].loss:.3f},"
+             rf"\quad \frac{{\partial}}{{\partial \hat y}} = {pts['huber'].grad:+.3f}")
+    name = classes[y_cls]
+    st.latex(r"p_i = \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}:\quad "
+             rf"z = {vec(c.logits, '{:.2f}')} \;\to\; p = {vec(c.probs)}")
+    st.latex(r"H(p, q) = -\sum_{i} p_i \log q_i \;\to\; \mathrm{CE} = -\sum_i y_i \log p_i"
+             rf" = -\log p_{{\text{{{name}}}}} = -\log {c.probs[y_cls]:.4f} = {c.ce:.3f}")
+    st.latex(r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y = "
+             rf"{vec(c.probs)} - {vec(c.target, '{:.0f}')} = {vec(c.ce_grad, '{:+.3f}')}")
+    st.latex(r"\mathrm{MSE}(p, y) = \frac{1}{3}\sum_i (p_i - y_i)^2 = " + f"{c.mse:.3f}" +
+             r",\qquad \frac{\partial\,\mathrm{MSE}}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)"
+             r"\,\tfrac{2}{3}(p - y) = " + vec(c.mse_grad, "{:+.4f}"))
 
 
-regression_part()
-classification_part()
+play_and_formula()
+why_and_try(K)
