@@ -46,6 +46,12 @@ _EXPORTS = {
 
 
     # activations, losses, optimizers and landscapes (issue 7) ---------------------------------
+    "activation": "bigmodel_core.ops.activations",
+    "activation_derivative": "bigmodel_core.ops.activations",
+    "depth_gradients": "bigmodel_core.ops.activations",
+    "regression_loss": "bigmodel_core.ops.losses",
+    "softmax_cross_entropy": "bigmodel_core.ops.losses",
+    "classify": "bigmodel_core.ops.losses",
     "optimizer_path": "bigmodel_core.landscape",
     "filter_normalized_direction": "bigmodel_core.landscape",
     "loss_surface_2d": "bigmodel_core.landscape",

@@ -1,0 +1,170 @@
+"""Loss functions: MSE / MAE / Huber on a prediction, softmax cross-entropy vs MSE on three logits (seed 001 §3.1, §3.3)."""
+import pandas as pd
+import streamlit as st
+
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart, to_spec
+from bigmodel_core.ops.losses import (REGRESSION_LOSSES, classify, regression_curves, regression_point,
+                                      softmax_cross_entropy, true_logit_sweep)
+from pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+
+K = "losses"
+PRED_RANGE = (-5.0, 5.0)       # the prediction slider and the curves' x axis
+LOGIT_RANGE = (-6.0, 6.0)
+
+
+@st.cache_data(max_entries=64)
+def regression_frame(target: float, delta: float) -> pd.DataFrame:
+    return regression_curves(target, *PRED_RANGE, delta=delta)
+
+
+@st.cache_data(max_entries=256)
+def regression_points(pred: float, target: float, delta: float) -> dict:
+    return {name: regression_point(name, pred, target, delta) for name in REGRESSION_LOSSES}
+
+
+@st.cache_data(max_entries=256)
+def classification(logits: tuple[float, ...], true_class: int):
+    return classify(list(logits), true_class)
+
+
+@st.cache_data(max_entries=256)
+def sweep_frame(logits: tuple[float, ...], true_class: int) -> pd.DataFrame:
+    return true_logit_sweep(list(logits), true_class, *LOGIT_RANGE, n=121)
+
+
+def loss_labels() -> dict[str, str]:
+    return {n: t(f"{K}.names.{n}") for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")}
+
+
+@st.cache_data(max_entries=256)
+def regression_specs(pred: float, target: float, delta: float, lang_: str) -> tuple[dict, dict]:
+    """The loss and gradient charts as Vega-Lite dicts (built once per setting; lang_ keys the cache)."""
+    frame, pts = regression_frame(target, delta), regression_points(pred, target, delta)
+    common = dict(labels=loss_labels(), target=target, prediction=pred, x_title=t(f"{K}.pred_axis"),
+                  target_label=t(f"{K}.target_label", y=f"{target:.1f}"))
+    loss = regression_chart(frame, column="value", current={n: p.loss for n, p in pts.items()},
+                            title=t(f"{K}.loss_title"), y_title=t(f"{K}.loss_axis"), **common)
+    grad = regression_chart(frame, column="grad", current={n: p.grad for n, p in pts.items()},
+                            title=t(f"{K}.grad_title"), y_title=t(f"{K}.grad_axis"), **common)
+    return to_spec(loss), to_spec(grad)
+
+
+@st.cache_data(max_entries=256)
+def classification_specs(logits: tuple[float, ...], y_cls: int, lang_: str) -> tuple[dict, dict]:
+    """The gradient bars and the true-logit sweep as Vega-Lite dicts."""
+    classes = [c.strip() for c in t(f"{K}.classes").split(",")]
+    c = classification(logits, y_cls)
+    panels = [t(f"{K}.panel_probs"), t(f"{K}.panel_ce"), t(f"{K}.panel_mse")]
+    rows = [(panels[0], c.probs, "prob"), (panels[1], c.ce_grad, "ce"), (panels[2], c.mse_grad, "mse")]
+    bars = pd.DataFrame([{"panel": panel, "cls": classes[i], "value": float(v[i]), "kind": kind}
+                         for panel, v, kind in rows for i in range(3)])
+    bars_chart = class_bars(bars, class_labels=classes, true_label=classes[y_cls], panel_order=panels)
+    sweep = sweep_chart(sweep_frame(logits, y_cls), labels=loss_labels(), z_now=logits[y_cls],
+                        current={"cross_entropy": abs(c.ce_grad[y_cls]), "mse_probs": abs(c.mse_grad[y_cls])},
+                        title=t(f"{K}.sweep_title", name=classes[y_cls]),
+                        x_title=t(f"{K}.sweep_x", name=classes[y_cls]), y_title=t(f"{K}.sweep_y"))
+    return to_spec(bars_chart), to_spec(sweep)
+
+
+def chart(spec: dict, key: str) -> None:
+    st.vega_lite_chart(spec, width="content", key=key)
+
+
+def vec(a, fmt: str = "{:.3f}") -> str:
+    return r"\bigl(" + ",\ ".join(fmt.format(v) for v in a) + r"\bigr)"
+
+
+page_header(K)
+
+
+@st.fragment
+def play_and_formula():
+    classes = [c.strip() for c in t(f"{K}.classes").split(",")]
+    url_state(f"{K}.target", 1.0, lo=-3.0, hi=3.0)
+    url_state(f"{K}.pred", 3.0, lo=PRED_RANGE[0], hi=PRED_RANGE[1])
+    url_state(f"{K}.delta", 1.0, lo=0.1, hi=3.0)
+    for i, z in enumerate((3.0, 0.5, -1.0)):
+        url_state(f"{K}.z{i}", z, lo=LOGIT_RANGE[0], hi=LOGIT_RANGE[1])
+    url_state(f"{K}.true_class", 2, choices=(0, 1, 2))
+    names = loss_labels()
+
+    # -- regression: one prediction against one target -------------------------------------------
+    st.markdown(f"#### {t(f'{K}.reg_title')}")
+    ctrl, col_loss, col_grad = st.columns([1.05, 2, 2], gap="medium")
+    with ctrl:
+        st.slider(t(f"{K}.pred"), *PRED_RANGE, step=0.05, key=f"{K}.pred")
+        st.slider(t(f"{K}.target"), -3.0, 3.0, step=0.1, key=f"{K}.target")
+        st.slider(t(f"{K}.delta"), 0.1, 3.0, step=0.1, key=f"{K}.delta", help=t(f"{K}.delta_help"))
+    pred, target = float(st.session_state[f"{K}.pred"]), float(st.session_state[f"{K}.target"])
+    delta = float(st.session_state[f"{K}.delta"])
+    try:
+        frame = regression_frame(target, delta)
+        pts = regression_points(pred, target, delta)
+    except UserInputError as e:
+        show_error(e)
+        return
+    spec_loss, spec_grad = regression_specs(pred, target, delta, lang())
+    with col_loss:
+        chart(spec_loss, f"{K}.chart_loss")
+    with col_grad:
+        chart(spec_grad, f"{K}.chart_grad")
+    cells = st.columns(6)
+    for i, name in enumerate(REGRESSION_LOSSES):
+        cells[2 * i].metric(names[name], f"{pts[name].loss:.3f}")
+        cells[2 * i + 1].metric(t(f"{K}.grad_of", name=names[name]), f"{pts[name].grad:+.3f}")
+
+    # -- classification: three logits -> softmax -> cross-entropy ---------------------------------
+    st.markdown(f"#### {t(f'{K}.cls_title')}")
+    ctrl2, col_bars, col_sweep = st.columns([1.05, 2.3, 1.7], gap="medium")
+    with ctrl2:
+        for i, name in enumerate(classes):
+            st.slider(t(f"{K}.logit", name=name), *LOGIT_RANGE, step=0.1, key=f"{K}.z{i}")
+        st.radio(t(f"{K}.true_class"), (0, 1, 2), format_func=lambda i: classes[i], key=f"{K}.true_class",
+                 horizontal=True)
+    logits = tuple(float(st.session_state[f"{K}.z{i}"]) for i in range(3))
+    y_cls = int(st.session_state[f"{K}.true_class"])
+    c = classification(logits, y_cls)
+    spec_bars, spec_sweep = classification_specs(logits, y_cls, lang())
+    with col_bars:
+        chart(spec_bars, f"{K}.chart_bars")
+        st.caption(t(f"{K}.bars_caption", name=classes[y_cls]))
+    with col_sweep:
+        chart(spec_sweep, f"{K}.chart_sweep")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(t(f"{K}.metric_p", name=classes[y_cls]), f"{c.probs[y_cls]:.3f}")
+    m2.metric(names["cross_entropy"], f"{c.ce:.3f}")
+    m3.metric(names["mse_probs"], f"{c.mse:.3f}")
+    ratio = abs(c.ce_grad[y_cls]) / max(abs(c.mse_grad[y_cls]), 1e-12)
+    m4.metric(t(f"{K}.metric_ratio"), f"{ratio:.1f}×")
+    sync_url(f"{K}.pred", f"{K}.target", f"{K}.delta", f"{K}.z0", f"{K}.z1", f"{K}.z2", f"{K}.true_class")
+    show_code(regression_curves, softmax_cross_entropy, classify)
+
+    # -- the formulas, with the learner's numbers -------------------------------------------------
+    section("formula")
+    st.caption(t(f"{K}.seed_note"))
+    r = pred - target
+    st.latex(r"\mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (y_i - \hat y_i)^2"
+             rf" \;\overset{{n=1}}{{=}}\; ({target:.2f} - ({pred:.2f}))^2 = {pts['mse'].loss:.3f},"
+             rf"\qquad \frac{{\partial\,\mathrm{{MSE}}}}{{\partial \hat y}} = 2(\hat y - y) = {pts['mse'].grad:+.3f}")
+    st.latex(r"\mathrm{MAE} = \frac{1}{n}\sum_{i=1}^{n} |y_i - \hat y_i|"
+             rf" = {pts['mae'].loss:.3f},\qquad \frac{{\partial\,\mathrm{{MAE}}}}{{\partial \hat y}}"
+             rf" = \operatorname{{sign}}(\hat y - y) = {pts['mae'].grad:+.0f}")
+    st.latex(r"\mathrm{Huber}_\delta = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
+             r"\delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}"
+             rf"\quad r = \hat y - y = {r:+.2f},\ \delta = {delta:.1f}:\quad {pts['huber'].loss:.3f},"
+             rf"\quad \frac{{\partial}}{{\partial \hat y}} = {pts['huber'].grad:+.3f}")
+    name = classes[y_cls]
+    st.latex(r"p_i = \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}:\quad "
+             rf"z = {vec(c.logits, '{:.2f}')} \;\to\; p = {vec(c.probs)}")
+    st.latex(r"H(p, q) = -\sum_{i} p_i \log q_i \;\to\; \mathrm{CE} = -\sum_i y_i \log p_i"
+             rf" = -\log p_{{\text{{{name}}}}} = -\log {c.probs[y_cls]:.4f} = {c.ce:.3f}")
+    st.latex(r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y = "
+             rf"{vec(c.probs)} - {vec(c.target, '{:.0f}')} = {vec(c.ce_grad, '{:+.3f}')}")
+    st.latex(r"\mathrm{MSE}(p, y) = \frac{1}{3}\sum_i (p_i - y_i)^2 = " + f"{c.mse:.3f}" +
+             r",\qquad \frac{\partial\,\mathrm{MSE}}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)"
+             r"\,\tfrac{2}{3}(p - y) = " + vec(c.mse_grad, "{:+.4f}"))
+
+
+play_and_formula()
+why_and_try(K)
