@@ -122,7 +122,7 @@ class Path:
     losses: np.ndarray          # (steps + 1,): f at each point
     optimizer: str
     lr: float
-    diverged_at: int | None     # first step whose point left the plot (by half its size) or is not finite
+    diverged_at: int | None     # the step where it left the plot for good or went non-finite
 
     @property
     def diverged(self) -> bool:
@@ -184,15 +184,20 @@ def optimizer_path(surface: str | Surface, optimizer_name: str, start, lr: float
 
 
 def _divergence_step(surface: Surface, points: np.ndarray, losses: np.ndarray) -> int | None:
-    """First step whose point is not finite or lies outside the plot by more than half its size."""
+    """The step where the path left the plot for good: the first point of the final stretch that is
+    non-finite or outside the plot by more than half its size. None if the path ends on the map.
+
+    (Momentum may swing out and come back: a path that returns is not counted as diverged.)"""
     (x0, x1), (y0, y1) = surface.xlim, surface.ylim
     hx, hy = (x1 - x0) / 2, (y1 - y0) / 2
     with np.errstate(invalid="ignore"):
-        out = ~np.isfinite(points).all(1) | ~np.isfinite(losses) \
-            | (points[:, 0] < x0 - hx) | (points[:, 0] > x1 + hx) \
-            | (points[:, 1] < y0 - hy) | (points[:, 1] > y1 + hy)
-    bad = np.flatnonzero(out)
-    return int(bad[0]) if bad.size else None
+        inside = np.isfinite(points).all(1) & np.isfinite(losses) \
+            & (points[:, 0] >= x0 - hx) & (points[:, 0] <= x1 + hx) \
+            & (points[:, 1] >= y0 - hy) & (points[:, 1] <= y1 + hy)
+    if inside[-1]:
+        return None
+    back = np.flatnonzero(inside)
+    return int(back[-1]) + 1 if back.size else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,6 +361,8 @@ def loss_surface_2d(model: nn.Module, loss_fn: Callable, batch, steps: int = 41,
     (a0, a1), (b0, b1) = _span_pair(span)
     alphas = torch.linspace(a0, a1, steps, dtype=torch.float64)
     betas = torch.linspace(b0, b1, steps, dtype=torch.float64)
+    for grid, (lo, hi) in ((alphas, (a0, a1)), (betas, (b0, b1))):     # the centre exactly at theta
+        grid[grid.abs() < 1e-9 * (hi - lo)] = 0.0
     losses = np.empty((steps, steps))
 
     def loss_at(ws) -> float:
