@@ -17,9 +17,9 @@ _AXIS = dict(labelFontSize=14, titleFontSize=15, gridOpacity=0.0)
 
 
 def log_gap(values: np.ndarray, f_min: float) -> np.ndarray:
-    """log10(f - f*), floored at 1e-8 below the largest value (so the minimum stays finite)."""
+    """log10(f - f*), floored 3 decades below the largest value (the colours spread over the map)."""
     gap = np.asarray(values, dtype=float) - f_min
-    floor = max(1e-12, float(np.nanmax(gap)) * 1e-8)
+    floor = max(1e-12, float(np.nanmax(gap)) * 1e-3)
     return np.log10(np.maximum(gap, floor))
 
 

@@ -42,7 +42,7 @@ def snap(value: float, options=LR_OPTIONS) -> float:
 
 
 def start_step(surface: L.Surface) -> float:
-    return (surface.xlim[1] - surface.xlim[0]) / 100
+    return 0.05                                 # every plot window is a multiple of it
 
 
 def _reset_for_surface() -> None:
@@ -204,9 +204,9 @@ def toy_play() -> dict:
         st.markdown(f"**{t(k('loss_per_step'))}**")
         altair(loss_curves_chart(curve_frame(paths, surf, labels), color_domain=domain, color_range=colors,
                                  width=300, height=190, x_title=t("common.step"), y_title=t(k("gap_axis"))))
-        outcome_table(paths, surf, labels)
     if surf_name == "quadratic":
         theory_panel(kappa, paths)
+    outcome_table(paths, surf, labels)
     sync_url(k("view"), k("surface"), k("kappa"), k("angle"), k("x0"), k("y0"), k("steps"), k("noise"),
              k("beta.momentum"), k("beta.nesterov"), *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
     return {"surface": surf, "start": start, "paths": paths}
@@ -377,7 +377,7 @@ def network_play() -> dict:
     with mid:
         if surface is not None:
             altair(network_surface_chart(surface.alphas, surface.betas, surface.losses, shaded=shaded, path=path,
-                                         labels=labels, size=400))
+                                         labels=labels, size=340))
             st.caption(t(k("surface_caption"), n=n, seconds=f"{surface.seconds:.1f}",
                          centre=f"{surface.center_loss:.4f}"))
     with right:
