@@ -34,10 +34,10 @@ def iso_lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: int = 12,
             r, q = c[:, 0], c[:, 1]                                      # fractional row, col
             x = np.interp(q, np.arange(len(xs)), xs)
             y = np.interp(r, np.arange(len(ys)), ys)
-            rows.append(pd.DataFrame({"line": f"{k}-{m}", "order": np.arange(len(x)), "x": x, "y": y,
-                                      "level": level}))
+            rows.append(pd.DataFrame({"line": f"{k}-{m}", "order": np.arange(len(x)), "x": x.round(4),
+                                      "y": y.round(4)}))
     if not rows:
-        return pd.DataFrame(columns=["line", "order", "x", "y", "level"])
+        return pd.DataFrame(columns=["line", "order", "x", "y"])
     df = pd.concat(rows, ignore_index=True)
     if len(df) > max_points:                                             # thin evenly, keep ends
         keep = (df["order"] % int(np.ceil(len(df) / max_points)) == 0) | \
@@ -55,37 +55,46 @@ def _cells(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, values: np.ndarray | N
                          "loss": (values if values is not None else z).ravel()})
 
 
-def contour_chart(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, *, f_min: float = 0.0,
+def contour_background(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, f_min: float = 0.0):
+    """The data behind the filled contours: (cells: x, y, z, loss per grid point; iso-lines)."""
+    z = log_gap(values, f_min)
+    Y, X = np.meshgrid(ys, xs, indexing="ij")
+    cells = pd.DataFrame({"x": X.ravel().round(4), "y": Y.ravel().round(4), "z": z.ravel().round(3),
+                          "loss": np.asarray(values).ravel()})
+    return cells, iso_lines(xs, ys, z)
+
+
+def contour_chart(xs: np.ndarray, ys: np.ndarray, values: np.ndarray | None = None, *, f_min: float = 0.0,
                   paths: pd.DataFrame | None = None, start: tuple[float, float] | None = None,
                   minima=(), select: str | None = None, size: int = 470, labels: dict | None = None,
                   color_domain: list[str] | None = None, color_range: list[str] | None = None,
-                  color_range_bg: tuple[str, str] = ("#ffffff", "#5b7fa3"), line_color: str = "#3a3a3a", title: str = "") -> alt.Chart:
+                  color_range_bg: tuple[str, str] = ("#ffffff", "#5b7fa3"), line_color: str = "#3a3a3a",
+                  title: str = "", background=None) -> alt.Chart:
     """Filled contours of `values` (values[i, j] at xs[j], ys[i]) with iso-lines and, on top, paths.
 
-    paths: long form with columns name, label, step, x, y (drawn in step order, one line per name),
-        optional "end" rows are marked with a dot, "diverged" rows with a cross.
+    background: contour_background(xs, ys, values, f_min), when the caller has it already (cached).
+    paths: long form with columns label, step, x, y (drawn in step order, one line per label),
+        optional "end" rows are marked with a dot, "diverged" rows with a cross and a note.
     select: a click selection over the cells' centres (x, y) (read it in Streamlit with on_select).
     """
     labels = labels or {}
-    z = log_gap(values, f_min)
-    cells = _cells(xs, ys, z, values)
-    xd, yd = [float(xs[0] - (xs[1] - xs[0]) / 2), float(xs[-1] + (xs[1] - xs[0]) / 2)], \
-             [float(ys[0] - (ys[1] - ys[0]) / 2), float(ys[-1] + (ys[1] - ys[0]) / 2)]
-    X = alt.X("x0:Q", scale=alt.Scale(domain=xd, nice=False, zero=False), title=labels.get("x", "x"),
+    cells, lines = background if background is not None else contour_background(xs, ys, values, f_min)
+    hx, hy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    xd, yd = [float(xs[0] - hx), float(xs[-1] + hx)], [float(ys[0] - hy), float(ys[-1] + hy)]
+    X = alt.X("x:Q", scale=alt.Scale(domain=xd, nice=False, zero=False), title=labels.get("x", "x"),
               axis=alt.Axis(**_AXIS))
-    Y = alt.Y("y0:Q", scale=alt.Scale(domain=yd, nice=False, zero=False), title=labels.get("y", "y"),
+    Y = alt.Y("y:Q", scale=alt.Scale(domain=yd, nice=False, zero=False), title=labels.get("y", "y"),
               axis=alt.Axis(**_AXIS))
     bg = alt.Scale(range=list(color_range_bg))
-    rect = alt.Chart(cells).mark_rect(strokeWidth=0.6, clip=True).encode(      # stroke = fill: no seams between cells
-        x=X, x2="x1:Q", y=Y, y2="y1:Q",
-        color=alt.Color("z:Q", scale=bg, legend=None), stroke=alt.Stroke("z:Q", scale=bg, legend=None),
+    cell_px = size / len(xs) + 0.6                                  # a little overlap: no seams
+    rect = alt.Chart(cells).mark_rect(width=cell_px, height=cell_px, clip=True).encode(
+        x=X, y=Y, color=alt.Color("z:Q", scale=bg, legend=None),
         tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f"),
                  alt.Tooltip("loss:Q", format=".4g", title=labels.get("loss", "loss"))])
     if select:
         rect = rect.add_params(alt.selection_point(name=select, fields=["x", "y"], on="click",
                                                    clear=False, empty=False))
     layers = [rect]
-    lines = iso_lines(xs, ys, z)
     if len(lines):
         layers.append(alt.Chart(lines).mark_line(color=line_color, strokeWidth=0.9, opacity=0.55, clip=True)
                       .encode(x="x:Q", y="y:Q", detail="line:N", order="order:Q"))

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_chart, interpolation_chart,
+from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_background, contour_chart,
+                                            interpolation_chart,
                                             loss_curves_chart, network_surface_chart)
 from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
@@ -83,8 +84,11 @@ def cached_path(surface: str, kappa: float, angle: float, name: str, start: tupl
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_grid(surface: str, kappa: float, angle: float):
-    return L.get_surface(surface, kappa, angle).grid(GRID)
+def cached_background(surface: str, kappa: float, angle: float):
+    """The grid axes and the contour data (cells and iso-lines) of one surface."""
+    surf = L.get_surface(surface, kappa, angle)
+    xs, ys, values = surf.grid(GRID)
+    return xs, ys, contour_background(xs, ys, values, surf.f_min)
 
 
 @st.cache_resource(show_spinner=False)
@@ -193,9 +197,9 @@ def toy_play() -> dict:
     labels = {n: t(k(f"opt.{n}")) for n in L.OPTIMIZER_NAMES}
     domain = [labels[n] for n in L.OPTIMIZER_NAMES]
     colors = [OPTIMIZER_COLORS[n] for n in L.OPTIMIZER_NAMES]
-    xs, ys, values = cached_grid(surf_name, kappa, angle)
+    xs, ys, background = cached_background(surf_name, kappa, angle)
     with mid:
-        chart = contour_chart(xs, ys, values, f_min=surf.f_min, paths=path_frame(paths, surf, labels), start=start,
+        chart = contour_chart(xs, ys, background=background, paths=path_frame(paths, surf, labels), start=start,
                               minima=surf.minima, select="start", size=370, color_domain=domain, color_range=colors,
                               labels={"loss": t("common.loss")})
         altair(chart, key=k("contours"), on_select=_on_click)
