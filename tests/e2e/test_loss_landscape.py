@@ -53,6 +53,8 @@ def test_real_network_surface_and_chinese(app_url, page):
                              "&loss_landscape.plane=pca")
     assert page.locator("h1").first.inner_text() == t("loss_landscape.title", "zh")
     page.get_by_text(re.compile("11 × 11")).first.wait_for()
-    page.wait_for_function("() => document.querySelectorAll('canvas').length >= 2")   # surface + 1-D line
+    page.wait_for_function(                                  # the surface and the 1-D line are drawn
+        "() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))"
+        ".filter(c => c.querySelector('canvas, svg')).length >= 2")
     assert_no_exception(page)
     screenshot(page, "loss_landscape-network-zh")
