@@ -1,0 +1,442 @@
+"""Gradient descent and loss landscapes: six torch.optim optimizers on toy surfaces, side by side, and
+a real network's loss surface (1-D line, 2-D filter-normalized slice, training path in the PCA plane)."""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+import torch.nn.functional as F
+
+from bigmodel_core import landscape as L
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_background, contour_chart,
+                                            interpolation_chart,
+                                            loss_curves_chart, network_surface_chart)
+from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+
+KEY = "loss_landscape"
+LR_OPTIONS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-100, 21))     # 1e-5 .. 10, log spaced
+NOISE_OPTIONS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+GRID = 61                                   # 61 x 61 = 3,721 contour cells (Altair allows 5,000); 0 is a grid line
+NET_BATCH = 256                             # the fixed batch of training digits for the real surface
+
+# Learning rates (and SGD's noise) that show each surface's character; the learner moves from here.
+DEFAULTS = {
+    "quadratic": dict(gd=1.0, sgd=0.3, momentum=0.2, nesterov=0.2, rmsprop=0.05, adam=0.1, noise=0.5),
+    "rosenbrock": dict(gd=1e-3, sgd=1e-3, momentum=1e-3, nesterov=1e-3, rmsprop=0.02, adam=0.1, noise=20.0),
+    "himmelblau": dict(gd=0.01, sgd=0.01, momentum=0.005, nesterov=0.005, rmsprop=0.05, adam=0.1, noise=5.0),
+    "saddle": dict(gd=0.05, sgd=0.05, momentum=0.02, nesterov=0.02, rmsprop=0.02, adam=0.05, noise=0.5),
+    "beale": dict(gd=1e-3, sgd=1e-3, momentum=5e-4, nesterov=5e-4, rmsprop=0.05, adam=0.1, noise=2.0),
+}
+
+
+def k(name: str) -> str:
+    return f"{KEY}.{name}"
+
+
+def snap(value: float, options=LR_OPTIONS) -> float:
+    return min(options, key=lambda o: abs(math.log(o) - math.log(value)) if o > 0 and value > 0 else abs(o - value))
+
+
+def start_step(surface: L.Surface) -> float:
+    return 0.05                                 # every plot window is a multiple of it
+
+
+def _reset_for_surface() -> None:
+    """A new surface: its own start point, learning rates and noise (the old ones rarely fit)."""
+    surf = L.get_surface(st.session_state[k("surface")])
+    st.session_state[k("x0")], st.session_state[k("y0")] = surf.start
+    for name in L.OPTIMIZER_NAMES:
+        st.session_state[k(f"lr.{name}")] = snap(DEFAULTS[surf.name][name])
+    st.session_state[k("noise")] = DEFAULTS[surf.name]["noise"]
+
+
+def _on_click() -> None:
+    """A click on the contours moves the start point there."""
+    event = st.session_state.get(k("contours")) or {}
+    picked = (event.get("selection") or {}).get("start") or []
+    if picked and "x" in picked[0]:
+        surf = L.get_surface(st.session_state[k("surface")])
+        step = start_step(surf)
+        for axis, lim in (("x", surf.xlim), ("y", surf.ylim)):
+            v = round(round(picked[0][axis] / step) * step, 6)
+            st.session_state[k(f"{axis}0")] = float(min(max(v, lim[0]), lim[1]))
+
+
+def _best_quadratic() -> None:
+    th = L.quadratic_theory(st.session_state[k("kappa")])
+    st.session_state[k("lr.gd")] = snap(th.gd_best_lr)
+    st.session_state[k("lr.momentum")] = snap(th.momentum_best_lr)
+    st.session_state[k("beta.momentum")] = round(min(0.99, th.momentum_best_beta), 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cached computations (keyed on plain values)
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_path(surface: str, kappa: float, angle: float, name: str, start: tuple, lr: float, steps: int,
+                hyper: tuple) -> L.Path:
+    return L.optimizer_path(L.get_surface(surface, kappa, angle), name, start, lr, steps, **dict(hyper))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_background(surface: str, kappa: float, angle: float):
+    """The grid axes and the contour data (cells and iso-lines) of one surface."""
+    surf = L.get_surface(surface, kappa, angle)
+    xs, ys, values = surf.grid(GRID)
+    return xs, ys, contour_background(xs, ys, values, surf.f_min)
+
+
+@st.cache_resource(show_spinner=False)
+def landscape_model() -> L.TrainedMLP:
+    trained = L.load_landscape_mlp()
+    trained.model.to(L.get_device())
+    return trained
+
+
+@st.cache_resource(show_spinner=False)
+def fixed_batch():
+    return L.mnist_tensors("train", NET_BATCH)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_line() -> tuple[np.ndarray, np.ndarray]:
+    net = landscape_model()
+    alphas = np.linspace(-0.5, 1.5, 41)
+    theta = [p.detach() for p in net.model.parameters()]
+    return alphas, L.loss_along_line(net.model, net.init, theta, F.cross_entropy, fixed_batch(), alphas)
+
+
+@st.cache_resource(show_spinner=False)
+def surface_store() -> tuple[dict, threading.Lock]:
+    """Surfaces computed so far in this process (shared by every learner; a few, bounded)."""
+    return {}, threading.Lock()
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def cached_pca() -> L.PathProjection:
+    return L.pca_directions(landscape_model().checkpoints)
+
+
+# ---------------------------------------------------------------------------------------------
+
+page_header(KEY)
+url_state(k("view"), "toy", choices=("toy", "network"))
+view = st.segmented_control(t(k("view")), ("toy", "network"), key=k("view"), required=True,
+                            format_func=lambda v: t(k(f"view_{v}")), label_visibility="collapsed")
+
+
+def toy_play() -> dict:
+    """The toy surfaces: controls, contours with six paths, loss per step, the bowl's theory."""
+    url_state(k("surface"), "quadratic", choices=L.SURFACE_NAMES)
+    url_state(k("kappa"), 10, lo=1, hi=100)
+    url_state(k("angle"), 30, lo=0, hi=90)
+    url_state(k("steps"), 200, lo=10, hi=500)
+    surf0 = L.get_surface(st.session_state[k("surface")])
+    url_state(k("x0"), float(surf0.start[0]), lo=surf0.xlim[0], hi=surf0.xlim[1])
+    url_state(k("y0"), float(surf0.start[1]), lo=surf0.ylim[0], hi=surf0.ylim[1])
+    for name in L.OPTIMIZER_NAMES:
+        url_state(k(f"lr.{name}"), snap(DEFAULTS[surf0.name][name]), choices=LR_OPTIONS)
+    url_state(k("noise"), DEFAULTS[surf0.name]["noise"], choices=NOISE_OPTIONS)
+    url_state(k("beta.momentum"), 0.9, lo=0.0, hi=0.99)
+    url_state(k("beta.nesterov"), 0.9, lo=0.0, hi=0.99)
+    if k("optimizers") not in st.session_state:
+        st.session_state[k("optimizers")] = list(L.OPTIMIZER_NAMES)
+
+    left, mid, right = st.columns([1.0, 1.9, 1.5], gap="small")
+    with left:
+        st.selectbox(t(k("surface")), L.SURFACE_NAMES, key=k("surface"), on_change=_reset_for_surface,
+                     format_func=lambda s: t(k(f"surfaces.{s}")))
+        surf_name = st.session_state[k("surface")]
+        if surf_name == "quadratic":
+            ca, cb = st.columns(2)
+            ca.slider(t(k("kappa")), 1, 100, key=k("kappa"), help=t(k("kappa_help")))
+            cb.slider(t(k("angle")), 0, 90, step=5, key=k("angle"))
+        kappa, angle = float(st.session_state[k("kappa")]), float(st.session_state[k("angle")])
+        surf = L.get_surface(surf_name, kappa, angle)
+        step = start_step(surf)
+        ca, cb = st.columns(2)
+        ca.slider(t(k("x0")), float(surf.xlim[0]), float(surf.xlim[1]), step=step, key=k("x0"), format="%.2f")
+        cb.slider(t(k("y0")), float(surf.ylim[0]), float(surf.ylim[1]), step=step, key=k("y0"), format="%.2f")
+        st.slider(t(k("steps")), 10, 500, step=10, key=k("steps"))
+    st.pills(t(k("optimizers")), L.OPTIMIZER_NAMES, selection_mode="multi", key=k("optimizers"),
+             format_func=lambda n: t(k(f"opt.{n}")), label_visibility="collapsed")
+    chosen = [n for n in L.OPTIMIZER_NAMES if n in (st.session_state[k("optimizers")] or [])]
+
+    # the learning rates (log sliders), one per optimizer, with each one's own setting beneath
+    lr_cols = st.columns(6)
+    for col, name in zip(lr_cols, L.OPTIMIZER_NAMES):
+        with col:
+            st.markdown(f"<span style='color:{OPTIMIZER_COLORS[name]};font-weight:700;font-size:1.05rem'>"
+                        f"■ {t(k(f'opt.{name}'))}</span>", unsafe_allow_html=True)
+            st.select_slider(t(k("lr")), LR_OPTIONS, key=k(f"lr.{name}"), format_func=lambda v: f"{v:.3g}",
+                             disabled=name not in chosen)
+            if name == "sgd":
+                st.select_slider(t(k("noise")), NOISE_OPTIONS, key=k("noise"), format_func=lambda v: f"{v:g}",
+                                 disabled=name not in chosen, help=t(k("noise_help")))
+            if name in ("momentum", "nesterov"):
+                st.slider(t(k("beta")), 0.0, 0.99, step=0.01, key=k(f"beta.{name}"), disabled=name not in chosen)
+            if name == "adam":
+                st.caption(t(k("adam_defaults")))
+            if name == "rmsprop":
+                st.caption(t(k("rmsprop_defaults")))
+
+    start = (float(st.session_state[k("x0")]), float(st.session_state[k("y0")]))
+    steps = int(st.session_state[k("steps")])
+    paths: dict[str, L.Path] = {}
+    for name in chosen:
+        hyper = {"noise": float(st.session_state[k("noise")])} if name == "sgd" else \
+                {"beta": float(st.session_state[k(f"beta.{name}")])} if name in ("momentum", "nesterov") else {}
+        paths[name] = cached_path(surf_name, kappa, angle, name, start, float(st.session_state[k(f"lr.{name}")]),
+                                  steps, tuple(sorted(hyper.items())))
+
+    labels = {n: t(k(f"opt.{n}")) for n in L.OPTIMIZER_NAMES}
+    domain = [labels[n] for n in L.OPTIMIZER_NAMES]
+    colors = [OPTIMIZER_COLORS[n] for n in L.OPTIMIZER_NAMES]
+    xs, ys, background = cached_background(surf_name, kappa, angle)
+    with mid:
+        chart = contour_chart(xs, ys, background=background, paths=path_frame(paths, surf, labels), start=start,
+                              minima=surf.minima, select="start", size=370, color_domain=domain, color_range=colors,
+                              labels={"loss": t("common.loss")})
+        altair(chart, key=k("contours"), on_select=_on_click)
+        st.caption(t(k("click_hint")))
+    with right:
+        st.markdown(f"**{t(k('loss_per_step'))}**")
+        altair(loss_curves_chart(curve_frame(paths, surf, labels), color_domain=domain, color_range=colors,
+                                 width=300, height=190, x_title=t("common.step"), y_title=t(k("gap_axis"))))
+    if surf_name == "quadratic":
+        theory_panel(kappa, paths)
+    outcome_table(paths, surf, labels)
+    sync_url(k("view"), k("surface"), k("kappa"), k("angle"), k("x0"), k("y0"), k("steps"), k("noise"),
+             k("beta.momentum"), k("beta.nesterov"), *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
+    return {"surface": surf, "start": start, "paths": paths}
+
+
+def path_frame(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> pd.DataFrame:
+    """Long form of the drawn paths: each up to its divergence, the last point marked."""
+    frames = []
+    (x0, x1), (y0, y1) = surf.xlim, surf.ylim
+    for name, p in paths.items():
+        end = p.diverged_at if p.diverged else len(p.points) - 1
+        pts = p.points[:end + 1].copy()
+        pts[~np.isfinite(pts)] = 1e6
+        pts[:, 0] = np.clip(pts[:, 0], x0, x1)            # the divergence cross sits on the plot's edge
+        pts[:, 1] = np.clip(pts[:, 1], y0, y1)
+        df = pd.DataFrame({"label": labels[name], "step": np.arange(end + 1), "x": pts[:, 0], "y": pts[:, 1]})
+        df["end"] = df["step"] == end
+        df["diverged"] = df["end"] & p.diverged
+        df["note"] = np.where(df["diverged"], t(k("diverged_mark"), step=end), "")
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def curve_frame(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> pd.DataFrame:
+    frames = []
+    for name, p in paths.items():
+        end = p.diverged_at if p.diverged else len(p.losses) - 1
+        gap = np.nan_to_num(p.losses[:end + 1] - surf.f_min, nan=1e12, posinf=1e12)
+        frames.append(pd.DataFrame({"label": labels[name], "step": np.arange(end + 1),
+                                    "gap": np.clip(gap, 1e-12, 1e12)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"label": [], "step": [], "gap": []})
+
+
+def outcome_table(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> None:
+    rows = [f"| {t(k('col_optimizer'))} | {t(k('lr'))} | {t(k('col_final'))} | {t(k('col_status'))} |",
+            "|---|---:|---:|---|"]
+    for name, p in paths.items():
+        if p.diverged:
+            status = f"✗ {t(k('status_diverged'), step=p.diverged_at)}"
+            final = "—"
+        else:
+            x, y = p.points[-1]
+            final = f"{p.losses[-1]:.3g}"
+            near = min(math.hypot(x - a, y - b) for a, b in surf.minima)
+            status = "✓ " + t(k("status_reached")) if near < 0.05 else "→ " + t(k("status_running"))
+        color = OPTIMIZER_COLORS[name]
+        rows.append(f"| <span style='color:{color};font-weight:700'>{labels[name]}</span> | {p.lr:.3g} | "
+                    f"{final} | {status} |")
+    if paths:
+        st.markdown("\n".join(rows), unsafe_allow_html=True)
+    else:
+        st.info(t(k("no_optimizer")))
+
+
+def theory_panel(kappa: float, paths: dict[str, L.Path]) -> None:
+    """Goh 2017's numbers for the current bowl, next to what the paths actually did."""
+    th = L.quadratic_theory(kappa)
+    with st.container(border=True):
+        st.markdown(f"**{t(k('theory_title'))}**  ·  λ_min = {th.lambda_min:.3g}, λ_max = {th.lambda_max:.3g}, "
+                    f"κ = {th.kappa:.3g}")
+        c1, c2, c3, c4 = st.columns([1, 1, 1, 1.1])
+        c1.metric(t(k("gd_max_lr")), f"{th.gd_max_lr:.3g}", help=t(k("gd_max_lr_help")))
+        c2.metric(t(k("gd_best")), f"{th.gd_best_lr:.3g}",
+                  delta=t(k("rate_steps"), rate=f"{th.gd_best_rate:.3f}", steps=_fmt_steps(th, th.gd_best_rate)),
+                  delta_color="off")
+        c3.metric(t(k("momentum_best")), f"{th.momentum_best_lr:.3g}, β = {th.momentum_best_beta:.2f}",
+                  delta=t(k("rate_steps"), rate=f"{th.momentum_best_rate:.3f}",
+                          steps=_fmt_steps(th, th.momentum_best_rate)), delta_color="off")
+        with c4:
+            if "gd" in paths:
+                p = paths["gd"]
+                theory_rate = th.gd_rate(p.lr)
+                verdict = t(k("verdict_diverges")) if theory_rate >= 1 else t(k("verdict_converges"))
+                measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
+                st.markdown(t(k("your_gd"), lr=f"{p.lr:.3g}", rate=f"{theory_rate:.3f}", verdict=verdict,
+                              measured=measured))
+            if "momentum" in paths:
+                p = paths["momentum"]
+                measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
+                st.markdown(t(k("your_momentum"), measured=measured))
+            st.button(t(k("use_best")), key=k("use_best"), on_click=_best_quadratic, icon=":material/auto_fix_high:")
+
+
+def _fmt_steps(th: L.QuadraticTheory, rate: float) -> str:
+    n = th.steps_to(rate)
+    return "∞" if math.isinf(n) else f"{math.ceil(n)}"
+
+
+def toy_formula(state: dict) -> None:
+    surf, start, paths = state["surface"], state["start"], state["paths"]
+    gx, gy = (float(v) for v in surf.grad(torch.tensor(start[0], dtype=torch.float64),
+                                          torch.tensor(start[1], dtype=torch.float64)))
+    st.latex(r"\theta_{t+1} = \theta_t - \alpha\,\nabla J(\theta_t)\qquad "
+             r"\theta_{t+1} = \theta_t - \eta\,\nabla J(\theta_t; z_t)")
+    if "gd" in paths:
+        p = paths["gd"]
+        x1, y1 = p.points[1]
+        st.markdown(t(k("formula_numbers")))
+        st.latex(rf"\theta_1 = \begin{{pmatrix}}{start[0]:.3f}\\{start[1]:.3f}\end{{pmatrix}} - {p.lr:.3g}"
+                 rf"\begin{{pmatrix}}{gx:.4g}\\{gy:.4g}\end{{pmatrix}} = "
+                 rf"\begin{{pmatrix}}{x1:.4g}\\{y1:.4g}\end{{pmatrix}},\quad J(\theta_1) = {p.losses[1]:.4g}")
+    st.markdown(t(k("formula_others")))
+    st.latex(r"\text{momentum: } z_{t+1} = \beta z_t + \nabla J(\theta_t),\ \ \theta_{t+1} = \theta_t - \alpha z_{t+1}"
+             r"\qquad \text{Nesterov: } \theta_{t+1} = \theta_t - \alpha\,(\nabla J(\theta_t) + \beta z_{t+1})")
+    st.latex(r"\text{RMSProp: } v_{t+1} = \rho v_t + (1-\rho) g_t^2,\ \ \theta_{t+1} = \theta_t - "
+             r"\frac{\alpha\, g_t}{\sqrt{v_{t+1}} + \epsilon}\qquad \text{Adam: } m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t,"
+             r"\ \ \theta_{t+1} = \theta_t - \alpha \frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon}")
+    if surf.name == "quadratic":
+        th = L.quadratic_theory(surf.kappa)
+        st.markdown(t(k("formula_theory")))
+        st.latex(rf"0 < \alpha < \frac{{2}}{{\lambda_{{max}}}} = {th.gd_max_lr:.3g},\quad "
+                 rf"\alpha^* = \frac{{2}}{{\lambda_{{min}}+\lambda_{{max}}}} = {th.gd_best_lr:.3g},\quad "
+                 rf"\text{{rate}} = \frac{{\kappa-1}}{{\kappa+1}} = {th.gd_best_rate:.3f}")
+        st.latex(rf"\alpha^* = \Big(\frac{{2}}{{\sqrt{{\lambda_{{min}}}}+\sqrt{{\lambda_{{max}}}}}}\Big)^2 = "
+                 rf"{th.momentum_best_lr:.3g},\quad \beta^* = \Big(\frac{{\sqrt\kappa-1}}{{\sqrt\kappa+1}}\Big)^2 = "
+                 rf"{th.momentum_best_beta:.3f},\quad \text{{rate}} = \frac{{\sqrt\kappa-1}}{{\sqrt\kappa+1}} = "
+                 rf"{th.momentum_best_rate:.3f}")
+    show_code(L.optimizer_path, L.Surface.grad, L.quadratic_theory)
+
+
+# ---------------------------------------------------------------------------------------------
+# A real network
+
+def network_play() -> dict:
+    url_state(k("plane"), "random", choices=("random", "pca"))
+    url_state(k("grid"), 21, choices=(11, 21, 31, 41))
+    url_state(k("span"), 1.0, lo=0.1, hi=2.0)
+    url_state(k("seed"), 0, lo=0, hi=99)
+    url_state(k("shaded"), False)
+    net = landscape_model()
+    rec = net.record
+    left, mid, right = st.columns([1.0, 1.75, 1.6], gap="medium")
+    with left:
+        st.caption(t(k("net_about"), params=f"{rec['params']:,}", steps=rec["steps"],
+                     acc=f"{rec['test_accuracy'] * 100:.1f}", batch=NET_BATCH))
+        st.radio(t(k("plane")), ("random", "pca"), key=k("plane"), format_func=lambda v: t(k(f"plane_{v}")))
+        st.select_slider(t(k("grid")), (11, 21, 31, 41), key=k("grid"), format_func=lambda n: f"{n} × {n}")
+        plane = st.session_state[k("plane")]
+        if plane == "random":
+            st.slider(t(k("span")), 0.1, 2.0, step=0.1, key=k("span"), help=t(k("span_help")))
+            st.number_input(t(k("seed")), 0, 99, key=k("seed"))
+        st.toggle(t(k("shaded")), key=k("shaded"))
+    n = int(st.session_state[k("grid")])
+    span, seed = float(st.session_state[k("span")]), int(st.session_state[k("seed")])
+    shaded = bool(st.session_state[k("shaded")])
+    path = None
+    labels = {"loss": t("common.loss"), "log_loss": t(k("log_loss")), "trained": t(k("trained")),
+              "init": t(k("init")), "alpha": "α"}
+    if plane == "pca":
+        proj = cached_pca()
+        a0, a1 = proj.coords[:, 0].min(), proj.coords[:, 0].max()
+        b0, b1 = proj.coords[:, 1].min(), proj.coords[:, 1].max()
+        ma, mb = 0.15 * (a1 - a0), 0.15 * (b1 - b0) + 0.3
+        key = ("pca", n, round(a0, 4), round(a1, 4), round(b0, 4), round(b1, 4))
+        spec = dict(span=((a0 - ma, a1 + ma), (b0 - mb, b1 + mb)),
+                    directions=(L.unflatten(proj.d1, net.model), L.unflatten(proj.d2, net.model)))
+        every = rec["checkpoint_every"]
+        steps_at = [min(i * every, rec["steps"]) for i in range(len(proj.coords))]
+        path = pd.DataFrame({"step": steps_at, "x": proj.coords[:, 0], "y": proj.coords[:, 1],
+                             "label": [t(k("init"))] + [""] * (len(steps_at) - 1)})
+        labels.update(x=t(k("pca_axis"), i=1, share=f"{proj.explained[0] * 100:.0f}"),
+                      y=t(k("pca_axis"), i=2, share=f"{proj.explained[1] * 100:.0f}"))
+    else:
+        key = ("random", n, span, seed)
+        spec = dict(span=span, seed=seed)
+        labels.update(x=t(k("dir_axis"), i=1), y=t(k("dir_axis"), i=2))
+    surface = network_surface(key, n, spec)
+    with mid:
+        if surface is not None:
+            altair(network_surface_chart(surface.alphas, surface.betas, surface.losses, shaded=shaded, path=path,
+                                         labels=labels, size=340))
+            st.caption(t(k("surface_caption"), n=n, seconds=f"{surface.seconds:.1f}",
+                         centre=f"{surface.center_loss:.4f}"))
+    with right:
+        alphas, line = cached_line()
+        st.markdown(f"**{t(k('line_title'))}**")
+        altair(interpolation_chart(alphas, line, labels=labels, width=340, height=240))
+        st.caption(t(k("line_caption"), init=f"{line[np.argmin(abs(alphas))]:.3f}",
+                     trained=f"{line[np.argmin(abs(alphas - 1))]:.4f}"))
+    sync_url(k("view"), k("plane"), k("grid"), k("span"), k("seed"), k("shaded"))
+    return {"surface": surface, "net": net}
+
+
+def network_surface(key: tuple, n: int, spec: dict) -> L.LossSurface | None:
+    """The surface for these settings: from the process-wide store, else computed now with progress."""
+    store, lock = surface_store()
+    if key in store:
+        return store[key]
+    net = landscape_model()
+    bar = st.progress(0.0, text=t(k("computing"), done=0, total=n * n))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=t(k("computing"), done=done, total=total))
+
+    try:
+        with lock:
+            surface = L.loss_surface_2d(net.model, F.cross_entropy, fixed_batch(), n, on_progress=progress, **spec)
+    except UserInputError as e:
+        show_error(e)
+        return None
+    bar.empty()
+    if len(store) >= 12:
+        store.pop(next(iter(store)))
+    store[key] = surface
+    return surface
+
+
+def network_formula(state: dict) -> None:
+    s = state["surface"]
+    st.latex(r"d_{i,j} \leftarrow \frac{d_{i,j}}{\lVert d_{i,j}\rVert}\,\lVert \theta_{i,j}\rVert \qquad "
+             r"f(\alpha, \beta) = L(\theta^* + \alpha\,\delta + \beta\,\eta)")
+    st.latex(r"g(\alpha) = L\big((1-\alpha)\,\theta_0 + \alpha\,\theta^*\big)")
+    if s is not None:
+        st.markdown(t(k("net_formula_numbers"), centre=f"{s.center_loss:.4f}", lo=f"{np.nanmin(s.losses):.4f}",
+                      hi=f"{np.nanmax(s.losses):.3f}"))
+    show_code(L.filter_normalized_direction, L.loss_surface_2d)
+
+
+# ---------------------------------------------------------------------------------------------
+
+try:
+    state = toy_play() if view == "toy" else network_play()
+except UserInputError as e:
+    show_error(e)
+    state = None
+section("formula")
+if state is not None:
+    toy_formula(state) if view == "toy" else network_formula(state)
+why_and_try(KEY)
