@@ -61,7 +61,9 @@ class RegConfig:
     hidden: int = 64               # units per hidden layer (over-parameterized on purpose)
     depth: int = 2                 # hidden layers
     steps: int = 1500              # optimizer steps (full batch: one step = one epoch)
-    lr: float = 0.1                # learning rate of SGD with momentum 0.9
+    lr: float = 0.1                # learning rate of SGD with momentum
+    momentum: float = 0.9          # momentum of SGD
+    optimizer: str = "momentum"    # "momentum" (SGD with momentum) or "adam"
     eval_every: int = 10           # steps between evaluations (and live updates)
     seed: int = 0                  # data, initial weights, dropout and jitter noise
 
@@ -304,8 +306,8 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
     d_in = task.X_train.shape[1]
     model = MLP(d_in, cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).to(device)
     J = loss_fn(cfg.task)
-    train_cfg = TrainConfig(epochs=cfg.steps, lr=cfg.lr, batch_size=cfg.n_train, optimizer="momentum",
-                            momentum=0.9, seed=cfg.seed, eval_every=cfg.eval_every,
+    train_cfg = TrainConfig(epochs=cfg.steps, lr=cfg.lr, batch_size=cfg.n_train, optimizer=cfg.optimizer,
+                            momentum=cfg.momentum, seed=cfg.seed, eval_every=cfg.eval_every,
                             report_every=cfg.eval_every)
 
     def penalty(m: nn.Module) -> torch.Tensor:                 # L1 in the loss (the "naive" way)

@@ -160,10 +160,11 @@ def weights_histogram(weights: np.ndarray, *, title: str, labels: dict[str, str]
         y=alt.Y("count:Q", title=labels["count"], scale=y_scale), y2=alt.datum(0),
         tooltip=[alt.Tooltip("lo:Q", format=".3f"), alt.Tooltip("hi:Q", format=".3f"), "count:Q"])
     width_bin = float(df["hi"].iloc[0] - df["lo"].iloc[0]) if len(df) else 0.05
-    zdf = pd.DataFrame({"lo": [-width_bin / 2], "hi": [width_bin / 2], "count": [zeros],
+    zdf = pd.DataFrame({"lo": [-width_bin / 2], "hi": [width_bin / 2], "count": [zeros], "top": [ymax * 1.15],
                         "text": [labels["zeros"].format(zeros=zeros)]})
     zbar = alt.Chart(zdf).mark_rect(color=ZERO_COLOR).encode(x="lo:Q", x2="hi:Q", y="count:Q", y2=alt.datum(0))
-    ztext = alt.Chart(zdf).mark_text(dy=-10, fontSize=FONT + 1, fontWeight="bold", color=ZERO_COLOR).encode(
-        x=alt.X("hi:Q"), y=alt.Y("count:Q", scale=y_scale), text="text:N")
+    ztext = alt.Chart(zdf).mark_text(dy=2, baseline="top", align="left", dx=8, fontSize=FONT + 1,
+                                      fontWeight="bold", color=ZERO_COLOR).encode(
+        x=alt.X("hi:Q"), y=alt.Y("top:Q", scale=y_scale), text="text:N")
     chart = alt.layer(bars, zbar, ztext).properties(width=width, height=height, title=title)
     return _style(chart) if style else chart

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+import torch
 
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
@@ -12,15 +13,23 @@ from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, R
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
 from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
-from pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t,
+from pages._ui import (page_header, section, show_code, show_error, sync_url, t,
                        url_state, why_and_try)
 
 KEY = "regularization"
 LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
 STEPS = (500, 1000, 1500, 2000, 3000)
-LOSS_RANGE = {"curve": (1e-4, 3.0), "moons": (1e-4, 5.0)}     # fixed, so both sides compare
+LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
 D = RegConfig()
-W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 430, 250, 430, 170, 120
+W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 220, 360, 150, 110
+
+
+def chart(c, height: int) -> None:
+    """Draw an Altair chart filling its column at `height` pixels (title and axes included).
+
+    (pages._ui.altair passes height="content", which Streamlit 1.67 draws about 50 px tall for
+    these charts; an explicit height keeps them readable.)"""
+    st.altair_chart(c, width="stretch", height=height)
 
 
 def k(name: str) -> str:
@@ -81,16 +90,16 @@ class Panel:
             f"**{t(k('train_loss'))}** `{snap.train_loss:.4f}` · **{t(k('val_loss'))}** `{snap.val_loss:.4f}`"
             f" · **{t(k('gap'))}** `{gap:+.4f}` · **{t(k('zeros'))}** `{snap.zeros:,} / {snap.weights.size:,}`")
         with self.fit:
-            altair(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
-                             width=W_FIT, height=H_FIT))
+            chart(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
+                            width=W_FIT, height=H_FIT), H_FIT + 110)
         with self.loss:
-            altair(loss_chart(curve, title=t(k("loss_title")), labels=labels["loss"], best_step=best_step,
-                              y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS,
-                              height=H_LOSS))
+            chart(loss_chart(curve, title=t(k("loss_title")), labels=labels["loss"], best_step=best_step,
+                             y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS,
+                             height=H_LOSS), H_LOSS + 110)
         if histogram:
             with self.hist:
-                    altair(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
-                                         width=W_LOSS, height=H_HIST))
+                    chart(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
+                                        width=W_LOSS, height=H_HIST), H_HIST + 90)
 
     def show(self, result) -> None:
         """A finished run, with its notes (divergence, early stopping)."""
@@ -151,10 +160,9 @@ with controls:
     st.slider(t(k("patience")), 0, 50, step=5, key=k("patience"), help=t(k("patience_help")))
     st.slider(t(k("jitter")), 0.0, 0.5, step=0.05, key=k("jitter"), help=t(k("jitter_help")))
     st.select_slider(t(k("steps")), STEPS, key=k("steps"))
-    b1, b2 = st.columns(2)
-    train_clicked = b1.button(t("common.train"), type="primary", key=k("train"), icon=":material/play_arrow:",
+    train_clicked = st.button(t("common.train"), type="primary", key=k("train"), icon=":material/play_arrow:",
                               width="stretch")
-    b2.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")  # a click reruns
+    st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")  # a click reruns
 sync_url(*(k(n) for n in ("task", "n_train", "noise", "l1", "prox", "l2", "dropout", "patience",
                           "jitter", "steps")))
 
@@ -183,7 +191,13 @@ with play:
     with right:
         panel_b = Panel(t(k("with"), what=describe(cfg, prox)))
     base_key, reg_key = (cfg.baseline(), True), (cfg, prox)
+    task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+    model0 = MLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
+    with torch.no_grad():
+        snap0 = snapshot(model0, task, cfg, 0)     # the untrained network: the same on both sides
     if train_clicked:
+        if base_key not in runs:
+            panel_b.draw(task, snap0, None, steps=cfg.steps)
         if base_key in runs:
             panel_a.show(runs[base_key])
         else:
@@ -210,11 +224,6 @@ with play:
         panel_b.show(runs[shown])
     if shown is None:                               # nothing trained yet: the untrained network
         status.info(t(k("press_train")), icon=":material/touch_app:")
-        task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
-        model = MLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
-        import torch
-        with torch.no_grad():
-            snap0 = snapshot(model, task, cfg, 0)
         panel_a.draw(task, snap0, None, steps=cfg.steps)
         panel_b.draw(task, snap0, None, steps=cfg.steps)
     if not cfg.regularized:
@@ -240,11 +249,11 @@ with f2:
 st.markdown(f"**{t(k('how_title'))}**")
 g1, g2 = st.columns(2)
 with g1:
-    st.latex(r"\theta \leftarrow \operatorname{sign}(\theta)\,\max(|\theta| - \eta\lambda_1,\ 0)"
-             rf"\quad \eta\lambda_1 = {cfg.lr:g}\times{fmt_lambda(cfg.l1)} = {cfg.lr * cfg.l1:.2g}")
+    st.latex(r"\theta \leftarrow \operatorname{sign}(\theta)\,\max(|\theta| - \eta\lambda_1,\ 0)")
+    st.latex(rf"\eta\lambda_1 = {cfg.lr:g}\times{fmt_lambda(cfg.l1)} = {cfg.lr * cfg.l1:.2g}")
 with g2:
-    st.latex(r"\theta \leftarrow \theta\,(1 - 2\eta\lambda_2)"
-             rf"\quad 1 - 2\eta\lambda_2 = {1 - 2 * cfg.lr * cfg.l2:.6g}")
+    st.latex(r"\theta \leftarrow \theta\,(1 - 2\eta\lambda_2)")
+    st.latex(rf"1 - 2\eta\lambda_2 = 1 - 2\times{cfg.lr:g}\times{fmt_lambda(cfg.l2)} = {1 - 2 * cfg.lr * cfg.l2:.6g}")
 st.markdown(t(k("how"), lr=f"{cfg.lr:g}", thr=f"ηλ₁ = {cfg.lr * cfg.l1:.2g}",
               decay=f"{1 - 2 * cfg.lr * cfg.l2:.6g}"))
 show_code(l1_penalty, l2_penalty, soft_threshold_, weight_decay_, InputJitter)
