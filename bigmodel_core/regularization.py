@@ -131,11 +131,11 @@ def make_task(task: str, n_train: int, noise: float, seed: int = 0, n_val: int =
         return Task(X_train, y_train, X_val, y_val, X_show, (-1.1, 1.1, -2.0, 2.0))
     X_train, y_train = _moons(n_train, noise, gen)
     X_val, y_val = _moons(n_val, noise, gen)
-    lim = 1.9
-    g = torch.linspace(-lim, lim, GRID)
-    gy, gx = torch.meshgrid(g, g, indexing="ij")                       # (GRID, GRID) each
+    xlim, ylim = 1.9, 1.5
+    gy, gx = torch.meshgrid(torch.linspace(-ylim, ylim, GRID), torch.linspace(-xlim, xlim, GRID),
+                            indexing="ij")                             # (GRID, GRID) each, row = y
     X_show = torch.stack([gx.ravel(), gy.ravel()], 1)                  # (GRID*GRID, 2)
-    return Task(X_train, y_train, X_val, y_val, X_show, (-lim, lim, -lim, lim))
+    return Task(X_train, y_train, X_val, y_val, X_show, (-xlim, xlim, -ylim, ylim))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,18 +54,18 @@ def fit_chart(task: Task, snap: Snapshot, kind: str, *, title: str, labels: dict
             range=["#222222", "#888888", FIT_COLOR]))
         curve = alt.Chart(lines).mark_line(strokeWidth=4, clip=True).encode(
             x=alt.X("x:Q", scale=xs_, title=labels["x"]), y=alt.Y("y:Q", scale=ys_, title=labels["y"]),
-            color=color, strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
+            color=color, strokeDash=alt.StrokeDash("series:N", title=None, scale=alt.Scale(
                 domain=[labels["truth"], labels["model"]], range=[[6, 4], [1, 0]])))
         dots = alt.Chart(pts).mark_circle(size=140, opacity=1, stroke="white", strokeWidth=1.5).encode(
             x=alt.X("x:Q", scale=xs_), y=alt.Y("y:Q", scale=ys_), color=color,
             tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")])
         chart = alt.layer(curve, dots)
     else:
-        step = (x1 - x0) / (GRID - 1)
+        dx, dy = (x1 - x0) / (GRID - 1), (y1 - y0) / (GRID - 1)
         p = np.nan_to_num(snap.prediction.reshape(GRID, GRID), nan=0.5)     # (GRID, GRID), row = y
         gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
-        cells = pd.DataFrame({"x": gx.ravel() - step / 2, "x2": gx.ravel() + step / 2,
-                              "y": gy.ravel() - step / 2, "y2": gy.ravel() + step / 2, "p": p.ravel()})
+        cells = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
+                              "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2, "p": p.ravel()})
         cls = p > 0.5                                                        # the predicted class
         edge = np.zeros_like(cls)                                            # cells where it flips
         edge[:, :-1] |= cls[:, :-1] != cls[:, 1:]
@@ -73,7 +73,8 @@ def fit_chart(task: Task, snap: Snapshot, kind: str, *, title: str, labels: dict
         border = pd.DataFrame({"x": gx[edge], "y": gy[edge]})
         pts = pd.DataFrame({"x": task.X_train[:, 0].numpy(), "y": task.X_train[:, 1].numpy(),
                             "label": np.where(task.y_train.numpy() > 0.5, labels["class1"], labels["class0"])})
-        xs_, ys_ = alt.Scale(domain=[x0, x1], nice=False), alt.Scale(domain=[y0, y1], nice=False)
+        xs_ = alt.Scale(domain=[x0 - dx / 2, x1 + dx / 2], nice=False)
+        ys_ = alt.Scale(domain=[y0 - dy / 2, y1 + dy / 2], nice=False)
         heat = alt.Chart(cells).mark_rect(opacity=0.55).encode(
             x=alt.X("x:Q", scale=xs_, title=labels["x"]), x2="x2:Q",
             y=alt.Y("y:Q", scale=ys_, title=labels["y"]), y2="y2:Q",
@@ -81,7 +82,7 @@ def fit_chart(task: Task, snap: Snapshot, kind: str, *, title: str, labels: dict
                             legend=None))
         line = alt.Chart(border).mark_square(size=max(6, (width / GRID) ** 2 * 0.9), color="black").encode(
             x=alt.X("x:Q", scale=xs_), y=alt.Y("y:Q", scale=ys_))
-        dots = alt.Chart(pts).mark_circle(size=150, opacity=1, stroke="black", strokeWidth=1.2).encode(
+        dots = alt.Chart(pts).mark_circle(size=150, opacity=1, stroke="black", strokeWidth=1.2, clip=True).encode(
             x=alt.X("x:Q", scale=xs_), y=alt.Y("y:Q", scale=ys_),
             color=alt.Color("label:N", title=None, scale=alt.Scale(
                 domain=[labels["class0"], labels["class1"]], range=list(CLASS_COLORS))))

@@ -21,7 +21,8 @@ LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
 STEPS = (500, 1000, 1500, 2000, 3000)
 LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
 D = RegConfig()
-W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 220, 360, 150, 110
+W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 170, 360, 105, 80
+H_MAP = 230                                 # the 2-D map: about as tall as wide per unit
 
 
 def chart(c, height: int) -> None:
@@ -44,15 +45,15 @@ def describe(cfg: RegConfig, prox: bool) -> str:
     """The chosen regularization in a few words, e.g. "L1 λ₁=0.001, dropout 0.2"."""
     parts = []
     if cfg.l1:
-        parts.append(f"L1 λ₁={fmt_lambda(cfg.l1)}" + ("" if prox else " (loss)"))
+        parts.append(f"L1 λ₁={fmt_lambda(cfg.l1)}" + ("" if prox else f" ({t(k('in_loss'))})"))
     if cfg.l2:
         parts.append(f"L2 λ₂={fmt_lambda(cfg.l2)}")
     if cfg.dropout:
-        parts.append(f"dropout {cfg.dropout:g}")
+        parts.append(f"{t(k('short_dropout'))} {cfg.dropout:g}")
     if cfg.patience:
-        parts.append(f"early stop {cfg.patience}")
+        parts.append(f"{t(k('short_patience'))} {cfg.patience}")
     if cfg.jitter:
-        parts.append(f"jitter σ={cfg.jitter:g}")
+        parts.append(f"{t(k('short_jitter'))} σ={cfg.jitter:g}")
     return ", ".join(parts) or t(k("none_chosen"))
 
 
@@ -72,7 +73,7 @@ class Panel:
     """One side of the A/B: a title, three numbers, the fit, the loss curves, the histogram."""
 
     def __init__(self, title: str):
-        st.markdown(f"#### {title}")
+        st.markdown(f"##### {title}")
         self.note = st.empty()
         self.numbers = st.empty()
         self.fit = st.empty()
@@ -91,15 +92,15 @@ class Panel:
             f" · **{t(k('gap'))}** `{gap:+.4f}` · **{t(k('zeros'))}** `{snap.zeros:,} / {snap.weights.size:,}`")
         with self.fit:
             chart(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
-                            width=W_FIT, height=H_FIT), H_FIT + 110)
+                            width=W_FIT, height=H_FIT), (H_FIT if task_kind == "curve" else H_MAP) + 105)
         with self.loss:
             chart(loss_chart(curve, title=t(k("loss_title")), labels=labels["loss"], best_step=best_step,
                              y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS,
-                             height=H_LOSS), H_LOSS + 110)
+                             height=H_LOSS), H_LOSS + 105)
         if histogram:
             with self.hist:
                     chart(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
-                                        width=W_LOSS, height=H_HIST), H_HIST + 90)
+                                        width=W_LOSS, height=H_HIST), H_HIST + 80)
 
     def show(self, result) -> None:
         """A finished run, with its notes (divergence, early stopping)."""

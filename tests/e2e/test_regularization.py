@@ -46,5 +46,5 @@ def test_moons_task_in_chinese(app_url, page):
     page.wait_for_selector("text=实时更新", timeout=120_000)
     wait_idle(page, timeout=120_000)
     assert_no_exception(page)
-    assert "L2 λ₂=0.01" in page.locator("h4").nth(1).inner_text()
+    assert "L2 λ₂=0.01" in page.locator("h5").nth(1).inner_text()
     screenshot(page, "regularization-moons-zh")
