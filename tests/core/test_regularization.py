@@ -42,11 +42,11 @@ def test_snapshot_reports_the_penalty_values_with_the_current_lambdas():
     model = MLP(1, cfg.hidden, cfg.depth, seed=3).eval()
     with torch.no_grad():
         snap = snapshot(model, task, cfg, 0)
+    assert snap.penalty_l1 == pytest.approx(0.003 * snap.sum_abs, rel=1e-6)
+    assert snap.penalty_l2 == pytest.approx(0.01 * snap.sum_sq, rel=1e-6)
     with torch.no_grad():
         assert snap.penalty_l1 == pytest.approx(float(l1_penalty(model, 0.003)), rel=1e-6)
         assert snap.penalty_l2 == pytest.approx(float(l2_penalty(model, 0.01)), rel=1e-6)
-    assert snap.penalty_l1 == pytest.approx(0.003 * snap.sum_abs, rel=1e-6)
-    assert snap.penalty_l2 == pytest.approx(0.01 * snap.sum_sq, rel=1e-6)
         assert snap.train_loss == pytest.approx(float(F.mse_loss(model(task.X_train), task.y_train)), rel=1e-6)
 
 
