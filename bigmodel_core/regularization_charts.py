@@ -49,7 +49,8 @@ def fit_chart(task: Task, snap: Snapshot, kind: str, *, title: str, labels: dict
         pts = pd.DataFrame({"x": task.X_train[:, 0].numpy(), "y": task.y_train.numpy(),
                             "series": labels["train"]})
         xs_, ys_ = alt.Scale(domain=[x0, x1], nice=False), alt.Scale(domain=[y0, y1], nice=False)
-        color = alt.Color("series:N", title=None, scale=alt.Scale(
+        color = alt.Color("series:N", title=None, legend=alt.Legend(labelFontSize=12, columnPadding=6,
+                                                                    symbolSize=70), scale=alt.Scale(
             domain=[labels["train"], labels["truth"], labels["model"]],
             range=["#222222", "#888888", FIT_COLOR]))
         curve = alt.Chart(lines).mark_line(strokeWidth=4, clip=True).encode(

@@ -21,8 +21,9 @@ LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
 STEPS = (500, 1000, 1500, 2000, 3000)
 LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
 D = RegConfig()
-W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 170, 360, 105, 80
-H_MAP = 230                                 # the 2-D map: about as tall as wide per unit
+W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 180, 360, 110, 85    # plot areas (the spec's own size)
+# element heights: the plot plus title, legend and axes (Streamlit fits the chart into these)
+EL_FIT, EL_MAP, EL_LOSS, EL_HIST = 300, 370, 280, 210
 
 
 def chart(c, height: int) -> None:
@@ -92,15 +93,15 @@ class Panel:
             f" · **{t(k('gap'))}** `{gap:+.4f}` · **{t(k('zeros'))}** `{snap.zeros:,} / {snap.weights.size:,}`")
         with self.fit:
             chart(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
-                            width=W_FIT, height=H_FIT), (H_FIT if task_kind == "curve" else H_MAP) + 105)
+                            width=W_FIT, height=H_FIT), EL_FIT if task_kind == "curve" else EL_MAP)
         with self.loss:
             chart(loss_chart(curve, title=t(k("loss_title")), labels=labels["loss"], best_step=best_step,
                              y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS,
-                             height=H_LOSS), H_LOSS + 105)
+                             height=H_LOSS), EL_LOSS)
         if histogram:
             with self.hist:
                     chart(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
-                                        width=W_LOSS, height=H_HIST), H_HIST + 80)
+                                        width=W_LOSS, height=H_HIST), EL_HIST)
 
     def show(self, result) -> None:
         """A finished run, with its notes (divergence, early stopping)."""
