@@ -58,6 +58,12 @@ _EXPORTS = {
 
 
     # regularization and the autoencoder (issue 8) ---------------------------------------------
+    "RegConfig": "bigmodel_core.regularization",
+    "train_run": "bigmodel_core.regularization",
+    "l1_penalty": "bigmodel_core.regularization",
+    "l2_penalty": "bigmodel_core.regularization",
+    "soft_threshold_": "bigmodel_core.regularization",
+    "weight_decay_": "bigmodel_core.regularization",
     "load_autoencoder": "bigmodel_core.models.autoencoder",
 
 

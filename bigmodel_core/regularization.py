@@ -1,0 +1,363 @@
+"""Regularization and overfitting (seed 001 §3.1.3 and §3.3.3; seed 000 §8; seed 003 §1.3, §2.3).
+
+An over-parameterized MLP learns from a handful of noisy points, so it overfits on purpose; the
+learner then turns the seeds' remedies on one at a time:
+
+    L1:  J_L1(theta) = J(theta) + lambda * sum_i |theta_i|      (seed 001 §3.3.3)
+    L2:  J_L2(theta) = J(theta) + lambda * sum_i theta_i^2
+    dropout, early stopping, data augmentation (here: jitter of the inputs)
+
+How each one is applied (theta = the weights of the linear layers; biases are not penalized):
+- L1 as a proximal step: after every optimizer step each weight is soft-thresholded,
+      theta <- sign(theta) * max(|theta| - lr * lambda, 0),
+  the exact minimizer of lambda*|theta| + (theta - theta_step)^2 / (2 lr). Small weights land on
+  exactly 0.0 and stay there while the data's pull |dJ/dtheta| is weaker than lambda. (Adding
+  lambda*|theta| to the loss instead only makes weights jitter around 0: they never hit it.)
+- L2 as weight decay: after every optimizer step theta <- theta * (1 - lr * 2 * lambda), which is the
+  gradient step of lambda * sum theta^2 (its gradient is 2 * lambda * theta), taken on its own.
+  Weights shrink in proportion to their size, so they get small but (almost) never exactly 0.
+- Dropout: nn.Dropout after every hidden layer, active in model.train() only.
+- Data augmentation: `InputJitter` adds fresh Gaussian noise to the inputs at every training step.
+- Early stopping: stop when the validation loss has not improved for `patience` evaluations, and
+  keep the weights of the best evaluation.
+
+Training goes through the shared loop `bigmodel_core.train.fit` (SGD with momentum, full batch).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bigmodel_core.device import get_device
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.train import TrainConfig, TrainHistory, fit
+
+TASKS = ("curve", "moons")         # 1-D regression of a noisy curve; 2-D two-class "two moons"
+LIVE_INTERVAL_S = 0.25            # the page redraws the live pictures at most this often (4 per s)
+GRID = 48                          # the 2-D decision map is drawn on GRID x GRID points
+CURVE_POINTS = 200                 # the fitted curve is drawn at this many x values
+HIST_BINS = 41                     # bins of the weights' histogram
+
+
+@dataclass(frozen=True)
+class RegConfig:
+    task: str = "curve"            # "curve" (regression, MSE) or "moons" (two classes, cross-entropy)
+    n_train: int = 12              # training points: few, so the network can memorize them
+    noise: float = 0.3             # std of the Gaussian noise on y (curve) or on the points (moons)
+    l1: float = 1e-3               # lambda of L1 (applied as a proximal soft-threshold step)
+    l2: float = 0.0                # lambda of L2 (applied as weight decay)
+    dropout: float = 0.0           # dropout rate after every hidden layer
+    patience: int = 0              # early stopping: evaluations without improvement; 0 = off
+    jitter: float = 0.0            # data augmentation: std of Gaussian noise added to the inputs
+    hidden: int = 64               # units per hidden layer (over-parameterized on purpose)
+    depth: int = 2                 # hidden layers
+    steps: int = 1500              # optimizer steps (full batch: one step = one epoch)
+    lr: float = 0.1                # learning rate of SGD with momentum
+    momentum: float = 0.9          # momentum of SGD
+    optimizer: str = "momentum"    # "momentum" (SGD with momentum) or "adam"
+    eval_every: int = 10           # steps between evaluations (and live updates)
+    seed: int = 0                  # data, initial weights, dropout and jitter noise
+
+    def baseline(self) -> "RegConfig":
+        """The same run with every regularization switched off (the A/B partner)."""
+        return replace(self, l1=0.0, l2=0.0, dropout=0.0, patience=0, jitter=0.0)
+
+    @property
+    def regularized(self) -> bool:
+        return self != self.baseline()
+
+
+def validate(cfg: RegConfig) -> None:
+    """Refuse settings the page cannot train, with a message the learner can read."""
+    if cfg.task not in TASKS:
+        raise UserInputError("regularization.errors.task", task=cfg.task)
+    if not 2 <= cfg.n_train <= 500:
+        raise UserInputError("regularization.errors.n_train", lo=2, hi=500)
+    for name in ("noise", "l1", "l2", "jitter"):
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise UserInputError("regularization.errors.negative", name=name)
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise UserInputError("regularization.errors.dropout")
+
+
+# ---------------------------------------------------------------------------------------------
+# The data: few noisy training points, many validation points from the same distribution
+
+def true_curve(x: torch.Tensor) -> torch.Tensor:
+    """The function behind the 1-D task."""
+    return torch.sin(3.0 * x)
+
+
+def _moons(n: int, noise: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two interleaving half circles (as scikit-learn's make_moons), labels 0 and 1, balanced."""
+    y = torch.arange(n) % 2                                            # (n,) 0,1,0,1,...
+    angle = torch.rand(n, generator=gen) * math.pi                     # (n,)
+    upper = torch.stack([torch.cos(angle), torch.sin(angle)], 1)       # (n, 2)
+    lower = torch.stack([1 - torch.cos(angle), 0.5 - torch.sin(angle)], 1)
+    X = torch.where(y[:, None] == 0, upper, lower) - torch.tensor([0.5, 0.25])   # centred
+    X = X + noise * torch.randn(n, 2, generator=gen)
+    return X, y.float()
+
+
+@dataclass
+class Task:
+    X_train: torch.Tensor          # (N, d) d = 1 (curve) or 2 (moons)
+    y_train: torch.Tensor          # (N,) targets (curve) or 0/1 labels (moons)
+    X_val: torch.Tensor            # (M, d)
+    y_val: torch.Tensor            # (M,)
+    X_show: torch.Tensor           # (CURVE_POINTS, 1) or (GRID*GRID, 2): where the fit is drawn
+    extent: tuple[float, float, float, float]   # x0, x1, y0, y1 of the drawing
+
+
+def make_task(task: str, n_train: int, noise: float, seed: int = 0, n_val: int = 400) -> Task:
+    gen = torch.Generator().manual_seed(seed)
+    if task == "curve":
+        def sample(n):
+            x = torch.rand(n, 1, generator=gen) * 2 - 1                 # (n, 1) in [-1, 1]
+            return x, true_curve(x[:, 0]) + noise * torch.randn(n, generator=gen)
+        X_train, y_train = sample(n_train)
+        X_val, y_val = sample(n_val)
+        X_show = torch.linspace(-1.1, 1.1, CURVE_POINTS)[:, None]      # (CURVE_POINTS, 1)
+        return Task(X_train, y_train, X_val, y_val, X_show, (-1.1, 1.1, -2.0, 2.0))
+    X_train, y_train = _moons(n_train, noise, gen)
+    X_val, y_val = _moons(n_val, noise, gen)
+    xlim, ylim = 1.9, 1.5
+    gy, gx = torch.meshgrid(torch.linspace(-ylim, ylim, GRID), torch.linspace(-xlim, xlim, GRID),
+                            indexing="ij")                             # (GRID, GRID) each, row = y
+    X_show = torch.stack([gx.ravel(), gy.ravel()], 1)                  # (GRID*GRID, 2)
+    return Task(X_train, y_train, X_val, y_val, X_show, (-xlim, xlim, -ylim, ylim))
+
+
+# ---------------------------------------------------------------------------------------------
+# The model: an MLP far bigger than the data, with dropout and input jitter as layers
+
+class InputJitter(nn.Module):
+    """Data augmentation: x + sigma * noise, fresh at every training step; identity in eval()."""
+
+    def __init__(self, sigma: float, seed: int = 0):
+        super().__init__()
+        self.sigma = sigma
+        self.gen = torch.Generator().manual_seed(seed + 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.sigma == 0:
+            return x
+        noise = torch.randn(x.shape, generator=self.gen).to(x.device)
+        return x + self.sigma * noise
+
+
+class MLP(nn.Module):
+    """in -> [Linear -> tanh -> Dropout(p)] x depth -> Linear -> 1 output (value or logit)."""
+
+    def __init__(self, in_dim: int, hidden: int = 64, depth: int = 3, dropout: float = 0.0,
+                 jitter: float = 0.0, seed: int = 0):
+        super().__init__()
+        self.jitter = InputJitter(jitter, seed)
+        layers, d = [], in_dim
+        with torch.random.fork_rng(devices=[]):                        # same seed, same init,
+            torch.manual_seed(seed)                                    # whatever the regularization
+            for _ in range(depth):
+                layers += [nn.Linear(d, hidden), nn.Tanh(), nn.Dropout(dropout)]
+                d = hidden
+            layers.append(nn.Linear(d, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:               # x: (B, in_dim)
+        return self.net(self.jitter(x)).squeeze(-1)                    # (B,)
+
+
+def penalized_weights(model: nn.Module) -> list[torch.Tensor]:
+    """The theta of the formulas: every Linear layer's weight matrix (biases are left alone)."""
+    return [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+def count_weights(model: nn.Module) -> int:
+    return sum(w.numel() for w in penalized_weights(model))
+
+
+# ---------------------------------------------------------------------------------------------
+# The two penalties, as the seed writes them, and how they are applied
+
+def l1_penalty(model: nn.Module, lam: float) -> torch.Tensor:
+    """lambda * sum_i |theta_i|  (seed 001 §3.3.3)."""
+    return lam * sum(w.abs().sum() for w in penalized_weights(model))
+
+
+def l2_penalty(model: nn.Module, lam: float) -> torch.Tensor:
+    """lambda * sum_i theta_i^2  (seed 001 §3.3.3)."""
+    return lam * sum((w * w).sum() for w in penalized_weights(model))
+
+
+@torch.no_grad()
+def soft_threshold_(model: nn.Module, threshold: float) -> None:
+    """L1's proximal step: theta <- sign(theta) * max(|theta| - threshold, 0), in place."""
+    for w in penalized_weights(model):
+        w.copy_(w.sign() * (w.abs() - threshold).clamp_min(0.0))
+
+
+@torch.no_grad()
+def weight_decay_(model: nn.Module, factor: float) -> None:
+    """L2 as weight decay: theta <- theta * (1 - factor), in place (factor = lr * 2 * lambda)."""
+    for w in penalized_weights(model):
+        w.mul_(1.0 - factor)
+
+
+def loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """J(theta): mean squared error for the curve, binary cross-entropy (on logits) for the moons."""
+    return F.mse_loss if task == "curve" else F.binary_cross_entropy_with_logits
+
+
+# ---------------------------------------------------------------------------------------------
+# A training run, with snapshots for the live pictures
+
+class Throttle:
+    """When to redraw live pictures: at most every `interval` seconds, and never more than half the
+    time, so drawing cannot starve training (the gap after a draw is at least as long as the draw)."""
+
+    def __init__(self, interval: float = LIVE_INTERVAL_S, clock: Callable[[], float] = time.perf_counter):
+        self.interval, self.clock = interval, clock
+        self.next_at = -math.inf
+        self.updates = 0
+
+    def ready(self) -> bool:
+        return self.clock() >= self.next_at
+
+    def drew(self, started: float) -> None:
+        """Call after a draw that began at `started` (a value of the same clock)."""
+        took = self.clock() - started
+        self.next_at = started + max(self.interval, 2 * took)
+        self.updates += 1
+
+
+@dataclass
+class Snapshot:
+    """What the page draws after an evaluation."""
+    step: int
+    train_loss: float              # J on the clean training points (eval mode, no dropout)
+    val_loss: float                # J on the validation points
+    penalty_l1: float              # lambda_1 * sum |theta| with the current weights
+    penalty_l2: float              # lambda_2 * sum theta^2
+    sum_abs: float                 # sum |theta|
+    sum_sq: float                  # sum theta^2
+    zeros: int                     # weights that are exactly 0.0
+    weights: np.ndarray            # every penalized weight, flattened (for the histogram)
+    prediction: np.ndarray         # the model on task.X_show (curve values or P(class 1))
+
+
+@dataclass
+class RunResult:
+    config: RegConfig
+    history: TrainHistory
+    curve: pd.DataFrame            # step, train_loss, val_loss: one row per evaluation
+    final: Snapshot                # the model the run keeps (best one if early stopping fired)
+    best_step: int                 # the evaluation whose weights are kept
+    stopped_early: bool
+    task: Task = field(repr=False)
+    model: nn.Module = field(repr=False)
+
+
+def snapshot(model: nn.Module, task: Task, cfg: RegConfig, step: int) -> Snapshot:
+    """Measure the model as it is now (the caller puts it in eval mode, under no_grad)."""
+    J = loss_fn(cfg.task)
+    device = next(model.parameters()).device
+    out_show = model(task.X_show.to(device))
+    pred = out_show if cfg.task == "curve" else torch.sigmoid(out_show)
+    w = torch.cat([p.detach().flatten() for p in penalized_weights(model)])
+    return Snapshot(
+        step=step,
+        train_loss=float(J(model(task.X_train.to(device)), task.y_train.to(device))),
+        val_loss=float(J(model(task.X_val.to(device)), task.y_val.to(device))),
+        penalty_l1=float(l1_penalty(model, cfg.l1)), penalty_l2=float(l2_penalty(model, cfg.l2)),
+        sum_abs=float(w.abs().sum()), sum_sq=float((w * w).sum()),
+        zeros=int((w == 0).sum()), weights=w.cpu().numpy(), prediction=pred.cpu().numpy())
+
+
+def train_run(cfg: RegConfig, *, on_snapshot: Callable[[Snapshot], None] | None = None,
+              should_stop: Callable[[], bool] | None = None, l1_mode: str = "proximal",
+              device: torch.device | None = None) -> RunResult:
+    """Train the over-parameterized MLP with the regularizations of `cfg`, through train.fit.
+
+    l1_mode: "proximal" (soft-threshold after each step: exact zeros) or "penalty" (lambda*|theta|
+    added to the loss; its subgradient sign(theta) only makes weights hover near 0).
+    """
+    validate(cfg)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)              # a 4k-weight MLP: thread wake-ups would cost more than the math
+    try:
+        with torch.random.fork_rng(devices=[]):                # dropout masks repeat with the seed
+            torch.manual_seed(cfg.seed)
+            return _train_run(cfg, on_snapshot, should_stop, l1_mode, device or get_device())
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: torch.device) -> RunResult:
+    task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+    d_in = task.X_train.shape[1]
+    model = MLP(d_in, cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).to(device)
+    J = loss_fn(cfg.task)
+    train_cfg = TrainConfig(epochs=cfg.steps, lr=cfg.lr, batch_size=cfg.n_train, optimizer=cfg.optimizer,
+                            momentum=cfg.momentum, seed=cfg.seed, eval_every=cfg.eval_every,
+                            report_every=cfg.eval_every)
+
+    def penalty(m: nn.Module) -> torch.Tensor:                 # L1 in the loss (the "naive" way)
+        return l1_penalty(m, cfg.l1)
+
+    done = {"steps": 0}
+
+    def after_step(m: nn.Module) -> None:                      # the proximal / decay steps
+        done["steps"] += 1
+        if cfg.l1 and l1_mode == "proximal":
+            soft_threshold_(m, cfg.lr * cfg.l1)
+        if cfg.l2:
+            weight_decay_(m, cfg.lr * 2 * cfg.l2)
+
+    rows: list[dict] = []
+    best = {"val": math.inf, "step": 0, "state": None, "snap": None, "since": 0}
+
+    def evaluate(m: nn.Module) -> dict[str, float]:
+        step = done["steps"]
+        snap = snapshot(m, task, cfg, step)
+        rows.append({"step": step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
+        if snap.val_loss < best["val"]:
+            best.update(val=snap.val_loss, step=step, since=0, snap=snap,
+                        state=copy.deepcopy(m.state_dict()) if cfg.patience else None)
+        else:
+            best["since"] += 1
+        if on_snapshot:
+            on_snapshot(snap)
+        return {"val_loss": snap.val_loss, "train_loss_clean": snap.train_loss}
+
+    def stop() -> bool:
+        if should_stop and should_stop():
+            return True
+        return bool(cfg.patience) and best["since"] >= cfg.patience
+
+    # the untrained model is the first point of every curve
+    model.eval()
+    with torch.no_grad():
+        evaluate(model)
+    hist = fit(model, (task.X_train, task.y_train), train_cfg, loss_fn=J, evaluate=evaluate,
+               should_stop=stop, penalty=penalty if (cfg.l1 and l1_mode == "penalty") else None,
+               after_step=after_step, device=device)
+    stopped_early = hist.reason == "stopped" and bool(cfg.patience) and best["since"] >= cfg.patience
+    if stopped_early and best["state"] is not None:            # keep the best weights
+        model.load_state_dict(best["state"])
+    model.eval()
+    with torch.no_grad():
+        final = snapshot(model, task, cfg, done["steps"])
+    if stopped_early:
+        final.step = best["step"]
+    curve = pd.DataFrame(rows)
+    return RunResult(cfg, hist, curve, final, best["step"] if stopped_early else final.step,
+                     stopped_early, task, model)

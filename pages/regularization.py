@@ -1,0 +1,266 @@
+"""Regularization and overfitting: an over-parameterized MLP on a few noisy points, with and without
+L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (seed 001 §3.3.3)."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+import torch
+
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
+                                          l1_penalty, l2_penalty, make_task, MLP,
+                                          snapshot, soft_threshold_, train_run, validate,
+                                          weight_decay_)
+from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
+from pages._ui import (page_header, section, show_code, show_error, sync_url, t,
+                       url_state, why_and_try)
+
+KEY = "regularization"
+LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
+STEPS = (500, 1000, 1500, 2000, 3000)
+LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
+D = RegConfig()
+W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 180, 360, 110, 85    # plot areas (the spec's own size)
+# element heights: the plot plus title, legend and axes (Streamlit fits the chart into these)
+EL_FIT, EL_MAP, EL_LOSS, EL_HIST = 300, 370, 280, 210
+
+
+def chart(c, height: int) -> None:
+    """Draw an Altair chart filling its column at `height` pixels (title and axes included).
+
+    (pages._ui.altair passes height="content", which Streamlit 1.67 draws about 50 px tall for
+    these charts; an explicit height keeps them readable.)"""
+    st.altair_chart(c, width="stretch", height=height)
+
+
+def k(name: str) -> str:
+    return f"{KEY}.{name}"
+
+
+def fmt_lambda(v: float) -> str:
+    return "0" if v == 0 else f"{v:g}"
+
+
+def describe(cfg: RegConfig, prox: bool) -> str:
+    """The chosen regularization in a few words, e.g. "L1 λ₁=0.001, dropout 0.2"."""
+    parts = []
+    if cfg.l1:
+        parts.append(f"L1 λ₁={fmt_lambda(cfg.l1)}" + ("" if prox else f" ({t(k('in_loss'))})"))
+    if cfg.l2:
+        parts.append(f"L2 λ₂={fmt_lambda(cfg.l2)}")
+    if cfg.dropout:
+        parts.append(f"{t(k('short_dropout'))} {cfg.dropout:g}")
+    if cfg.patience:
+        parts.append(f"{t(k('short_patience'))} {cfg.patience}")
+    if cfg.jitter:
+        parts.append(f"{t(k('short_jitter'))} σ={cfg.jitter:g}")
+    return ", ".join(parts) or t(k("none_chosen"))
+
+
+def chart_labels() -> dict[str, dict[str, str]]:
+    return {
+        "fit": {"train": t(k("train_points")), "truth": t(k("truth")), "model": t(k("model")),
+                "class0": t(k("class0")), "class1": t(k("class1")),
+                "x": t(k("x")) if task_kind == "curve" else t(k("x1")),
+                "y": t(k("y")) if task_kind == "curve" else t(k("x2"))},
+        "loss": {"train": t(k("train")), "val": t(k("val")), "gap": t(k("gap_label")),
+                 "step": t(k("step")), "loss": t(k("loss")), "best": t(k("best"))},
+        "hist": {"weight": t(k("weight")), "count": t(k("count")), "zeros": t(k("zeros_label"))},
+    }
+
+
+class Panel:
+    """One side of the A/B: a title, three numbers, the fit, the loss curves, the histogram."""
+
+    def __init__(self, title: str):
+        st.markdown(f"##### {title}")
+        self.note = st.empty()
+        self.numbers = st.empty()
+        self.fit = st.empty()
+        self.loss = st.empty()
+        self.hist = st.empty()
+
+    def draw(self, task, snap: Snapshot, rows: list[dict] | None, best_step: int | None = None,
+             steps: int = D.steps, histogram: bool = True) -> None:
+        """Redraw everything; live updates skip the histogram every other time (it changes slowly)."""
+        import pandas as pd
+        curve = pd.DataFrame(rows or [{"step": snap.step, "train_loss": snap.train_loss,
+                                       "val_loss": snap.val_loss}])
+        gap = snap.val_loss - snap.train_loss
+        self.numbers.markdown(
+            f"**{t(k('train_loss'))}** `{snap.train_loss:.4f}` · **{t(k('val_loss'))}** `{snap.val_loss:.4f}`"
+            f" · **{t(k('gap'))}** `{gap:+.4f}` · **{t(k('zeros'))}** `{snap.zeros:,} / {snap.weights.size:,}`")
+        with self.fit:
+            chart(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
+                            width=W_FIT, height=H_FIT), EL_FIT if task_kind == "curve" else EL_MAP)
+        with self.loss:
+            chart(loss_chart(curve, title=t(k("loss_title")), labels=labels["loss"], best_step=best_step,
+                             y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS,
+                             height=H_LOSS), EL_LOSS)
+        if histogram:
+            with self.hist:
+                    chart(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
+                                        width=W_LOSS, height=H_HIST), EL_HIST)
+
+    def show(self, result) -> None:
+        """A finished run, with its notes (divergence, early stopping)."""
+        rows = result.curve.to_dict("records")
+        self.draw(result.task, result.final, rows, result.best_step if result.stopped_early else None,
+                  result.config.steps)
+        if result.history.diverged:
+            self.note.warning(t("common.diverged", step=result.history.diverged_at), icon=":material/warning:")
+        elif result.stopped_early:
+            self.note.info(t(k("stopped_early"), step=result.best_step), icon=":material/front_hand:")
+
+    def train_live(self, cfg: RegConfig, prox: bool):
+        """Train through bigmodel_core.train.fit, redrawing at most every LIVE_INTERVAL_S seconds."""
+        task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+        rows: list[dict] = []
+        throttle = Throttle(LIVE_INTERVAL_S)
+
+        def on_snapshot(snap: Snapshot) -> None:
+            rows.append({"step": snap.step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
+            if throttle.ready():
+                started = time.perf_counter()
+                self.draw(task, snap, rows, steps=cfg.steps, histogram=throttle.updates % 2 == 0)
+                throttle.drew(started)
+
+        t0 = time.perf_counter()
+        result = train_run(cfg, on_snapshot=on_snapshot, l1_mode="proximal" if prox else "penalty")
+        seconds = time.perf_counter() - t0
+        self.show(result)
+        return result, throttle.updates, seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# (1) Play: controls on the left, the A/B on the right
+
+page_header(KEY)
+url_state(k("task"), D.task, choices=TASKS)
+url_state(k("n_train"), D.n_train, lo=4, hi=100)
+url_state(k("noise"), D.noise, lo=0.0, hi=1.0)
+url_state(k("l1"), D.l1, choices=LAMBDAS)
+url_state(k("prox"), True)
+url_state(k("l2"), D.l2, choices=LAMBDAS)
+url_state(k("dropout"), D.dropout, lo=0.0, hi=0.7)
+url_state(k("patience"), D.patience, lo=0, hi=50)
+url_state(k("jitter"), D.jitter, lo=0.0, hi=0.5)
+url_state(k("steps"), D.steps, choices=STEPS)
+
+controls, play = st.columns([1, 3.2], gap="medium")
+with controls:
+    st.segmented_control(t(k("task")), TASKS, format_func=lambda v: t(k(f"task_{v}")), key=k("task"),
+                         required=True)
+    st.slider(t(k("n_train")), 4, 100, step=1, key=k("n_train"))
+    st.slider(t(k("noise")), 0.0, 1.0, step=0.05, key=k("noise"))
+    st.markdown(f"**{t(k('remedies'))}**")
+    st.select_slider(t(k("l1")), LAMBDAS, format_func=fmt_lambda, key=k("l1"), help=t(k("l1_help")))
+    st.checkbox(t(k("prox")), key=k("prox"), help=t(k("prox_help")))
+    st.select_slider(t(k("l2")), LAMBDAS, format_func=fmt_lambda, key=k("l2"), help=t(k("l2_help")))
+    st.slider(t(k("dropout")), 0.0, 0.7, step=0.05, key=k("dropout"), help=t(k("dropout_help")))
+    st.slider(t(k("patience")), 0, 50, step=5, key=k("patience"), help=t(k("patience_help")))
+    st.slider(t(k("jitter")), 0.0, 0.5, step=0.05, key=k("jitter"), help=t(k("jitter_help")))
+    st.select_slider(t(k("steps")), STEPS, key=k("steps"))
+    train_clicked = st.button(t("common.train"), type="primary", key=k("train"), icon=":material/play_arrow:",
+                              width="stretch")
+    st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")  # a click reruns
+sync_url(*(k(n) for n in ("task", "n_train", "noise", "l1", "prox", "l2", "dropout", "patience",
+                          "jitter", "steps")))
+
+ss = st.session_state
+task_kind = ss[k("task")]
+prox = bool(ss[k("prox")])
+cfg = RegConfig(task=task_kind, n_train=int(ss[k("n_train")]), noise=float(ss[k("noise")]),
+                l1=float(ss[k("l1")]), l2=float(ss[k("l2")]), dropout=float(ss[k("dropout")]),
+                patience=int(ss[k("patience")]), jitter=float(ss[k("jitter")]), steps=int(ss[k("steps")]))
+labels = chart_labels()
+runs: dict = ss.setdefault(k("runs"), {})          # (config, prox) -> RunResult, this session only
+
+try:
+    validate(cfg)
+except UserInputError as e:
+    with play:
+        show_error(e)
+    st.stop()
+
+shown = None                                        # the (config, prox) whose results are drawn
+with play:
+    status = st.empty()
+    left, right = st.columns(2, gap="medium")
+    with left:
+        panel_a = Panel(t(k("without")))
+    with right:
+        panel_b = Panel(t(k("with"), what=describe(cfg, prox)))
+    base_key, reg_key = (cfg.baseline(), True), (cfg, prox)
+    task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+    model0 = MLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
+    with torch.no_grad():
+        snap0 = snapshot(model0, task, cfg, 0)     # the untrained network: the same on both sides
+    if train_clicked:
+        if base_key not in runs:
+            panel_b.draw(task, snap0, None, steps=cfg.steps)
+        if base_key in runs:
+            panel_a.show(runs[base_key])
+        else:
+            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True)
+        if not cfg.regularized:
+            panel_b.show(runs[base_key])
+            runs[reg_key] = runs[base_key]
+        else:
+            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox)
+            status.caption(t(k("live"), updates=updates, seconds=f"{seconds:.1f}",
+                             rate=f"{updates / max(seconds, 1e-9):.1f}"))
+        ss[k("last")] = reg_key
+        while len(runs) > 12:                       # keep the session small
+            runs.pop(next(iter(runs)))
+        shown = reg_key
+    elif reg_key in runs and base_key in runs:
+        shown = reg_key
+    elif ss.get(k("last")) in runs:
+        shown = ss[k("last")]
+        last_cfg, last_prox = shown
+        status.warning(t(k("stale"), what=describe(last_cfg, last_prox)), icon=":material/history:")
+    if shown is not None and not train_clicked:
+        panel_a.show(runs[(shown[0].baseline(), True)])
+        panel_b.show(runs[shown])
+    if shown is None:                               # nothing trained yet: the untrained network
+        status.info(t(k("press_train")), icon=":material/touch_app:")
+        panel_a.draw(task, snap0, None, steps=cfg.steps)
+        panel_b.draw(task, snap0, None, steps=cfg.steps)
+    if not cfg.regularized:
+        panel_b.note.caption(t(k("same_run")))
+
+# ---------------------------------------------------------------------------------------------
+# (2) The formula, with the learner's numbers (the right-hand run, or the untrained network)
+
+section("formula")
+snap = runs[shown].final if shown is not None else snap0
+lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else (cfg.l1, cfg.l2)
+n_weights = snap.weights.size
+st.markdown(t(k("formula_intro"), n=f"{n_weights:,}"))
+f1, f2 = st.columns(2)
+with f1:
+    st.latex(r"J_{L1}(\theta) = J(\theta) + \lambda \sum_{i=1}^{n} |\theta_i|")
+    st.latex(rf"= {snap.train_loss:.4f} + {fmt_lambda(lam1)} \times {snap.sum_abs:.2f}"
+             rf" = {snap.train_loss:.4f} + {lam1 * snap.sum_abs:.4f} = {snap.train_loss + lam1 * snap.sum_abs:.4f}")
+with f2:
+    st.latex(r"J_{L2}(\theta) = J(\theta) + \lambda \sum_{i=1}^{n} \theta_i^2")
+    st.latex(rf"= {snap.train_loss:.4f} + {fmt_lambda(lam2)} \times {snap.sum_sq:.2f}"
+             rf" = {snap.train_loss:.4f} + {lam2 * snap.sum_sq:.4f} = {snap.train_loss + lam2 * snap.sum_sq:.4f}")
+st.markdown(f"**{t(k('how_title'))}**")
+g1, g2 = st.columns(2)
+with g1:
+    st.latex(r"\theta \leftarrow \operatorname{sign}(\theta)\,\max(|\theta| - \eta\lambda_1,\ 0)")
+    st.latex(rf"\eta\lambda_1 = {cfg.lr:g}\times{fmt_lambda(cfg.l1)} = {cfg.lr * cfg.l1:.2g}")
+with g2:
+    st.latex(r"\theta \leftarrow \theta\,(1 - 2\eta\lambda_2)")
+    st.latex(rf"1 - 2\eta\lambda_2 = 1 - 2\times{cfg.lr:g}\times{fmt_lambda(cfg.l2)} = {1 - 2 * cfg.lr * cfg.l2:.6g}")
+st.markdown(t(k("how"), lr=f"{cfg.lr:g}", thr=f"ηλ₁ = {cfg.lr * cfg.l1:.2g}",
+              decay=f"{1 - 2 * cfg.lr * cfg.l2:.6g}"))
+show_code(l1_penalty, l2_penalty, soft_threshold_, weight_decay_, InputJitter)
+
+# ---------------------------------------------------------------------------------------------
+# (3) Why it matters, (4) Try this
+
+why_and_try(KEY)
