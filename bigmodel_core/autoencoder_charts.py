@@ -26,8 +26,7 @@ def latent_map_frame(codes: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
 
 def latent_map(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, float] | None = None,
                path: np.ndarray | None = None, domain: tuple[float, float, float, float] | None = None,
-               width: int = 520, height: int = 440, title: str = "", legend_title: str = "digit",
-               font_size: int = 13) -> alt.Chart:
+               width: int = 500, height: int = 420, title: str = "", font_size: int = 14) -> alt.Chart:
     """Scatter of 2-D codes (N <= 5,000), each a coloured digit; click selects the nearest one.
 
     marker: the (z1, z2) being decoded, drawn as a black cross in a ring.
@@ -44,8 +43,7 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, fl
     y = alt.Y("z2:Q", title="z₂", scale=alt.Scale(domain=list(domain[2:]), nice=False))
     pick = alt.selection_point(name=PICK, fields=["idx"], on="click", nearest=True, clear=False)
     color = alt.Color("digit:N", scale=alt.Scale(domain=[str(d) for d in range(10)], range=DIGIT_COLORS),
-                      legend=alt.Legend(title=legend_title, orient="right", labelFontSize=15,
-                                        titleFontSize=14, symbolSize=160, symbolType="circle"))
+                      legend=None)                      # each mark is its own digit: no legend needed
     digits = alt.Chart(df).mark_text(fontSize=font_size, fontWeight="bold").encode(
         x=x, y=y, text="digit:N", color=color,
         opacity=alt.value(0.8),

@@ -94,9 +94,10 @@ labels = y_test.numpy()
 codes = _codes2()
 z1_hi, z2_hi = _map_domain()
 
-url_state(f"{KEY}.z1", round(float(np.median(codes[:, 0])), 1), lo=0.0, hi=z1_hi)
-url_state(f"{KEY}.z2", round(float(np.median(codes[:, 1])), 1), lo=0.0, hi=z2_hi)
-st.session_state.setdefault(f"{KEY}.picked", int(np.flatnonzero(labels == 0)[0]))
+st.session_state.setdefault(f"{KEY}.picked", int(np.flatnonzero(labels == 0)[0]))   # start at a "0"
+_start = codes[st.session_state[f"{KEY}.picked"]]
+url_state(f"{KEY}.z1", round(float(_start[0]), 1), lo=0.0, hi=z1_hi)
+url_state(f"{KEY}.z2", round(float(_start[1]), 1), lo=0.0, hi=z2_hi)
 
 
 def _on_map_click() -> None:
@@ -132,7 +133,7 @@ def latent_map_part() -> None:
     with left:
         st.caption(t(f"{KEY}.map_caption", n=len(codes)))
         chart = latent_map(codes, labels, marker=z, domain=(0.0, z1_hi, 0.0, z2_hi),
-                           legend_title=t(f"{KEY}.denoise_digit"), width=560, height=430)
+                           width=500, height=420)
         altair(chart, key=f"{KEY}.map", on_select=_on_map_click)
     sync_url(f"{KEY}.z1", f"{KEY}.z2")
 
@@ -185,8 +186,7 @@ def walk_part() -> None:
             path, _ = latent_walk(_model(2), X_test[ia], X_test[ib], alphas)
             st.caption(t(f"{KEY}.walk_path"))
             altair(latent_map(codes, labels, path=path, marker=tuple(path[int(round(alpha * 10))]),
-                              domain=(0.0, z1_hi, 0.0, z2_hi), width=260, height=220, font_size=9,
-                              legend_title=t(f"{KEY}.denoise_digit")), key=f"{KEY}.walk_map")
+                              domain=(0.0, z1_hi, 0.0, z2_hi), width=260, height=220, font_size=9), key=f"{KEY}.walk_map")
     sync_url(f"{KEY}.walk_from", f"{KEY}.walk_to", f"{KEY}.walk_latent", f"{KEY}.alpha")
 
 
@@ -293,8 +293,7 @@ def _show_trained(trained: dict) -> None:
     if trained["latent"] == 2:
         yours = encode_digits(model, X_test)
         st.markdown(f"**{t(f'{KEY}.train_map')}**")
-        altair(latent_map(yours, labels, width=420, height=320, font_size=11,
-                          legend_title=t(f"{KEY}.denoise_digit")), key=f"{KEY}.train_map")
+        altair(latent_map(yours, labels, width=420, height=320, font_size=11), key=f"{KEY}.train_map")
 
 
 with tab_train:

@@ -1,7 +1,7 @@
 from bench.browser import Scenario
 
-_Z1 = '.st-key-autoencoder-z1 [role="slider"]'
-_Z2 = '.st-key-autoencoder-z2 [role="slider"]'
+_Z1 = '.st-key-autoencoder-z1 input[type="range"]'
+_Z2 = '.st-key-autoencoder-z2 input[type="range"]'
 
 SCENARIOS = [
     Scenario(name="autoencoder_coordinate", page="autoencoder",

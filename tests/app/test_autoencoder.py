@@ -43,8 +43,11 @@ def test_page_has_four_parts_and_moves_the_decoded_point():
 
 def test_error_chart_shows_the_recorded_errors_and_grid_latent_switch():
     at = _run()
-    at.button_group(key="autoencoder.grid_latent").set_value(32).run() if hasattr(at, "button_group") else None
+    low = at.dataframe[0].value.to_numpy().mean()
+    at.segmented_control(key="autoencoder.grid_latent").set_value(32).run()
     assert not at.exception
+    assert list(at.dataframe[0].value.index) == ["BCE (z=32)"]
+    assert at.dataframe[0].value.to_numpy().mean() < low              # latent 32 rebuilds better than 2
     specs = [el.proto.spec for el in at.get("arrow_vega_lite_chart")] or [el.proto.spec for el in at.get("vega_lite_chart")]
     error_spec = next(s for s in specs if '"latent"' in s and '"error"' in s)
     for d in LATENT_SIZES:
