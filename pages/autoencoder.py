@@ -133,7 +133,7 @@ def latent_map_part() -> None:
     with left:
         st.caption(t(f"{KEY}.map_caption", n=len(codes)))
         chart = latent_map(codes, labels, marker=z, domain=(0.0, z1_hi, 0.0, z2_hi),
-                           width=500, height=420)
+                           width=460, height=400)
         altair(chart, key=f"{KEY}.map", on_select=_on_map_click)
     sync_url(f"{KEY}.z1", f"{KEY}.z2")
 
