@@ -99,8 +99,8 @@ def error_by_latent(errors: dict[int, float], *, baseline: float | None = None,
     if baseline is not None:
         bdf = pd.DataFrame({"error": [baseline], "label": [baseline_label]})
         rule = alt.Chart(bdf).mark_rule(strokeDash=[6, 4], color="gray", strokeWidth=2).encode(y="error:Q")
-        label = alt.Chart(bdf).mark_text(align="right", dy=-8, fontSize=13, color="gray").encode(
-            y="error:Q", text="label:N", x=alt.value(width - 4))
+        label = alt.Chart(bdf).mark_text(align="right", dy=10, fontSize=13, color="gray").encode(
+            y="error:Q", text="label:N", x=alt.value(width - 4))         # just under the line, inside
         layers += [rule, label]
     return alt.layer(*layers).properties(width=width, height=height)
 

@@ -94,7 +94,8 @@ labels = y_test.numpy()
 codes = _codes2()
 z1_hi, z2_hi = _map_domain()
 
-st.session_state.setdefault(f"{KEY}.picked", int(np.flatnonzero(labels == 0)[0]))   # start at a "0"
+# start at the first held-out digit whose code is off both axes (ReLU puts many exactly on an axis)
+st.session_state.setdefault(f"{KEY}.picked", int(np.flatnonzero((codes > 0.5).all(1))[0]))
 _start = codes[st.session_state[f"{KEY}.picked"]]
 url_state(f"{KEY}.z1", round(float(_start[0]), 1), lo=0.0, hi=z1_hi)
 url_state(f"{KEY}.z2", round(float(_start[1]), 1), lo=0.0, hi=z2_hi)
