@@ -137,12 +137,14 @@ def test_training_through_fit_lowers_the_error_and_can_stop(data, tmp_path):
     assert hist.reason == "finished" and hist.steps[-1] == 64
     untrained = init_autoencoder(AutoencoderConfig(latent_dim=4), X_train[:1000], seed=3)
     assert hist.evals[-1]["test_bce"] < reconstruction_error(untrained, X_test[:200]) - 0.002
-    again, _ = train_autoencoder(4, settings, X_train=X_train[:1000], X_test=X_test[:200])
-    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
-    calls = iter(range(100))
-    _, stopped = train_autoencoder(4, settings, X_train=X_train[:1000], X_test=X_test[:200],
-                                   should_stop=lambda: next(calls) >= 5)
+    runs = []
+    for _ in range(2):                                        # stopped after 5 steps, twice: same weights
+        calls = iter(range(100))
+        runs.append(train_autoencoder(4, settings, X_train=X_train[:1000], X_test=X_test[:200],
+                                      should_stop=lambda: next(calls) >= 5))
+    (m1, stopped), (m2, _) = runs
     assert stopped.reason == "stopped" and stopped.steps[-1] == 5
+    assert all(torch.equal(p, q) for p, q in zip(m1.state_dict().values(), m2.state_dict().values()))
     # save / load round trip through safetensors with a record
     model.config = AutoencoderConfig(latent_dim=2)            # file name only; weights stay latent-4
     save_autoencoder(model, {"test_bce": 1.0}, tmp_path)
