@@ -1,0 +1,35 @@
+"""Compute benchmarks of the autoencoder page: decoding one code, and one training epoch (CPU/device)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from bench.record import record
+from bigmodel_core.models.autoencoder import (AETrainSettings, decode_point, load_autoencoder, mnist_vectors,
+                                              train_autoencoder)
+
+
+def main() -> None:
+    model = load_autoencoder(2)
+    times = []
+    for i in range(200):
+        t0 = time.perf_counter()
+        decode_point(model, (1.0 + i * 0.01, 2.0))
+        times.append((time.perf_counter() - t0) * 1000)
+    p50 = float(np.median(times))
+    record("autoencoder_decode", page="autoencoder", what="decode one 2-D code into a 28x28 image (median of 200)",
+           value=p50, unit="ms", target="<= 5 ms", ok=p50 <= 5, detail={"p95_ms": float(np.percentile(times, 95))})
+
+    X_train, _, X_test, _ = mnist_vectors()
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        _, hist = train_autoencoder(2, AETrainSettings(epochs=1), X_train=X_train, X_test=X_test)
+        runs.append(time.perf_counter() - t0)
+    med = float(np.median(runs))
+    record("autoencoder_train_epoch", page="autoencoder",
+           what="'train it yourself': one epoch (63 steps of 64 digits) + held-out evaluation, median of 3",
+           value=med, unit="s", target="<= 2 s", ok=med <= 2,
+           detail={"steps": hist.steps[-1], "threads": torch.get_num_threads()})
