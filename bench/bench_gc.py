@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 from bench.browser import Scenario, launch_browser, measure_latency
 from bench.record import record, summarize_ms
 from bench.scenarios.home import SCENARIOS
-from tests.e2e.conftest import free_port, start_server, wait_healthy, wait_idle
+from tests.e2e.conftest import free_port, start_server, stop_server, wait_healthy, wait_idle
 
 VARIANTS = {
     "default": ({}, ()),
@@ -38,8 +38,7 @@ def main() -> None:
                 results[name] = summarize_ms(measure_latency(page, f"http://127.0.0.1:{port}", scenario))
                 page.close()
             finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+                stop_server(proc)
         browser.close()
     for name, s in results.items():
         print(f"{name}: p50 {s['p50']:.0f} ms, p95 {s['p95']:.0f} ms")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from tests.e2e.conftest import CHROMIUM, free_port, start_server, wait_healthy, wait_idle
+from tests.e2e.conftest import CHROMIUM, free_port, start_server, stop_server, wait_healthy, wait_idle
 
 _LATENCY_PROBE = """
 () => {
@@ -41,7 +41,8 @@ class Scenario:
 
     steps: (CSS selector, key) pairs used in turn, e.g. a slider's thumb with ArrowRight then
     ArrowLeft, so the value goes back and forth. Streamlit gives each keyed widget the class
-    st-key-<key> (dots and other symbols become '-'): '.st-key-conv-stride [role="slider"]'.
+    st-key-<key> (characters outside A-Z a-z 0-9 _ - become '-'; underscores stay). A slider's
+    thumb in Streamlit 1.67 is an input[type="range"]: '.st-key-conv-stride input[type="range"]'.
     """
     name: str                      # results file name, e.g. "conv_stride"
     page: str                      # URL path, "" for home
@@ -58,7 +59,7 @@ class Scenario:
 def measure_latency(page, base_url: str, sc: Scenario) -> list[float]:
     url = f"{base_url}/{sc.page}" + (f"?{sc.query}" if sc.query else "")
     page.goto(url)
-    wait_idle(page)
+    wait_idle(page, timeout=180_000)      # a page's first run may load a model or train one
     if sc.setup_js:
         page.evaluate(sc.setup_js)
         wait_idle(page)
@@ -92,8 +93,7 @@ def cold_start(browser, runs: int = 3) -> list[float]:
             out.append(time.perf_counter() - t0)
             ctx.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop_server(proc)
     return out
 
 

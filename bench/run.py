@@ -18,7 +18,7 @@ from pathlib import Path
 from bench import scenarios as scenarios_pkg
 from bench.browser import cold_start, launch_browser, measure_latency, server_rss_mb
 from bench.record import record, summarize_ms, write_markdown
-from tests.e2e.conftest import free_port, start_server, wait_healthy, wait_idle
+from tests.e2e.conftest import free_port, start_server, stop_server, wait_healthy, wait_idle
 
 BENCH_DIR = Path(__file__).parent
 
@@ -66,8 +66,7 @@ def run_browser(only: str | None) -> None:
                        value=mb, unit="MiB", detail={"pages": len(available_pages())})
             ctx.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop_server(proc)
         browser.close()
 
 

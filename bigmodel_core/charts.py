@@ -118,7 +118,7 @@ def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
     layers = [rect]
     if labels and block == 1:
         text = alt.Chart(df).mark_text(fontSize=max(7, min(14, cell_px / 3.2))).encode(
-            x=alt.X("cx:Q", scale=x_scale), y=alt.Y("cy:Q", scale=y_scale),
+            x=alt.X("cx:Q", scale=x_scale, axis=None), y=alt.Y("cy:Q", scale=y_scale, axis=None),
             text=alt.Text("value:Q", format=fmt),
         ).transform_calculate(cx="datum.col + 0.5", cy="datum.row + 0.5")
         if not diverging and scheme in _DARK_HIGH_SCHEMES:      # white text on the dark cells
@@ -130,7 +130,8 @@ def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
     if boxes:
         bdf = pd.DataFrame([{"r0": b.r0, "c0": b.c0, "r1": b.r1, "c1": b.c1, "color": b.color} for b in boxes])
         layers.append(alt.Chart(bdf).mark_rect(fill=None, strokeWidth=2.5).encode(
-            x="c0:Q", x2="c1:Q", y="r0:Q", y2="r1:Q", stroke=alt.Stroke("color:N", scale=None)))
+            x=alt.X("c0:Q", scale=x_scale, axis=None), x2="c1:Q",
+            y=alt.Y("r0:Q", scale=y_scale, axis=None), y2="r1:Q", stroke=alt.Stroke("color:N", scale=None)))
     chart = alt.layer(*layers).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
 

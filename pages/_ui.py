@@ -156,6 +156,10 @@ def show_error(err: UserInputError) -> None:
     st.error(err.message(lang()), icon=":material/error:")
 
 
-def altair(chart, *, key: str | None = None, on_select: str = "ignore"):
-    """st.altair_chart at the chart's own size (Streamlit would stretch it otherwise)."""
-    return st.altair_chart(chart, width="content", key=key, on_select=on_select)
+def altair(chart, *, key: str | None = None, on_select: str = "ignore", height: int | None = None):
+    """st.altair_chart at the chart's own size (Streamlit would stretch it otherwise).
+
+    Pass `height` (pixels, title and axes included) for charts whose spec has no fixed height:
+    Streamlit 1.67 draws those about 50 px tall."""
+    extra = {} if height is None else {"height": height}
+    return st.altair_chart(chart, width="content", key=key, on_select=on_select, **extra)

@@ -34,6 +34,16 @@ def start_server(port: int, env: dict | None = None, args: tuple[str, ...] = ())
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """Ask the server to stop; kill it if it has not stopped after 30 s (a page may be training)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -70,8 +80,7 @@ def app_url():
         wait_healthy(port, proc)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 @pytest.fixture(scope="session")
