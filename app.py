@@ -7,17 +7,9 @@ import os
 import threading
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from bigmodel_core.i18n import LANG_NAMES, LANGS
-from pages._ui import available_pages, sync_url, t
-
-# Streamlit treats an app with a pages/ folder beside its main script as a legacy (v1) multipage
-# app until st.navigation first runs, which happens inside the server's very first script run;
-# that first visitor's first click was then lost. Leave legacy mode before drawing anything.
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+from app_pages._ui import available_pages, sync_url, t
 
 st.set_page_config(page_title="BigModel Lab", page_icon=":material/neurology:", layout="wide")
 

@@ -14,7 +14,7 @@ from bench.record import record
 from bigmodel_core import landscape as L
 from bigmodel_core.device import configure_threads
 
-BATCH = 256          # the page's fixed batch (pages/loss_landscape.py NET_BATCH)
+BATCH = 256          # the page's fixed batch (app_pages/loss_landscape.py NET_BATCH)
 RUNS = 3
 
 

@@ -31,7 +31,7 @@ def all_scenarios():
 def run_browser(only: str | None) -> None:
     from playwright.sync_api import sync_playwright
 
-    from pages._ui import available_pages
+    from app_pages._ui import available_pages
     with sync_playwright() as p:
         browser = launch_browser(p)
         if not only or "cold" in only:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(lang="en"):
-    at = AppTest.from_file(str(ROOT / "pages" / "attention.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "attention.py"), default_timeout=180)
     at.session_state["lang"] = lang
     return at.run()
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "autoencoder.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "autoencoder.py"), default_timeout=120)
     at.session_state["lang"] = lang
     return at.run()
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_page(lang="en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "cnn_anatomy.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "cnn_anatomy.py"), default_timeout=120)
     at.session_state["lang"] = lang
     return at.run()
 
@@ -48,7 +48,7 @@ def test_random_button_moves_to_another_digit():
 
 
 def test_draw_mode_without_ink_asks_for_a_digit():
-    at = AppTest.from_file(str(ROOT / "pages" / "cnn_anatomy.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "cnn_anatomy.py"), default_timeout=120)
     at.session_state["lang"] = "zh"
     at.session_state["cnn_anatomy.source"] = "draw"        # (a zh label can't be clicked from outside a run)
     at.run()

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _page(lang: str = "en", **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "convolution.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "convolution.py"), default_timeout=120)
     at.session_state["lang"] = lang
     for k, v in query.items():
         at.query_params[k.replace("_", ".", 1)] = str(v)

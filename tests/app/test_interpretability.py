@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_page(lang="en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "interpretability.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "interpretability.py"), default_timeout=120)
     at.session_state["lang"] = lang
     return at.run()
 
@@ -42,7 +42,7 @@ def test_target_baseline_and_steps_change_the_explanation():
 
 
 def test_random_weights_sanity_check_and_chinese():
-    at = AppTest.from_file(str(ROOT / "pages" / "interpretability.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "interpretability.py"), default_timeout=120)
     at.session_state["lang"] = "zh"
     at.session_state["interpretability.model"] = "random"
     at.run()

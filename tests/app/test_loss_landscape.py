@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(lang="en", **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "loss_landscape.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "loss_landscape.py"), default_timeout=120)
     at.session_state["lang"] = lang
     for key, value in state.items():
         at.session_state[f"loss_landscape.{key}"] = value

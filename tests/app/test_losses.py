@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(lang="en", **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "losses.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "losses.py"), default_timeout=120)
     at.session_state["lang"] = lang
     for k, v in state.items():                       # start values, as a shared link would give
         at.session_state[f"losses.{k}"] = v

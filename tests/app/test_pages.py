@@ -5,14 +5,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
-from pages._ui import available_pages
+from app_pages._ui import available_pages
 
 PAGES = available_pages()
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_page(key: str, lang: str = "en", timeout: float = 120) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{key}.py"), default_timeout=timeout)
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{key}.py"), default_timeout=timeout)
     at.session_state["lang"] = lang
     return at.run()
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "regularization.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "regularization.py"), default_timeout=120)
     at.session_state["lang"] = lang
     return at.run()
 

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_page(lang="en", **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "rnn.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "rnn.py"), default_timeout=180)
     at.session_state["lang"] = lang
     for k, v in state.items():
         at.session_state[k] = v

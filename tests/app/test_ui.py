@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 def _url_script():
     import streamlit as st
 
-    from pages._ui import sync_url, url_state
+    from app_pages._ui import sync_url, url_state
     url_state("demo.stride", 1, lo=1, hi=4)
     url_state("demo.kernel", "sobel_x", choices=("sobel_x", "blur"))
     url_state("demo.rgb", False)
@@ -50,7 +50,7 @@ def _error_script():
 
     from bigmodel_core.data import load_image
     from bigmodel_core.errors import UserInputError
-    from pages._ui import show_error
+    from app_pages._ui import show_error
     try:
         load_image(b"not an image at all")
     except UserInputError as e:

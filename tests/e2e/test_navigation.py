@@ -1,7 +1,8 @@
 """Visit every page through the sidebar in a real browser; switch to Chinese; share ?lang=zh links."""
 from bigmodel_core.i18n import t
-from pages._ui import available_pages
-from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
+from app_pages._ui import available_pages
+from tests.e2e.conftest import (assert_no_exception, free_port, screenshot, start_server, stop_server,
+                               wait_healthy, wait_idle)
 
 
 def test_every_page_through_the_sidebar(app_url, page):
@@ -41,3 +42,24 @@ def test_lang_link_opens_every_page_in_chinese(app_url, page):
             assert t(f"nav.page.{info.key}", "zh") in page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "lang=zh" in page.url
         screenshot(page, f"{info.key}-zh")
+
+
+def test_shared_link_is_the_first_visit_of_a_fresh_server(browser):
+    """A teacher's link opened before anyone visited the home page still runs app.py first:
+    the app's own navigation (translated), the wide layout, the page in the link's language."""
+    port = free_port()
+    proc = start_server(port)
+    try:
+        wait_healthy(port, proc)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}/convolution?lang=zh")
+        wait_idle(page, timeout=120_000)
+        assert_no_exception(page)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert [t(f"nav.page.{i.key}", "zh") in nav for i in available_pages()] == [True] * len(available_pages())
+        assert "ui" not in nav.split()                         # no helper modules listed as pages
+        assert page.locator("h1").first.inner_text() == t("convolution.title", "zh")
+        assert page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"] > 1000   # layout="wide"
+        page.close()
+    finally:
+        stop_server(proc)

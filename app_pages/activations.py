@@ -7,7 +7,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICAL_INIT, curves,
                                            depth_gradients, depth_table, derivative, init_std)
 from bigmodel_core.ops.curve_charts import ACTIVATION_LABELS, activation_chart, depth_chart, to_spec
-from pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "activations"
 WIDTH = 128          # the depth experiment's layer width (see depth_gradients)

@@ -13,7 +13,7 @@ from bigmodel_core.ops.conv import KERNEL_PRESETS, conv2d_explained, image_to_te
 from bigmodel_core.ops.pool import global_avg_pool, pool2d_explained, shift_image, translation_invariance
 from bigmodel_core.ops.window_pictures import (WINNER, Outline, cell_size, heatmap_spec, html_grid,
                                                render_map, to_rgb_uint8)
-from pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
+from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
 KEY = "pooling"

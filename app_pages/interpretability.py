@@ -8,8 +8,8 @@ import torch
 from bigmodel_core.cnn_charts import digit_image, overlay, probability_chart, signed_colorbar
 from bigmodel_core.interpret import BASELINES, MAX_STEPS, METHODS, all_attributions, attribute, make_baseline
 from bigmodel_core.models.cnn import new_cnn
-from pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
-from pages._ui import page_header, section, show_code, sync_url, t, url_state, why_and_try
+from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
+from app_pages._ui import page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "interpretability"
 TARGETS = (-1,) + tuple(range(10))          # -1: the model's prediction

@@ -1,7 +1,7 @@
 """Home: what BigModel Lab is, the learning path as a map of the pages, how to use it in class."""
 import streamlit as st
 
-from pages._ui import SECTIONS, available_pages, t
+from app_pages._ui import SECTIONS, available_pages, t
 
 st.title(t("app.title"))
 st.markdown(f"#### {t('app.tagline')}")

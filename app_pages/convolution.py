@@ -14,7 +14,7 @@ from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, image_to_t
                                     output_size, parse_kernel_grid)
 from bigmodel_core.ops.window_pictures import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
                                                to_rgb_uint8)
-from pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
+from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
 KEY = "convolution"
@@ -22,7 +22,9 @@ SOURCES = ("photo", "mnist", "upload")
 SIZES = (32, 64, 96, 128)
 KERNELS = (*KERNEL_PRESETS, "custom3", "custom5")
 SPEEDS = (1, 2, 4, 8)          # window steps per second when playing
-SIZE_PX = 260                  # screen size of the longer side of the padded input
+SIZE_PX = 260                  # drawn size of the longer side of the padded input (whole px per cell)
+SHOW_PX = 230                  # shown size: the input column is about 240 px wide at 1400 px, and the
+                               # map beside it (same scale, plus its axis) must fit its column too
 
 page_header(KEY)
 
@@ -204,6 +206,7 @@ def _window_view():
     c_in, c_out, c_pick = st.columns([1, 1.18, 0.72], gap="small")
     Hp, Wp = res.padded.shape[-2:]
     cell = cell_size(Hp, Wp, SIZE_PX)
+    shown_cell = SHOW_PX / max(Hp, Wp)            # screen px per input pixel, for both pictures
     r0, c0, r1, c1 = win.extent
     outlines = [Outline(r0, c0, r1, c1, width=3)]
     if dilation > 1:
@@ -212,12 +215,12 @@ def _window_view():
     with c_in:
         st.markdown(f"**{t(f'{KEY}.input_title', h=H, w=W, p=padding)}**")
         st.image(render_map(to_rgb_uint8(shown), cell=cell, padding=padding, outlines=outlines,
-                            grid=cell >= 12), width=cell * Wp)
+                            grid=cell >= 12), width=round(shown_cell * Wp))
         st.caption(t(f"{KEY}.input_caption"))
     with c_out:
         st.markdown(f"**{t(f'{KEY}.output_title', h=H_out, w=W_out)}**")
         out = res.output
-        spec, frame = heatmap_spec(out, cell=cell, select="px", box=(row, col),
+        spec, frame = heatmap_spec(out, cell=shown_cell, select="px", box=(row, col),
                                    diverging=bool(out.min() < 0), value_title="y")
         st.vega_lite_chart(frame, spec, key="conv.map", on_select="rerun", width="content")
         st.caption(t(f"{KEY}.output_caption"))

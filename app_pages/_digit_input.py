@@ -15,7 +15,7 @@ import streamlit as st
 from bigmodel_core.data import load_image, load_mnist
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.cnn import load_cnn, preprocess_digit
-from pages._ui import show_error, t, url_state
+from app_pages._ui import show_error, t, url_state
 
 SOURCES = ("heldout", "draw", "upload")
 

@@ -17,7 +17,7 @@ from bigmodel_core.charts import Box, heatmap, line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
-from pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
+from app_pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
 HIDDEN = 8               # units of the stepping cells: few enough to read every number

@@ -16,7 +16,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_background, contour_chart,
                                             interpolation_chart,
                                             loss_curves_chart, network_surface_chart)
-from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "loss_landscape"
 LR_OPTIONS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-100, 21))     # 1e-5 .. 10, log spaced

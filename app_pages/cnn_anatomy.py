@@ -15,8 +15,8 @@ from bigmodel_core.cnn_charts import (confusion_chart, digit_image, fc1_image, f
 from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
                                       load_record, mnist_tensors, new_cnn)
 from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit
-from pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
-from pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
+from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
+from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "cnn_anatomy"
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)

@@ -38,7 +38,7 @@ def t(key: str, **params) -> str:
 
 @dataclass(frozen=True)
 class PageInfo:
-    key: str       # file stem in pages/, URL path, and i18n key nav.page.<key>
+    key: str       # file stem in app_pages/, URL path, and i18n key nav.page.<key>
     section: str   # i18n key nav.section.<section>
     icon: str
 

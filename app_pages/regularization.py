@@ -13,7 +13,7 @@ from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, R
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
 from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
-from pages._ui import (page_header, section, show_code, show_error, sync_url, t,
+from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t,
                        url_state, why_and_try)
 
 KEY = "regularization"
@@ -29,7 +29,7 @@ EL_FIT, EL_MAP, EL_LOSS, EL_HIST = 300, 370, 280, 210
 def chart(c, height: int) -> None:
     """Draw an Altair chart filling its column at `height` pixels (title and axes included).
 
-    (pages._ui.altair passes height="content", which Streamlit 1.67 draws about 50 px tall for
+    (app_pages._ui.altair passes height="content", which Streamlit 1.67 draws about 50 px tall for
     these charts; an explicit height keeps them readable.)"""
     st.altair_chart(c, width="stretch", height=height)
 

@@ -17,7 +17,7 @@ from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Aut
                                               add_noise, decode_point, encode_digits, latent_walk,
                                               load_autoencoder, load_record, mean_digit_error, mnist_vectors,
                                               per_digit_error, pixel_blend, reconstruct, train_autoencoder)
-from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "autoencoder"
 MAP_STEP = 0.1          # slider resolution of the coordinate pickers

@@ -10,7 +10,7 @@ from bigmodel_core import attention_charts as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
-from pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "attention"
 EXAMPLES = [

@@ -6,7 +6,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart, to_spec
 from bigmodel_core.ops.losses import (REGRESSION_LOSSES, classify, regression_curves, regression_point,
                                       softmax_cross_entropy, true_logit_sweep)
-from pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "losses"
 PRED_RANGE = (-5.0, 5.0)       # the prediction slider and the curves' x axis
