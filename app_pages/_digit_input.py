@@ -101,3 +101,22 @@ def digit_input(prefix: str) -> Digit:
                   icon=":material/casino:")
     x = split.x_test[index].astype(np.float32) / 255.0
     return Digit(x, int(split.y_test[index]), f"heldout:{index}")
+
+
+def show_prediction(digit: Digit, probs: np.ndarray, col_seen, col_probs, *, prefix: str,
+                    note: str = "") -> int:
+    """The 28x28 image the model sees with its prediction (and the true label when known), beside
+    the bar chart of the ten class probabilities; returns the predicted digit."""
+    from bigmodel_core.cnn_charts import digit_image, probability_chart
+    pred = int(probs.argmax())
+    with col_seen:
+        st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
+        st.image(digit_image(digit.x28, scale=1), width=224)
+        st.metric(t("cnn_anatomy.prediction"), pred,
+                  delta=None if digit.label is None else t("cnn_anatomy.true_label", label=digit.label),
+                  delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
+    with col_probs:
+        st.markdown(f"**{t('cnn_anatomy.probabilities')}**" + (f" · {note}" if note else ""))
+        fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
+                                     y_title=t("cnn_anatomy.probability")), key=f"{prefix}.probs_chart")
+    return pred

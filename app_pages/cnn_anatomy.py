@@ -10,12 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.charts import line_chart
-from bigmodel_core.cnn_charts import (confusion_chart, digit_image, fc1_image, feature_map_grid, filter_grid,
-                                      probability_chart)
+from bigmodel_core.cnn_charts import confusion_chart, fc1_image, feature_map_grid, filter_grid
 from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
                                       load_record, mnist_tensors, new_cnn)
 from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit
-from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
+from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
 from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "cnn_anatomy"
@@ -64,18 +63,9 @@ if digit.x28 is None:
 x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)  # (1, 1, 28, 28)
 acts = {k: v[0].cpu() for k, v in cnn_activations(model, x).items()}
 probs = acts["probs"].numpy()
-pred = int(probs.argmax())
-with col_seen:
-    st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
-    st.image(digit_image(digit.x28, scale=1), width=224)
-    st.metric(t("cnn_anatomy.prediction"), pred,
-              delta=None if digit.label is None else t("cnn_anatomy.true_label", label=digit.label),
-              delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
+weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
+pred = show_prediction(digit, probs, col_seen, col_probs, prefix=KEY, note=weights_note)
 with col_probs:
-    weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
-    st.markdown(f"**{t('cnn_anatomy.probabilities')}** · {weights_note}")
-    fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
-                                 y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
     if st.session_state.get(f"{KEY}.trained_model") is not None:
         st.toggle(t("cnn_anatomy.use_trained"), value=True, key=_toggle_key())
 

@@ -5,10 +5,10 @@ import numpy as np
 import streamlit as st
 import torch
 
-from bigmodel_core.cnn_charts import digit_image, overlay, probability_chart, signed_colorbar
+from bigmodel_core.cnn_charts import digit_image, overlay, signed_colorbar
 from bigmodel_core.interpret import BASELINES, MAX_STEPS, METHODS, all_attributions, attribute, make_baseline
 from bigmodel_core.models.cnn import new_cnn
-from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, fast_chart
+from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
 from app_pages._ui import page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "interpretability"
@@ -56,17 +56,7 @@ if digit.x28 is None:
 x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)
 with torch.no_grad():
     probs = model(x).softmax(-1)[0].cpu().numpy()
-pred = int(probs.argmax())
-with col_seen:
-    st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
-    st.image(digit_image(digit.x28, scale=1), width=224)
-    st.metric(t("cnn_anatomy.prediction"), pred,
-              delta=None if digit.label is None else t("cnn_anatomy.true_label", label=digit.label),
-              delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
-with col_probs:
-    st.markdown(f"**{t('cnn_anatomy.probabilities')}**")
-    fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
-                                 y_title=t("cnn_anatomy.probability")), key=f"{KEY}.probs_chart")
+pred = show_prediction(digit, probs, col_seen, col_probs, prefix=KEY)
 
 
 @st.fragment

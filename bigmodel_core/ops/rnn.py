@@ -141,6 +141,15 @@ def _weights(module: nn.Module):
     return W, U, b_ih, b_hh
 
 
+def cell_step(kind: str, x_t, h, c, W, U, b_ih, b_hh, nonlinearity: str = "tanh"):
+    """One time step of an "rnn", "lstm" or "gru" cell with PyTorch's weight layout."""
+    if kind == "rnn":
+        return rnn_step(x_t, h, W, U, b_ih + b_hh, nonlinearity)
+    if kind == "lstm":
+        return lstm_step(x_t, h, c, W, U, b_ih + b_hh)
+    return gru_step(x_t, h, W, U, b_ih, b_hh)
+
+
 def run_sequence(module: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
                  c0: torch.Tensor | None = None) -> SequenceRun:
     """Run a single-layer nn.RNN / LSTM / GRU over x (T, I) with the step equations above."""
@@ -152,14 +161,8 @@ def run_sequence(module: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = N
     c = torch.zeros(H, dtype=W.dtype, device=W.device) if c0 is None else c0   # (H,) c_0
     steps = []
     for t in range(T):                                   # h_1 .. h_T, one equation per step
-        if kind == "rnn":
-            s = rnn_step(x[t], h, W, U, b_ih + b_hh, module.nonlinearity)
-        elif kind == "lstm":
-            s = lstm_step(x[t], h, c, W, U, b_ih + b_hh)
-            c = s.c
-        else:
-            s = gru_step(x[t], h, W, U, b_ih, b_hh)
-        h = s.h
+        s = cell_step(kind, x[t], h, c, W, U, b_ih, b_hh, getattr(module, "nonlinearity", "tanh"))
+        h, c = s.h, (s.c if kind == "lstm" else c)
         steps.append(s)
     hs = torch.stack([s.h for s in steps])               # (T, H)
     cs = torch.stack([s.c for s in steps]) if kind == "lstm" else None
@@ -182,13 +185,8 @@ def hidden_state_gradients(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     c = torch.zeros(H, dtype=W.dtype, device=W.device)     # (H,) c_0
     probes = []                                            # T x (H,) zeros that h_t passes through
     for t in range(T):
-        if kind == "rnn":
-            s = rnn_step(x[t], h, W, U, b_ih + b_hh, module.nonlinearity)
-        elif kind == "lstm":
-            s = lstm_step(x[t], h, c, W, U, b_ih + b_hh)
-            c = s.c
-        else:
-            s = gru_step(x[t], h, W, U, b_ih, b_hh)
+        s = cell_step(kind, x[t], h, c, W, U, b_ih, b_hh, getattr(module, "nonlinearity", "tanh"))
+        c = s.c if kind == "lstm" else c
         probe = torch.zeros(H, dtype=W.dtype, device=W.device, requires_grad=True)
         probes.append(probe)
         h = s.h + probe                                    # h_t, with a handle to differentiate by

@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
-from app_pages._ui import available_pages
+from app_pages._ui import SECTIONS, available_pages
 
 PAGES = available_pages()
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,13 @@ def test_home_counts_and_links_the_existing_pages():
     assert at.metric[0].value == str(len(concept_pages))
     assert at.title[0].value == "BigModel Lab"
     assert run_page("home", "zh").title[0].value == "大模型实验室"
+    # the map: every section that has pages, numbered in learning order, each with its pages' links
+    text = "\n".join(m.value for m in at.markdown)
+    sections = [s for s in SECTIONS[1:] if any(p.section == s for p in concept_pages)]
+    heads = [text.index(f"{n} {t(f'nav.section.{s}', 'en')}") for n, s in zip("①②③④⑤⑥", sections)]
+    assert heads == sorted(heads)
+    for p in concept_pages:   # AppTest runs the page alone: links fall back to markdown links
+        assert f"[{t(f'nav.page.{p.key}', 'en')}](./{p.key})" in text
 
 
 def test_app_frame_runs_with_the_language_switch():
