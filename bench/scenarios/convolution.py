@@ -11,6 +11,7 @@ SCENARIOS = [
     Scenario(name="conv_kernel", page="convolution", query=_Q128, target_ms=150,
              what="convolution, 128x128 image: kernel preset Sobel x <-> Gaussian blur",
              steps=((_PILL.format("Gaussian blur"), "Space"), (_PILL.format("Sobel x"), "Space"))),
+    Scenario(name="conv_window_pick", page="convolution", query=_Q128, target_ms=100,
+             what="convolution, 128x128 image: move the output-row picker (fragment: window, map box, arithmetic)",
+             steps=((_SLIDER.format("conv-row"), "ArrowRight"), (_SLIDER.format("conv-row"), "ArrowLeft"))),
 ]
-# The window picker (a fragment rerun) is not timed here: a fragment rerun
-# does not flip the app's script state, which bench/browser.py's probe waits for.
