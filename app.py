@@ -9,7 +9,7 @@ import threading
 import streamlit as st
 
 from bigmodel_core.i18n import LANG_NAMES, LANGS
-from app_pages._ui import available_pages, sync_url, t
+from app_pages._ui import available_pages, lang, sync_url, t
 
 st.set_page_config(page_title="BigModel Lab", page_icon=":material/neurology:", layout="wide")
 
@@ -22,9 +22,9 @@ def _engine() -> dict:
     engine = {"device": None}
 
     def warm_up():
-        from bigmodel_core.device import configure_threads, describe_device, get_device
+        from bigmodel_core.device import configure_threads, get_device
         configure_threads()
-        engine["device"] = describe_device(get_device())
+        engine["device"] = get_device()
         if os.environ.get("BIGMODEL_GC_FREEZE", "1") != "0":    # 0: only for bench/bench_gc.py
             gc.collect()
             gc.freeze()
@@ -35,7 +35,8 @@ def _engine() -> dict:
 
 def _device_caption(engine: dict) -> None:
     if engine["device"]:
-        st.caption(f"{t('app.device')}: **{engine['device']}**")
+        from bigmodel_core.device import describe_device     # torch is imported by now
+        st.caption(f"{t('app.device')}: **{describe_device(engine['device'], lang())}**")
     else:                                   # still importing PyTorch: look again shortly
         st.fragment(_wait_for_device, run_every=0.5)(engine)
 

@@ -29,14 +29,15 @@ def get_device() -> torch.device:
     return torch.device("cpu")
 
 
-def describe_device(device: torch.device | None = None) -> str:
+def describe_device(device: torch.device | None = None, lang: str = "en") -> str:
     """A short human name for the device, e.g. 'CPU (2 threads)' or 'CUDA: NVIDIA H100'."""
+    from bigmodel_core.i18n import t
     device = device or get_device()
     if device.type == "cuda":
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return t("app.cpu_threads", lang, n=torch.get_num_threads())
 
 
 _threads_set = False

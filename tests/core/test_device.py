@@ -33,4 +33,6 @@ def test_threads_are_bounded():
     import os
     n = dev.configure_threads()
     assert 1 <= n <= max(4, os.cpu_count() or 1)
-    assert "CPU" in dev.describe_device(torch.device("cpu"))
+    n = torch.get_num_threads()
+    assert dev.describe_device(torch.device("cpu")) == f"CPU ({n} threads)"
+    assert dev.describe_device(torch.device("cpu"), "zh") == f"CPU（{n} 个线程）"

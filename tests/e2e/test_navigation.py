@@ -30,6 +30,8 @@ def test_switch_to_chinese_changes_title_and_url(app_url, page):
     if len(available_pages()) > 1:
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert t("nav.page.home", "zh") in nav
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]').innerText"
+                           f".includes({t('app.cpu_threads', 'zh', n=1).split('1')[0]!r})")   # "CPU（"
     screenshot(page, "home-zh")
 
 
