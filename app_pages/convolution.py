@@ -239,6 +239,18 @@ def _window_view():
         st.markdown(t(f"{KEY}.sum_line", total=f"{win.total:.3f}", bias=f"{win.bias:+.2f}",
                       y=f"{win.result:.3f}", row=row, col=col))
     _arithmetic(win)
+    _numbers(win)
+
+
+def _numbers(win):
+    """The formula with the selected pixel's numbers: (w)(x) for every tap, + b, = y.
+    Inside the picker's fragment, so it follows the picker (a fragment rerun redraws only itself)."""
+    tab = win.table()
+    terms = [rf"({r.w:.3g})({r.x:.2f})" for r in tab.itertuples()]
+    shown_terms = " + ".join(terms[:9]) + (r" + \cdots" if len(terms) > 9 else "")
+    st.markdown(t(f"{KEY}.formula_numbers", row=win.row, col=win.col, n=len(terms)))
+    st.latex(rf"y({win.row}, {win.col}) = {shown_terms} {win.bias:+.2f} = {win.total:.3f} {win.bias:+.2f}"
+             rf" = {win.result:.3f}")
 
 
 def _arithmetic(win):
@@ -288,11 +300,6 @@ st.latex(r"y(x, y) = \sum_{i=0}^{k_h-1} \sum_{j=0}^{k_w-1} w(i, j)\, x(x + i,\, 
 st.markdown(t(f"{KEY}.formula_general"))
 st.latex(r"y(r, c) = \sum_{ch} \sum_{i, j} w_{ch}(i, j)\, x_{ch}(r s + d i,\; c s + d j) + b, \qquad "
          r"H_{out} = \left\lfloor \frac{H + 2p - d(k_h - 1) - 1}{s} \right\rfloor + 1")
-win = res.window(st.session_state["conv.row"], st.session_state["conv.col"])
-tab = win.table()
-terms = [rf"({r.w:.3g})({r.x:.2f})" for r in tab.itertuples()]
-shown_terms = " + ".join(terms[:9]) + (r" + \cdots" if len(terms) > 9 else "")
-st.markdown(t(f"{KEY}.formula_numbers", row=win.row, col=win.col, n=len(terms)))
-st.latex(rf"y({win.row}, {win.col}) = {shown_terms} {win.bias:+.2f} = {win.total:.3f} {win.bias:+.2f} = {win.result:.3f}")
+st.caption(t(f"{KEY}.formula_numbers_where"))
 show_code(conv2d_explained, output_size)
 why_and_try(KEY)

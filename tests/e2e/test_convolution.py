@@ -28,6 +28,11 @@ def test_click_output_pixel_updates_the_window_table(app_url, page):
     wait_idle(page)
     after = _sum_text(page)
     assert after != before and "y(15, 15)" not in after
+    # the formula written out with the numbers follows the click (it is inside the same fragment)
+    picked = after[after.index("y("):].split(")")[0] + ")"              # e.g. "y(5, 3)"
+    katex = " ".join(page.evaluate("() => [...document.querySelectorAll('.katex-mathml annotation')]"
+                                   ".map(e => e.textContent || '')"))
+    assert f"{picked.replace(' ', '')}=" in katex.replace(" ", "") and "y(15,15)" not in katex.replace(" ", "")
     assert_no_exception(page)
     screenshot(page, "convolution_click")
 
