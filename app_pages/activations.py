@@ -6,7 +6,8 @@ import streamlit as st
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICAL_INIT, curves,
                                            depth_gradients, depth_table, derivative, init_std)
-from bigmodel_core.ops.curve_charts import ACTIVATION_LABELS, activation_chart, depth_chart, to_spec
+from bigmodel_core.ops.curve_charts import (ACTIVATION_LABELS, activation_chart, depth_chart,
+                                           to_live_spec)
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "activations"
@@ -59,14 +60,14 @@ def function_specs(names: tuple[str, ...], focus: str, xmax: float, x0: float, t
     d = activation_chart(d_df, focus=focus, x0=x0, y0=d0, regions=regions[focus],
                          title=t(f"{K}.df_title", name=label), y_title="f'(x)",
                          saturated_label=t(f"{K}.saturated"), threshold=threshold)
-    return to_spec(f), to_spec(d)
+    return to_live_spec(f), to_live_spec(d)
 
 
 @st.cache_data(max_entries=256)
 def depth_spec(init: str, slope: float, focus: str, n_layers: int, lang_: str) -> dict:
-    return to_spec(depth_chart(depth_frame(init, slope), focus=focus, n_layers=n_layers,
-                               title=t(f"{K}.depth_chart_title", width=WIDTH),
-                               x_title=t(f"{K}.depth_x"), y_title=t(f"{K}.depth_y")))
+    return to_live_spec(depth_chart(depth_frame(init, slope), focus=focus, n_layers=n_layers,
+                                 title=t(f"{K}.depth_chart_title", width=WIDTH),
+                                 x_title=t(f"{K}.depth_x"), y_title=t(f"{K}.depth_y")))
 
 
 def chart(spec: dict, key: str) -> None:
@@ -104,11 +105,51 @@ def formulas(name: str, x0: float, y0: float, d0: float, slope: float) -> list[s
             rf"\mathrm{{SiLU}}'({x}) = {s:.4f} \times (1 + {x} \times {1 - s:.4f}) = {d0:.4f}"]
 
 
-page_header(K)
+@st.fragment
+def x0_play(out: dict, names: tuple[str, ...], focus: str, xmax: float, threshold: float, slope: float,
+            regions: tuple[tuple[float, float], ...]):
+    """The x0 slider and everything that shows x0: a move reruns only this (Streamlit draws the rest
+    once). The outputs sit in containers the page laid out around the slider (`out`)."""
+    st.slider(t(f"{K}.x0"), -xmax, xmax, step=0.05, key=f"{K}.x0")
+    sync_url(f"{K}.x0")
+    x0 = float(st.session_state[f"{K}.x0"])
+    y0, d0 = point(focus, x0, slope)
+    spec_f, spec_d = function_specs(names, focus, xmax, x0, threshold, slope, lang())
+    with out["f"]:
+        chart(spec_f, f"{K}.chart_f")
+    with out["d"]:
+        chart(spec_d, f"{K}.chart_df")
+    shaded = ", ".join(f"[{a:.2f}, {b:.2f}]" for a, b in regions) or t(f"{K}.none")
+    with out["at"]:
+        st.markdown(t(f"{K}.at_x0", name=ACTIVATION_LABELS[focus], x0=f"{x0:.2f}", y=f"{y0:.4f}",
+                      d=f"{d0:.4f}", threshold=f"{threshold:.2f}", regions=shaded))
+    with out["formula"]:
+        st.latex(formulas(focus, x0, y0, d0, slope)[1])     # the numbers line
 
 
 @st.fragment
+def depth_play(out: dict, focus: str, init: str, slope: float):
+    """The depth slider and everything that shows N (metric, values, chart, last formula line)."""
+    st.slider(t(f"{K}.depth"), 1, MAX_DEPTH, key=f"{K}.depth")
+    sync_url(f"{K}.depth")
+    n_layers = int(st.session_state[f"{K}.depth"])
+    label = ACTIVATION_LABELS[focus]
+    depth = depth_frame(init, slope)
+    at_n = depth[depth["layers"] == n_layers].set_index("activation")["ratio"]
+    with out["stats"]:
+        st.metric(t(f"{K}.metric_ratio", name=label, n=n_layers), f"{at_n[focus]:.3g}")
+        st.caption(" · ".join(f"{ACTIVATION_LABELS[a]} {at_n[a]:.2g}" for a in ACTIVATIONS))
+    with out["chart"]:
+        chart(depth_spec(init, slope, focus, n_layers, lang()), f"{K}.chart_depth")
+    with out["formula"]:
+        st.latex(rf"\frac{{\lVert \partial L / \partial h_{{N - {n_layers}}} \rVert}}{{\lVert \partial L / \partial h_N \rVert}}"
+                 rf"\Big|_{{\text{{{label}}}}} = {at_n[focus]:.3g}"
+                 + (rf", \qquad \bigl(\tfrac14\bigr)^{{{n_layers}}} = {0.25 ** n_layers:.3g}" if focus == "sigmoid" else ""))
+
+
 def play_and_formula():
+    """Lay the page out first (containers), then fill it: the x0 and depth sliders live in two small
+    fragments that redraw only the elements showing their value; every other control reruns the page."""
     url_state(f"{K}.focus", "sigmoid", choices=ACTIVATIONS)
     url_state(f"{K}.xmax", 6, lo=1, hi=20)
     url_state(f"{K}.x0", 2.0, lo=-20.0, hi=20.0)
@@ -126,48 +167,31 @@ def play_and_formula():
         xmax = st.session_state[f"{K}.xmax"]
         if abs(st.session_state[f"{K}.x0"]) > xmax:              # keep x0 inside the drawn range
             st.session_state[f"{K}.x0"] = float(max(-xmax, min(xmax, st.session_state[f"{K}.x0"])))
-        st.slider(t(f"{K}.x0"), -float(xmax), float(xmax), step=0.05, key=f"{K}.x0")
+        x0_box = st.container()
         st.slider(t(f"{K}.threshold"), 0.01, 0.25, step=0.01, key=f"{K}.threshold",
                   help=t(f"{K}.threshold_help"))
         st.slider(t(f"{K}.slope"), 0.01, 0.5, step=0.01, key=f"{K}.slope", help=t(f"{K}.slope_help"))
         st.toggle(t(f"{K}.compare"), key=f"{K}.compare")
     focus = st.session_state[f"{K}.focus"]
-    x0 = float(st.session_state[f"{K}.x0"])
     threshold = float(st.session_state[f"{K}.threshold"])
     slope = float(st.session_state[f"{K}.slope"])
     names = ACTIVATIONS if st.session_state[f"{K}.compare"] else (focus,)
 
     try:
-        f_df, d_df, regions = curve_frames(names, float(xmax), threshold, slope)
+        regions = curve_frames(names, float(xmax), threshold, slope)[2][focus]
     except UserInputError as e:
         show_error(e)
         return
-    y0, d0 = point(focus, x0, slope)
-    label = ACTIVATION_LABELS[focus]
-    spec_f, spec_d = function_specs(names, focus, float(xmax), x0, threshold, slope, lang())
-    with col_f:
-        chart(spec_f, f"{K}.chart_f")
-    with col_d:
-        chart(spec_d, f"{K}.chart_df")
-    shaded = ", ".join(f"[{a:.2f}, {b:.2f}]" for a, b in regions[focus]) or t(f"{K}.none")
-    st.markdown(t(f"{K}.at_x0", name=label, x0=f"{x0:.2f}", y=f"{y0:.4f}", d=f"{d0:.4f}",
-                  threshold=f"{threshold:.2f}", regions=shaded))
+    at_box = st.container()
 
     # -- depth: the gradient after N layers, every activation at once ---------------------------
     st.markdown(f"#### {t(f'{K}.depth_title')}")
     ctrl2, col_depth = st.columns([1.05, 4], gap="medium")
     with ctrl2:
-        st.slider(t(f"{K}.depth"), 1, MAX_DEPTH, key=f"{K}.depth")
+        depth_box = st.container()
         st.radio(t(f"{K}.init"), INITS, format_func=lambda i: t(f"{K}.inits.{i}"), key=f"{K}.init")
-    n_layers = int(st.session_state[f"{K}.depth"])
+        stats_box = st.container()
     init = st.session_state[f"{K}.init"]
-    depth = depth_frame(init, slope)
-    at_n = depth[depth["layers"] == n_layers].set_index("activation")["ratio"]
-    with ctrl2:
-        st.metric(t(f"{K}.metric_ratio", name=label, n=n_layers), f"{at_n[focus]:.3g}")
-        st.caption(" · ".join(f"{ACTIVATION_LABELS[a]} {at_n[a]:.2g}" for a in ACTIVATIONS))
-    with col_depth:
-        chart(depth_spec(init, slope, focus, n_layers, lang()), f"{K}.chart_depth")
     sync_url(f"{K}.focus", f"{K}.xmax", f"{K}.x0", f"{K}.compare", f"{K}.threshold", f"{K}.slope",
              f"{K}.depth", f"{K}.init")
     show_code(derivative, depth_gradients)
@@ -175,8 +199,8 @@ def play_and_formula():
     # -- the formula, with the learner's numbers -------------------------------------------------
     section("formula")
     st.caption(t(f"{K}.seed_note"))
-    for line in formulas(focus, x0, y0, d0, slope):
-        st.latex(line)
+    st.latex(formulas(focus, 0.0, 0.5, 0.25, slope)[0])     # the general formula (no numbers)
+    x0_formula_box = st.container()
     used = TYPICAL_INIT[focus] if init == "typical" else init
     std = init_std(init, WIDTH, WIDTH, focus, slope)
     st.markdown(t(f"{K}.chain_text"))
@@ -189,10 +213,15 @@ def play_and_formula():
     else:
         st.latex(rf"\text{{He: }} W_{{ij}} \sim \mathcal{{N}}\!\Bigl(0, \tfrac{{2}}{{(1 + a^2)\, n_\text{{in}}}}\Bigr),"
                  rf"\quad \mathrm{{std}} = {std:.4f}")
-    st.latex(rf"\frac{{\lVert \partial L / \partial h_{{N - {n_layers}}} \rVert}}{{\lVert \partial L / \partial h_N \rVert}}"
-             rf"\Big|_{{\text{{{label}}}}} = {at_n[focus]:.3g}"
-             + (rf", \qquad \bigl(\tfrac14\bigr)^{{{n_layers}}} = {0.25 ** n_layers:.3g}" if focus == "sigmoid" else ""))
+    depth_formula_box = st.container()
+
+    with x0_box:
+        x0_play({"f": col_f, "d": col_d, "at": at_box, "formula": x0_formula_box},
+                names, focus, float(xmax), threshold, slope, regions)
+    with depth_box:
+        depth_play({"stats": stats_box, "chart": col_depth, "formula": depth_formula_box}, focus, init, slope)
 
 
+page_header(K)
 play_and_formula()
 why_and_try(K)

@@ -29,6 +29,68 @@ def to_spec(chart: alt.TopLevelMixin) -> dict:
         return chart.to_dict(validate=False)
 
 
+def stable_names(spec: dict, prefix: str = "d") -> dict:
+    """The spec with its named datasets renamed d0, d1, ... in the order the spec first uses them.
+
+    Altair names each dataset by a hash of its rows, so moving a slider (new point, new rule)
+    renames a dataset and changes the spec itself, and the browser rebuilds the whole Vega view.
+    With position-based names the spec stays the same and Streamlit only swaps the changed rows
+    into the live chart. Returns a new dict; `spec` is not modified."""
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    order: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "datasets" and node is spec:
+                    continue
+                if k == "data" and isinstance(v, dict) and v.get("name") in datasets:
+                    name = order.setdefault(v["name"], f"{prefix}{len(order)}")
+                    out[k] = {**v, "name": name}
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(spec)
+    for old in datasets:                       # declared but never referenced: keep, renamed too
+        order.setdefault(old, f"{prefix}{len(order)}")
+    out["datasets"] = {order[old]: rows for old, rows in datasets.items()}
+    return out
+
+
+def arrow_datasets(spec: dict) -> dict:
+    """The spec with each named dataset (a list of rows) serialized to Arrow IPC bytes, the form
+    st.vega_lite_chart sends to the browser: done once where the spec is cached, not on every rerun."""
+    import pyarrow as pa
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    out = {}
+    for name, rows in datasets.items():
+        if isinstance(rows, bytes):
+            out[name] = rows
+            continue
+        table = pa.Table.from_pandas(pd.DataFrame(rows))
+        sink = pa.BufferOutputStream()
+        with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
+            writer.write_table(table)
+        out[name] = sink.getvalue().to_pybytes()
+    return {**spec, "datasets": out}
+
+
+def to_live_spec(chart: alt.TopLevelMixin) -> dict:
+    """`to_spec` for a chart redrawn as a control moves: datasets named by position (stable_names)
+    and already in Arrow form (arrow_datasets), so a rerun sends only bytes and the browser swaps
+    the changed rows into the chart it already shows."""
+    return arrow_datasets(stable_names(to_spec(chart)))
+
+
 def _big_fonts(chart, legend_columns: int | None = None):
     legend = dict(columns=legend_columns) if legend_columns else {}
     # "pad": width/height are the plotting area; axes, title and legend are added around it
@@ -143,16 +205,21 @@ def regression_chart(df: pd.DataFrame, *, column: str, labels: dict[str, str], t
     names = list(dict.fromkeys(df["loss"]))
     color = alt.Color("label:N", title=None, scale=_color(labels, LOSS_COLORS, names),
                       sort=[labels[n] for n in names])
-    x = alt.X("prediction:Q", title=x_title, scale=alt.Scale(nice=False))
+    # Both domains written out (what Vega-Lite would derive from the curves, the zero line
+    # included), so moving the prediction changes only the point layers: the browser then redraws
+    # those marks instead of recomputing the scales, the axes and every curve.
+    x = alt.X("prediction:Q", title=x_title, scale=alt.Scale(
+        domain=[min(0.0, float(df["prediction"].min())), max(0.0, float(df["prediction"].max()))], nice=False))
+    y_scale = alt.Scale(domain=[min(0.0, float(df[column].min())), max(0.0, float(df[column].max()))], nice=True)
     layers = [
-        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q"),
+        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y=alt.Y("y:Q", scale=y_scale)),
         alt.Chart(pd.DataFrame({"prediction": [target], "t": [target_label]})).mark_rule(
             color="#333", strokeDash=[6, 4], strokeWidth=2).encode(x="prediction:Q"),
         alt.Chart(pd.DataFrame({"prediction": [target], "t": [target_label]})).mark_text(
             align="left", dx=5, baseline="top", fontSize=14, fontWeight="bold").encode(
             x="prediction:Q", y=alt.value(2), text="t:N"),
         alt.Chart(df).mark_line(strokeWidth=3.5).encode(
-            x=x, y=alt.Y(f"{column}:Q", title=y_title), color=color,
+            x=x, y=alt.Y(f"{column}:Q", title=y_title, scale=y_scale), color=color,
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("prediction:Q", format=".2f"),
                      alt.Tooltip(f"{column}:Q", format=".3f")]),
     ]
@@ -185,7 +252,8 @@ def class_bars(df: pd.DataFrame, *, class_labels: list[str], true_label: str, pa
         axis = alt.Axis(labels=i < 2, ticks=i < 2,   # the 3rd panel shares the 2nd's scale
                         values=[-1, -0.5, 0, 0.5, 1] if i else [0, 0.2, 0.4, 0.6, 0.8, 1])
         y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=domain, nice=False, clamp=True), axis=axis)
-        xx = alt.X("cls:N", title=None, sort=class_labels, axis=alt.Axis(labelAngle=0, labelFontSize=15))
+        xx = alt.X("cls:N", title=None, sort=class_labels, axis=alt.Axis(labelAngle=0, labelFontSize=15),
+                   scale=alt.Scale(domain=class_labels))     # fixed, so new values redraw only the bars
         bars = alt.Chart(sub).mark_bar(size=26).encode(
             x=xx, y=y,
             color=alt.Color("kind:N", legend=None, scale=alt.Scale(

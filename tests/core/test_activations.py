@@ -145,3 +145,25 @@ def test_public_names_and_chart_builders():
     d = depth_chart(depth_table(10, names=("sigmoid", "relu")), focus="relu", n_layers=4, title="t",
                     x_title="N", y_title="ratio").to_dict()
     assert any(layer.get("encoding", {}).get("y", {}).get("scale", {}).get("type") == "log" for layer in d["layer"])
+
+
+def test_live_spec_keeps_the_spec_when_only_x0_moves():
+    """Moving x0 must change only the point's rows, so the browser swaps data instead of redrawing."""
+    import pandas as pd
+
+    from bigmodel_core.ops.curve_charts import activation_chart, stable_names, to_live_spec, to_spec
+    c = curves("sigmoid", -6, 6, n=241)
+    df = pd.DataFrame({"activation": "sigmoid", "x": c.x, "value": c.y})
+
+    def chart(x0):
+        return activation_chart(df, focus="sigmoid", x0=x0, y0=0.5, regions=c.saturated, title="t", y_title="f")
+
+    a, b = to_live_spec(chart(1.0)), to_live_spec(chart(1.05))
+    data_a, data_b = a.pop("datasets"), b.pop("datasets")
+    assert a == b                                                  # same spec: same chart identity
+    assert list(data_a) == list(data_b) and all(isinstance(v, bytes) for v in data_a.values())
+    assert sum(data_a[k] != data_b[k] for k in data_a) == 1        # only the point's rows changed
+    plain = to_spec(chart(1.0))
+    renamed = stable_names(plain)
+    assert plain["datasets"] and set(renamed["datasets"]) == {f"d{i}" for i in range(len(plain["datasets"]))}
+    assert sorted(map(str, renamed["datasets"].values())) == sorted(map(str, plain["datasets"].values()))

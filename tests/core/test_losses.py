@@ -133,3 +133,23 @@ def test_chart_builders_validate():
     assert domains == [[0, 1], [-1, 1], [-1, 1]]
     sweep_chart(true_logit_sweep([3.0, 0.5, -1.0], 2, n=21), labels=labels, z_now=-1.0,
                 current={"cross_entropy": 0.98, "mse_probs": 0.02}, title="t", x_title="x", y_title="y").to_dict()
+
+
+def test_moving_the_prediction_changes_only_the_point_data():
+    """Fixed scale domains and position-named datasets: a new prediction is a data swap in the browser."""
+    from bigmodel_core.ops.curve_charts import regression_chart, to_live_spec
+    labels = {n: n for n in ("mse", "mae", "huber")}
+    frame = regression_curves(1.0, -5, 5)
+
+    def spec(pred):
+        pts = {n: regression_point(n, pred, 1.0, 1.0).loss for n in labels}
+        return to_live_spec(regression_chart(frame, column="value", labels=labels, target=1.0, prediction=pred,
+                                             current=pts, title="t", x_title="x", y_title="y", target_label="y"))
+
+    a, b = spec(3.0), spec(3.05)
+    data_a, data_b = a.pop("datasets"), b.pop("datasets")
+    assert a == b and list(data_a) == list(data_b)
+    same = [k for k in data_a if data_a[k] == data_b[k]]
+    assert len(same) == 3 and len(data_a) > 3       # zero line, target, curves kept; only point rows changed
+    line = next(layer for layer in a["layer"] if layer["mark"]["type"] == "line")
+    assert line["encoding"]["y"]["scale"]["domain"][0] == 0.0       # written out, not derived from the data
