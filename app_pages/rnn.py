@@ -155,10 +155,12 @@ def hidden_spec(inputs: tuple, title: str) -> dict:
                     {"field": "value", "type": "quantitative", "format": ".2f", "title": value_title}]}}
     box = {"data": {"name": "rnn_box"}, "mark": {"type": "rect", "fill": None, "strokeWidth": 2.5,
                                                  "stroke": "#ff9f0a"},
-           "encoding": {"x": {**x, "field": "c0", "axis": None}, "x2": {"field": "c1"},
-                        "y": {**y, "field": "r0", "axis": None}, "y2": {"field": "r1"}}}
-    return {"data": {"values": values}, "layer": [rect, box], "title": title,
-            "width": int(round(T * cell)), "height": int(round(H * cell))}
+           "encoding": {"x": {**x, "field": "c0"}, "x2": {"field": "c1"},     # same axes: Vega-Lite merges them
+                        "y": {**y, "field": "r0"}, "y2": {"field": "r1"}}}
+    # both datasets named: beside a named dataset, Streamlit would not draw unnamed data.values
+    return {"data": {"name": "rnn_cells"}, "datasets": {"rnn_cells": values}, "layer": [rect, box], "title": title,
+            "width": int(round(T * cell)), "height": int(round(H * cell)),
+            "autosize": {"type": "pad", "contains": "padding"}}
 
 
 def _js(s: str) -> str:
@@ -168,7 +170,7 @@ def _js(s: str) -> str:
 def hidden_chart(inputs: tuple, step: int, title: str) -> None:
     """Draw the heat map with step t outlined (only the box's dataset changes from step to step)."""
     spec = hidden_spec(inputs, title)
-    spec["datasets"] = {"rnn_box": [{"c0": step - 1, "c1": step, "r0": 0, "r1": HIDDEN}]}
+    spec["datasets"]["rnn_box"] = [{"c0": step - 1, "c1": step, "r0": 0, "r1": HIDDEN}]
     st.vega_lite_chart(spec=spec, width="content", key="rnn.hidden_chart")
 
 
