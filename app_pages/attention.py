@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pyarrow as pa
 import streamlit as st
 import torch
 
@@ -65,9 +66,26 @@ def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttri
         return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
 
 
+def _arrow_bytes(rows: list[dict]) -> bytes:
+    """Rows as Arrow IPC bytes, the form Streamlit sends chart data in (straight from the rows: going
+    through pandas, as Streamlit does for a list of dicts, costs milliseconds per dataset)."""
+    table = pa.Table.from_pylist(rows)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
 def vega(spec: dict, *, key: str | None = None, on_select="ignore"):
     """A Vega-Lite dict at its own size (the fast path for charts redrawn on every key press)."""
-    return st.vega_lite_chart(spec=spec, width="content", key=key, on_select=on_select)
+    data = None
+    if isinstance(spec.get("data"), dict) and isinstance(spec["data"].get("values"), list):
+        data = pa.Table.from_pylist(spec["data"]["values"])
+        spec = {k: v for k, v in spec.items() if k != "data"}
+    if spec.get("datasets"):
+        spec = {**spec, "datasets": {name: _arrow_bytes(rows) if isinstance(rows, list) and rows else rows
+                                     for name, rows in spec["datasets"].items()}}
+    return st.vega_lite_chart(data, spec, width="content", key=key, on_select=on_select)
 
 
 def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:
@@ -319,7 +337,6 @@ def inside_model() -> None:
     st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",
                   l2=int(hi["layer"]), h2=int(hi["head"]), e2=f"{hi.entropy:.2f}",
                   dmax=f"{summary.distance.max():.1f}", dmin=f"{summary.distance.min():.1f}"))
-    show_code(bert.SelfAttention, bert.Block, bert.MiniLM.pool)
 
 
 @st.fragment
@@ -368,6 +385,7 @@ with tab_hand:
     positional_encoding()
 with tab_model:
     inside_model()
+    show_code(bert.SelfAttention, bert.Block, bert.MiniLM.pool)      # outside: no control changes it
     similarity()
 
 section("formula")
