@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import pyarrow as pa
 import streamlit as st
+import torch
 
 from bigmodel_core import attention_charts as C
 from bigmodel_core.errors import UserInputError
@@ -64,9 +66,26 @@ def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttri
         return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
 
 
+def _arrow_bytes(rows: list[dict]) -> bytes:
+    """Rows as Arrow IPC bytes, the form Streamlit sends chart data in (straight from the rows: going
+    through pandas, as Streamlit does for a list of dicts, costs milliseconds per dataset)."""
+    table = pa.Table.from_pylist(rows)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
 def vega(spec: dict, *, key: str | None = None, on_select="ignore"):
     """A Vega-Lite dict at its own size (the fast path for charts redrawn on every key press)."""
-    return st.vega_lite_chart(spec=spec, width="content", key=key, on_select=on_select)
+    data = None
+    if isinstance(spec.get("data"), dict) and isinstance(spec["data"].get("values"), list):
+        data = pa.Table.from_pylist(spec["data"]["values"])
+        spec = {k: v for k, v in spec.items() if k != "data"}
+    if spec.get("datasets"):
+        spec = {**spec, "datasets": {name: _arrow_bytes(rows) if isinstance(rows, list) and rows else rows
+                                     for name, rows in spec["datasets"].items()}}
+    return st.vega_lite_chart(data, spec, width="content", key=key, on_select=on_select)
 
 
 def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:
@@ -88,16 +107,15 @@ tab_hand, tab_model = st.tabs([t("attention.tab_hand"), t("attention.tab_model")
 
 @st.fragment
 def by_hand() -> None:
+    """The sentence and the settings that change the whole picture; d_k and the query token live in
+    by_hand_view, a fragment of its own, so their key presses redraw only what they change."""
     url_state("attention.sentence", "The cat sat on the mat because it was tired")
     url_state("attention.source", "pretrained", choices=("pretrained", "random"))
-    url_state("attention.dk", 8, lo=A.D_K_RANGE[0], hi=A.D_K_RANGE[1])
     url_state("attention.heads", 1, lo=A.HEADS_RANGE[0], hi=A.HEADS_RANGE[1])
     url_state("attention.scale", True)
     url_state("attention.causal", False)
     url_state("attention.pe", True)
     url_state("attention.temp", 1.0, lo=0.1, hi=5.0)
-    url_state("attention.query", 0, lo=0, hi=A.MAX_TOKENS - 1)
-    url_state("attention.head", 1, lo=1, hi=A.HEADS_RANGE[1])
 
     r1 = st.columns([2.2, 1.3, 1.0], gap="medium")
     r1[0].text_input(t("attention.sentence"), key="attention.sentence", max_chars=160)
@@ -107,10 +125,11 @@ def by_hand() -> None:
         st.toggle(t("attention.scale"), key="attention.scale")
         st.toggle(t("attention.causal"), key="attention.causal")
         st.toggle(t("attention.pe"), key="attention.pe")
-    r2 = st.columns([1, 1, 1, 1.5], gap="medium")
-    r2[0].slider(t("attention.dk"), A.D_K_RANGE[0], A.D_K_RANGE[1], key="attention.dk")
-    r2[1].slider(t("attention.heads"), A.HEADS_RANGE[0], A.HEADS_RANGE[1], key="attention.heads")
-    r2[2].slider(t("attention.temp"), 0.1, 5.0, step=0.1, key="attention.temp")
+    r2 = st.columns([1, 1], gap="medium")
+    r2[0].slider(t("attention.heads"), A.HEADS_RANGE[0], A.HEADS_RANGE[1], key="attention.heads")
+    r2[1].slider(t("attention.temp"), 0.1, 5.0, step=0.1, key="attention.temp")
+    sync_url("attention.sentence", "attention.source", "attention.heads", "attention.scale", "attention.causal",
+             "attention.pe", "attention.temp")
 
     model = minilm()
     text = st.session_state["attention.sentence"]
@@ -120,25 +139,34 @@ def by_hand() -> None:
     except UserInputError as e:
         show_error(e)
         return
-    tokens = enc.tokens
-    T = len(tokens)
     source = st.session_state["attention.source"]
     X = A.token_embeddings(enc.ids, source=source, table=model.emb.tok.weight,
                            projection=pca_projection() if source == "pretrained" else None)
+    by_hand_view(enc.tokens, X)
+    st.caption(t(f"attention.source_note_{source}", d_model=A.D_MODEL))
+
+
+@st.fragment
+def by_hand_view(tokens: list[str], X) -> None:
+    """d_k, the query token and the head, and every picture and number that depends on them."""
+    url_state("attention.dk", 8, lo=A.D_K_RANGE[0], hi=A.D_K_RANGE[1])
+    url_state("attention.query", 0, lo=0, hi=A.MAX_TOKENS - 1)
+    url_state("attention.head", 1, lo=1, hi=A.HEADS_RANGE[1])
+    T = len(tokens)
     n_heads = st.session_state["attention.heads"]
-    bh = A.by_hand_attention(tokens, X, d_k=st.session_state["attention.dk"], n_heads=n_heads,
-                             causal=st.session_state["attention.causal"], scale=st.session_state["attention.scale"],
-                             temperature=st.session_state["attention.temp"], positional=st.session_state["attention.pe"])
-    # keep the clicked token and head inside the new sentence / head count (before their widgets exist)
+    # keep the clicked token and head inside the sentence / head count (before their widgets exist)
     if st.session_state["attention.query"] > T - 1:
         st.session_state["attention.query"] = T - 1
     if st.session_state["attention.head"] > n_heads:
         st.session_state["attention.head"] = n_heads
-    with r2[3]:
-        st.select_slider(t("attention.query"), options=list(range(T)), key="attention.query",
-                         format_func=lambda i: f"{i}: {tokens[i]}")
-    sync_url("attention.sentence", "attention.source", "attention.dk", "attention.heads", "attention.scale",
-             "attention.causal", "attention.pe", "attention.temp", "attention.query", "attention.head")
+    r = st.columns([1, 2], gap="medium")
+    r[0].slider(t("attention.dk"), A.D_K_RANGE[0], A.D_K_RANGE[1], key="attention.dk")
+    r[1].select_slider(t("attention.query"), options=list(range(T)), key="attention.query",
+                       format_func=lambda i: f"{i}: {tokens[i]}")
+    sync_url("attention.dk", "attention.query", "attention.head")
+    bh = A.by_hand_attention(tokens, X, d_k=st.session_state["attention.dk"], n_heads=n_heads,
+                             causal=st.session_state["attention.causal"], scale=st.session_state["attention.scale"],
+                             temperature=st.session_state["attention.temp"], positional=st.session_state["attention.pe"])
     i = st.session_state["attention.query"]
     picture, explain = st.columns([1.05, 1], gap="medium")
     with picture:
@@ -146,27 +174,31 @@ def by_hand() -> None:
             st.radio(t("attention.head"), list(range(1, n_heads + 1)), key="attention.head", horizontal=True)
         h = (st.session_state["attention.head"] if n_heads > 1 else 1) - 1
         st.markdown(f"**{t('attention.weights_title', head=h + 1)}**")
+        # every chart below keeps its spec when only the query token moves: the outline is a named
+        # dataset and the colour scales span the whole matrix, so the live charts just take new data
         cell = max(14.0, min(44.0, 330 / T))
         chart = C.matrix_spec(bh.attn.weights[h], row_labels=tokens, col_labels=tokens, kind="weights",
-                               cell_px=cell, select="cell", row=i, value_title="a_ij", legend=False,
-                               numbers=cell >= 26, x_title=t("attention.keys"), y_title=t("attention.queries"))
+                              cell_px=cell, select="cell", row=i, box_data="box", value_title="a_ij", legend=False,
+                              numbers=cell >= 26, x_title=t("attention.keys"), y_title=t("attention.queries"))
         vega(chart, key="attention.weights_click", on_select=lambda: _on_click(
             "attention.weights_click", "cell", {"row": "attention.query"}))
         st.caption(t("attention.click_row"))
     with explain:
         st.markdown(f"**{t('attention.row_title', token=tokens[i], i=i)}**")
         strip = max(14.0, min(44.0, 330 / T))
-        vega(C.matrix_spec(bh.attn.scores[h, i][None], row_labels=[f"s{i},j"], col_labels=tokens,
-                              kind="diverging", fmt=".1f", cell_px=strip, numbers=strip >= 26, legend=False,
-                              x_orient="none", value_title="s_ij"))
+        scores = bh.attn.scores[h]
+        finite = scores[torch.isfinite(scores)]
+        smax = float(finite.abs().max()) if finite.numel() else 1.0
+        vega(C.matrix_spec(scores[i][None], row_labels=[f"s{i},j"], col_labels=tokens, labels_in_data=True,
+                           kind="diverging", fmt=".1f", cell_px=strip, numbers=strip >= 26, legend=False,
+                           domain=(-(smax or 1.0), smax or 1.0), x_orient="none", value_title="s_ij"))
         vega(C.matrix_spec(bh.attn.weights[h, i][None], row_labels=[f"a{i},j"], col_labels=tokens,
-                              kind="weights", cell_px=strip, numbers=strip >= 26, legend=False,
-                              value_title="a_ij"))
+                           labels_in_data=True, kind="weights", cell_px=strip, numbers=strip >= 26, legend=False,
+                           value_title="a_ij"))
         for line in C.row_latex(bh, h, i):
             st.latex(line)
         w = bh.attn.weights[h, i]
         st.metric(t("attention.max_weight"), f"{float(w.max()):.2f}", help=t("attention.max_weight_help"))
-    st.caption(t(f"attention.source_note_{source}", d_model=A.D_MODEL))
     st.markdown(f"#### {t('attention.matrices_title')}")
     d_k = bh.Q.size(-1)
     mcell = max(3.0, min(32.0, 200 / d_k))
@@ -174,20 +206,21 @@ def by_hand() -> None:
     cq, ck, cv = st.columns(3, gap="medium")
     for col, name, M in ((cq, "Q", bh.Q), (ck, "K", bh.K), (cv, "V", bh.V)):
         with col:
-            vega(C.matrix_spec(M[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
-                                  kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28,
-                                  row=i if name == "Q" else None, legend=False,
-                                  title=t(f"attention.{name.lower()}_title", d_k=d_k)))
+            spec = C.matrix_spec(M[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
+                                 kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28,
+                                 row=i if name == "Q" else None, box_data="box" if name == "Q" else None,
+                                 legend=False, title=t(f"attention.{name.lower()}_title", d_k=d_k))
+            vega(spec)
     cs, co = st.columns(2, gap="medium")
     with cs:
-        vega(C.matrix_spec(bh.attn.scores[h], row_labels=tokens, col_labels=tokens, kind="diverging",
-                              fmt=".1f", cell_px=max(14.0, min(40.0, 310 / T)), row=i, value_title="s_ij",
-                              numbers=310 / T >= 26,
-                              title=t("attention.scores_title", factor=f"{bh.attn.factor:.3g}")))
+        vega(C.matrix_spec(scores, row_labels=tokens, col_labels=tokens, kind="diverging",
+                           fmt=".1f", cell_px=max(14.0, min(40.0, 310 / T)), row=i, box_data="box",
+                           value_title="s_ij", numbers=310 / T >= 26,
+                           title=t("attention.scores_title", factor=f"{bh.attn.factor:.3g}")))
     with co:
         vega(C.matrix_spec(bh.attn.output[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
-                              kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28, row=i,
-                              legend=False, title=t("attention.output_title", d_k=d_k)))
+                           kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28, row=i, box_data="box",
+                           legend=False, title=t("attention.output_title", d_k=d_k)))
     st.markdown(f"#### {t('attention.saturation_title')}")
     cchart, ctext = st.columns([1.2, 1])
     with cchart:
@@ -202,7 +235,6 @@ def by_hand() -> None:
                       w_scaled=f"{row[row.scaled].max_weight.iloc[0]:.2f}",
                       w_unscaled=f"{row[~row.scaled].max_weight.iloc[0]:.2f}"))
         st.caption(t("attention.saturation_caption"))
-    show_code(A.scaled_dot_product_attention_explained, A.by_hand_attention)
 
 
 @st.fragment
@@ -305,7 +337,6 @@ def inside_model() -> None:
     st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",
                   l2=int(hi["layer"]), h2=int(hi["head"]), e2=f"{hi.entropy:.2f}",
                   dmax=f"{summary.distance.max():.1f}", dmin=f"{summary.distance.min():.1f}"))
-    show_code(bert.SelfAttention, bert.Block, bert.MiniLM.pool)
 
 
 @st.fragment
@@ -350,9 +381,11 @@ def similarity() -> None:
 
 with tab_hand:
     by_hand()
+    show_code(A.scaled_dot_product_attention_explained, A.by_hand_attention)   # outside: no control changes it
     positional_encoding()
 with tab_model:
     inside_model()
+    show_code(bert.SelfAttention, bert.Block, bert.MiniLM.pool)      # outside: no control changes it
     similarity()
 
 section("formula")

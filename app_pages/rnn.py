@@ -123,11 +123,55 @@ with col_in:
         cells = stepping_cells(*inputs)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def hidden_chart(inputs: tuple, step: int, title: str) -> alt.Chart:
-    """The hidden-state heat map with step t outlined (cached: the slider revisits the same steps)."""
+@st.cache_data(max_entries=64, show_spinner=False)
+def hidden_spec(inputs: tuple, title: str) -> dict:
+    """The hidden-state heat map as a plain Vega-Lite dict (units x time, red-blue around 0).
+
+    The same spec at every step: the outlined step comes from the small named dataset "rnn_box",
+    so a slider move only swaps that dataset into the live chart instead of redrawing the chart."""
     seq, (_, run) = encode(*inputs), stepping_cells(*inputs)["rnn"]
-    return state_map(run.hidden_states, seq.labels, title, t_now=step, cell_px=min(30, 640 / seq.steps))
+    a = run.hidden_states.detach().float().cpu().numpy().T           # (H, T): units x time
+    H, T = a.shape
+    cell = min(30, 640 / T)
+    vmax = float(np.abs(a).max()) or 1.0
+    values = [{"row": r, "col": c, "row2": r + 1, "col2": c + 1, "value": float(a[r, c])}
+              for r in range(H) for c in range(T)]
+
+    def axis(names):
+        return {"values": [i + 0.5 for i in range(len(names))], "title": None, "labelAngle": 0, "grid": False,
+                "ticks": False, "labelExpr": "[" + ",".join(_js(s) for s in names) + "][floor(datum.value - 0.5)]"}
+
+    x = {"field": "col", "type": "quantitative", "scale": {"domain": [0, T], "nice": False, "zero": False},
+         "axis": axis(list(seq.labels))}
+    y = {"field": "row", "type": "quantitative", "scale": {"domain": [0, H], "nice": False, "zero": False,
+                                                           "reverse": True},
+         "axis": axis([f"{i + 1}" for i in range(H)])}
+    value_title = title.split(" ")[0]
+    rect = {"mark": {"type": "rect"}, "encoding": {
+        "x": x, "x2": {"field": "col2"}, "y": y, "y2": {"field": "row2"},
+        "color": {"field": "value", "type": "quantitative", "title": value_title,
+                  "scale": {"scheme": "redblue", "domain": [-vmax, vmax], "reverse": True}},
+        "tooltip": [{"field": "row", "type": "quantitative"}, {"field": "col", "type": "quantitative"},
+                    {"field": "value", "type": "quantitative", "format": ".2f", "title": value_title}]}}
+    box = {"data": {"name": "rnn_box"}, "mark": {"type": "rect", "fill": None, "strokeWidth": 2.5,
+                                                 "stroke": "#ff9f0a"},
+           "encoding": {"x": {**x, "field": "c0"}, "x2": {"field": "c1"},     # same axes: Vega-Lite merges them
+                        "y": {**y, "field": "r0"}, "y2": {"field": "r1"}}}
+    # both datasets named: beside a named dataset, Streamlit would not draw unnamed data.values
+    return {"data": {"name": "rnn_cells"}, "datasets": {"rnn_cells": values}, "layer": [rect, box], "title": title,
+            "width": int(round(T * cell)), "height": int(round(H * cell)),
+            "autosize": {"type": "pad", "contains": "padding"}}
+
+
+def _js(s: str) -> str:
+    return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def hidden_chart(inputs: tuple, step: int, title: str) -> None:
+    """Draw the heat map with step t outlined (only the box's dataset changes from step to step)."""
+    spec = hidden_spec(inputs, title)
+    spec["datasets"]["rnn_box"] = [{"c0": step - 1, "c1": step, "r0": 0, "r1": HIDDEN}]
+    st.vega_lite_chart(spec=spec, width="content", key="rnn.hidden_chart")
 
 
 @st.fragment
@@ -176,20 +220,23 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
         y_tex = rf"y_{{{step}}} = V h_{{{step}}} + c = {out['value']:.2f}"
     x_tex = (rf"x_{{{step}}} = \text{{one-hot}}(\text{{'{seq.labels[step - 1]}'}})" if seq.kind == "text"
              else rf"x_{{{step}}} = {float(s.x[0]):.2f}")
-    st.latex(r"\begin{aligned}"
+    st.latex(r"\begin{gathered}\begin{aligned}"
              rf"h_{{{step}}} &= \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
              rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})"
              rf"\\[4pt] &= \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{\text{{{t('rnn.pre_short')}}}}}\Big)"
-             rf" = {fmt_vec(s.h)}\end{{aligned}}")
-    st.latex(x_tex + r"\qquad " + y_tex)
-    with st.expander(t("rnn.table"), icon=":material/table:"):
-        df = pd.DataFrame({"h_{t-1}": s.h_prev, "W x_t": s.Wx, "U h_{t-1}": s.Uh, "b": s.b,
-                           "pre": s.pre, "h_t": s.h}).round(4)
-        df.index = [f"{t('rnn.unit')} {i + 1}" for i in range(len(df))]
-        st.dataframe(df, key="rnn.numbers")
-        st.caption(t("rnn.table_note"))
+             rf" = {fmt_vec(s.h)}\end{{aligned}}"     # one element: fewer to redraw per step
+             r"\\[8pt]" + x_tex + r"\qquad " + y_tex + r"\end{gathered}")
+    # the table is drawn only while its expander is open: a slider move then redraws less
+    numbers = st.expander(t("rnn.table"), icon=":material/table:", key="rnn.table_open", on_change="rerun")
+    if numbers.open:
+        with numbers:
+            df = pd.DataFrame({"h_{t-1}": s.h_prev, "W x_t": s.Wx, "U h_{t-1}": s.Uh, "b": s.b,
+                               "pre": s.pre, "h_t": s.h}).round(4)
+            df.index = [f"{t('rnn.unit')} {i + 1}" for i in range(len(df))]
+            st.table(df)
+            st.caption(t("rnn.table_note"))
 
-    altair(hidden_chart(inputs, step, t("rnn.hidden_map")), key="rnn.hidden_chart")
+    hidden_chart(inputs, step, t("rnn.hidden_map"))
     st.caption(t("rnn.hidden_caption", t=step))
     if st.session_state.get("rnn.playing"):
         time.sleep(PLAY_DELAY_S)

@@ -102,7 +102,8 @@ def matrix_chart(a, *, row_labels: list[str] | None = None, col_labels: list[str
     if numbers is None:
         numbers = cell_px >= 28
     if numbers:
-        longest = max((len(format(v, fmt)) for v in finite.tolist()), default=3)
+        longest = (max(len(format(v, fmt)) for v in domain) if domain else
+                   max((len(format(v, fmt)) for v in finite.tolist()), default=3))
         text_font = max(8, min(15, min(cell_px * 0.8 / (0.6 * longest), cell_h / 1.6)))
         if kind == "weights":
             dark = f"datum.value > {0.25 * (domain or (0, 1))[1]}"
@@ -300,8 +301,16 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
                 fmt: str = ".2f", cell_px: float = 34, select: str | None = None, row: int | None = None,
                 col: int | None = None, x_title: str | None = None, y_title: str | None = None,
                 domain: tuple[float, float] | None = None, legend: bool = True, cell_h: float | None = None,
-                x_orient: str = "bottom") -> dict:
-    """`matrix_chart` as a Vega-Lite dict (same picture, same options, same click selection)."""
+                x_orient: str = "bottom", box_data: str | None = None, labels_in_data: bool = False) -> dict:
+    """`matrix_chart` as a Vega-Lite dict (same picture, same options, same click selection).
+
+    For charts redrawn on every key press, keep the spec itself the same when only the numbers or the
+    outline move (Streamlit then swaps the data into the live chart instead of drawing a new one):
+    box_data: the outlined row / column go into the named dataset `box_data` and the cells into the
+        named dataset "matrix" (both in spec["datasets"]).
+    labels_in_data: the row labels come from the data (a band axis), not from the spec.
+    With `domain` given, the colour scale, the number size and the white-on-dark rule depend only on it.
+    """
     arr = _np(a)
     H, W = arr.shape
     cell_h = cell_h or cell_px
@@ -322,9 +331,15 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
     ys = {"domain": [0, H], "nice": False, "zero": False, "reverse": True}
     x_axis, y_axis = _axis_dict(col_labels, W, angle, x_title, x_orient), _axis_dict(row_labels, H, 0, y_title, None)
 
+    if labels_in_data:          # rows on a band scale named by the data's rlabel field (in row order)
+        y_band = {"field": "rlabel", "type": "nominal", "sort": None,
+                  "scale": {"paddingInner": 0, "paddingOuter": 0},
+                  "axis": {"grid": False, "labelFontSize": FONT, "titleFontSize": FONT, "title": y_title,
+                           "ticks": False, "labelLimit": 140}}
+
     def xy(xf, yf):
-        return {"x": {"field": xf, "type": "quantitative", "scale": xs, "axis": x_axis},
-                "y": {"field": yf, "type": "quantitative", "scale": ys, "axis": y_axis}}
+        y = y_band if labels_in_data else {"field": yf, "type": "quantitative", "scale": ys, "axis": y_axis}
+        return {"x": {"field": xf, "type": "quantitative", "scale": xs, "axis": x_axis}, "y": y}
 
     color = {"field": "value", "type": "quantitative", "scale": scale, "title": value_title,
              "legend": ({"labelFontSize": 12, "titleFontSize": 13, "gradientLength": max(80, int(H * cell_h) - 30)}
@@ -332,7 +347,8 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
              "condition": {"test": "datum.masked", "value": "#d9d9d9"}}
     rect_mark = {"type": "rect", **({"stroke": "white", "strokeWidth": 0.5} if min(cell_px, cell_h) >= 12 else {})}
     rect = {"name": "cells", "mark": rect_mark, "encoding": {
-        **xy("col", "row"), "x2": {"field": "col2"}, "y2": {"field": "row2"}, "color": color,
+        **xy("col", "row"), "x2": {"field": "col2"}, **({} if labels_in_data else {"y2": {"field": "row2"}}),
+        "color": color,
         "tooltip": [{"field": "rlabel", "type": "nominal", "title": "row"},
                     {"field": "clabel", "type": "nominal", "title": "column"},
                     {"field": "value", "type": "quantitative", "format": fmt, "title": value_title}]},
@@ -341,12 +357,14 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
     if numbers is None:
         numbers = cell_px >= 28
     if numbers:
-        longest = max((len(format(v, fmt)) for v in finite.tolist()), default=3)
+        longest = (max(len(format(v, fmt)) for v in domain) if domain else
+                   max((len(format(v, fmt)) for v in finite.tolist()), default=3))
         font = max(8, min(15, min(cell_px * 0.8 / (0.6 * longest), cell_h / 1.6)))
         if kind == "weights":
             dark = f"datum.value > {0.25 * (domain or (0, 1))[1]}"
         elif kind == "diverging":
-            dark = f"abs(datum.value) > {0.55 * (float(np.abs(finite).max()) if finite.size else 1.0)}"
+            vmax = max(abs(v) for v in domain) if domain else (float(np.abs(finite).max()) if finite.size else 1.0)
+            dark = f"abs(datum.value) > {0.55 * vmax}"
         else:
             lo, hi = domain or ((float(finite.min()), float(finite.max())) if finite.size else (0, 1))
             dark = f"datum.value < {(lo + hi) / 2}"
@@ -358,13 +376,16 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
             "transform": [{"calculate": "datum.col + 0.5", "as": "cx"}, {"calculate": "datum.row + 0.5", "as": "cy"}]})
     boxes = ([{"r0": row, "r1": row + 1, "c0": 0, "c1": W}] if row is not None else []) + \
             ([{"r0": 0, "r1": H, "c0": col, "c1": col + 1}] if col is not None else [])
-    if boxes:
-        layers.append({"data": {"values": boxes}, "mark": {"type": "rect", "fill": None, "stroke": "#ff2d55",
-                                                            "strokeWidth": 3},
+    if boxes or box_data:
+        layers.append({"data": {"name": box_data} if box_data else {"values": boxes},
+                       "mark": {"type": "rect", "fill": None, "stroke": "#ff2d55", "strokeWidth": 3},
                        "encoding": {**xy("c0", "r0"), "x2": {"field": "c1"}, "y2": {"field": "r1"}}})
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "data": {"values": values},
             "layer": layers, "width": int(W * cell_px), "height": int(H * cell_h),
             "autosize": {"type": "pad", "contains": "padding"}}
+    if box_data:                # both named: Streamlit draws no unnamed data beside named datasets
+        spec["data"] = {"name": "matrix"}
+        spec["datasets"] = {"matrix": values, box_data: boxes}
     if select:
         spec["params"] = [{"name": select, "select": {"type": "point", "fields": ["row", "col"], "on": "click",
                                                       "clear": False}, "views": ["cells"]}]

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def open_page(lang="en", **state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app_pages" / "rnn.py"), default_timeout=180)
     at.session_state["lang"] = lang
+    at.session_state["rnn.table_open"] = True                    # the numbers table's expander, opened
     for k, v in state.items():
         at.session_state[k] = v
     return at.run()
@@ -22,7 +23,7 @@ def metric(at, label_start: str) -> str:
 
 
 def check_numbers_add_up(at):
-    df = at.dataframe[0].value
+    df = at.table[0].value
     assert len(df) == 8                                          # one row per hidden unit
     pre = df["W x_t"] + df["U h_{t-1}"] + df["b"]
     assert np.allclose(pre, df["pre"], atol=2e-4)
