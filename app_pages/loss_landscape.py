@@ -2,6 +2,7 @@
 a real network's loss surface (1-D line, 2-D filter-normalized slice, training path in the PCA plane)."""
 from __future__ import annotations
 
+import copy
 import math
 import threading
 
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_background, contour_chart,
-                                            interpolation_chart,
+                                            contour_datasets, interpolation_chart,
                                             loss_curves_chart, network_surface_chart)
 from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
@@ -56,7 +57,8 @@ def _reset_for_surface() -> None:
 
 
 def _on_click() -> None:
-    """A click on the contours moves the start point there."""
+    """A click on the contours moves the start point there (the whole page reruns: the start
+    sliders, the paths and the formula's numbers all change)."""
     event = st.session_state.get(k("contours")) or {}
     picked = (event.get("selection") or {}).get("start") or []
     if picked and "x" in picked[0]:
@@ -65,6 +67,7 @@ def _on_click() -> None:
         for axis, lim in (("x", surf.xlim), ("y", surf.ylim)):
             v = round(round(picked[0][axis] / step) * step, 6)
             st.session_state[k(f"{axis}0")] = float(min(max(v, lim[0]), lim[1]))
+    st.rerun()                              # the chart lives in the paths fragment; the start sliders do not
 
 
 def _best_quadratic() -> None:
@@ -83,7 +86,42 @@ def cached_path(surface: str, kappa: float, angle: float, name: str, start: tupl
     return L.optimizer_path(L.get_surface(surface, kappa, angle), name, start, lr, steps, **dict(hyper))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+def current_paths(surf_name: str, kappa: float, angle: float, start: tuple, steps: int,
+                  chosen: list[str]) -> dict[str, L.Path]:
+    """The chosen optimizers' paths at the learning rates (and noise, betas) in session state now."""
+    settings = []
+    for name in chosen:
+        hyper = {"noise": float(st.session_state[k("noise")])} if name == "sgd" else \
+                {"beta": float(st.session_state[k(f"beta.{name}")])} if name in ("momentum", "nesterov") else {}
+        settings.append((name, float(st.session_state[k(f"lr.{name}")]), tuple(sorted(hyper.items()))))
+    return {name: cached_path(surf_name, kappa, angle, name, start, lr, steps, hyper)
+            for name, lr, hyper in settings}
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)     # shared, never changed: vega() copies it
+def contour_spec(surface: str, kappa: float, angle: float, labels: tuple, domain: tuple, colors: tuple) -> dict:
+    """The contour chart's Vega-Lite spec over named data sets: the same for every learning rate."""
+    surf = L.get_surface(surface, kappa, angle)
+    xs, ys, background = cached_background(surface, kappa, angle)
+    chart = contour_chart(xs, ys, background=background, minima=surf.minima, select="start", size=370,
+                          color_domain=list(domain), color_range=list(colors), labels=dict(labels), named=True)
+    return chart.to_dict(validate=False)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def curves_spec(domain: tuple, colors: tuple, x_title: str, y_title: str) -> dict:
+    chart = loss_curves_chart(pd.DataFrame(), color_domain=list(domain), color_range=list(colors), width=300,
+                              height=190, x_title=x_title, y_title=y_title, data_name="curves")
+    return chart.to_dict(validate=False)
+
+
+def vega(spec: dict, datasets: dict, **kwargs):
+    """st.vega_lite_chart at the spec's own size, its data passed by name (a new copy of the spec:
+    Streamlit takes the data sets out of the dict it is given)."""
+    return st.vega_lite_chart({**copy.deepcopy(spec), "datasets": datasets}, width="content", **kwargs)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)   # shared and read-only: no copy per rerun
 def cached_background(surface: str, kappa: float, angle: float):
     """The grid axes and the contour data (cells and iso-lines) of one surface."""
     surf = L.get_surface(surface, kappa, angle)
@@ -167,19 +205,15 @@ def toy_play() -> dict:
              format_func=lambda n: t(k(f"opt.{n}")), label_visibility="collapsed")
     chosen = [n for n in L.OPTIMIZER_NAMES if n in (st.session_state[k("optimizers")] or [])]
 
-    # the learning rates (log sliders), one per optimizer, with each one's own setting beneath
+    # the learning rates (log sliders), one per optimizer, with each one's own setting beneath; the
+    # sliders themselves are drawn by paths_fragment into the slots kept for them here
+    slots: dict = {}
     lr_cols = st.columns(6)
     for col, name in zip(lr_cols, L.OPTIMIZER_NAMES):
         with col:
             st.markdown(f"<span style='color:{OPTIMIZER_COLORS[name]};font-weight:700;font-size:1.05rem'>"
                         f"■ {t(k(f'opt.{name}'))}</span>", unsafe_allow_html=True)
-            st.select_slider(t(k("lr")), LR_OPTIONS, key=k(f"lr.{name}"), format_func=lambda v: f"{v:.3g}",
-                             disabled=name not in chosen)
-            if name == "sgd":
-                st.select_slider(t(k("noise")), NOISE_OPTIONS, key=k("noise"), format_func=lambda v: f"{v:g}",
-                                 disabled=name not in chosen, help=t(k("noise_help")))
-            if name in ("momentum", "nesterov"):
-                st.slider(t(k("beta")), 0.0, 0.99, step=0.01, key=k(f"beta.{name}"), disabled=name not in chosen)
+            slots[f"lr.{name}"] = st.container()
             if name == "adam":
                 st.caption(t(k("adam_defaults")))
             if name == "rmsprop":
@@ -187,33 +221,70 @@ def toy_play() -> dict:
 
     start = (float(st.session_state[k("x0")]), float(st.session_state[k("y0")]))
     steps = int(st.session_state[k("steps")])
-    paths: dict[str, L.Path] = {}
-    for name in chosen:
-        hyper = {"noise": float(st.session_state[k("noise")])} if name == "sgd" else \
-                {"beta": float(st.session_state[k(f"beta.{name}")])} if name in ("momentum", "nesterov") else {}
-        paths[name] = cached_path(surf_name, kappa, angle, name, start, float(st.session_state[k(f"lr.{name}")]),
-                                  steps, tuple(sorted(hyper.items())))
-
-    labels = {n: t(k(f"opt.{n}")) for n in L.OPTIMIZER_NAMES}
-    domain = [labels[n] for n in L.OPTIMIZER_NAMES]
-    colors = [OPTIMIZER_COLORS[n] for n in L.OPTIMIZER_NAMES]
-    xs, ys, background = cached_background(surf_name, kappa, angle)
     with mid:
-        chart = contour_chart(xs, ys, background=background, paths=path_frame(paths, surf, labels), start=start,
-                              minima=surf.minima, select="start", size=370, color_domain=domain, color_range=colors,
-                              labels={"loss": t("common.loss")})
-        altair(chart, key=k("contours"), on_select=_on_click)
+        slots["contours"] = st.container()
         st.caption(t(k("click_hint")))
     with right:
         st.markdown(f"**{t(k('loss_per_step'))}**")
-        altair(loss_curves_chart(curve_frame(paths, surf, labels), color_domain=domain, color_range=colors,
-                                 width=300, height=190, x_title=t("common.step"), y_title=t(k("gap_axis"))))
+        slots["curves"] = st.container()
     if surf_name == "quadratic":
-        theory_panel(kappa, paths)
-    outcome_table(paths, surf, labels)
+        slots["your_rates"] = theory_panel(kappa)
+    slots["table"] = st.container()
     sync_url(k("view"), k("surface"), k("kappa"), k("angle"), k("x0"), k("y0"), k("steps"), k("noise"),
              k("beta.momentum"), k("beta.nesterov"), *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
-    return {"surface": surf, "start": start, "paths": paths}
+    play = dict(surf_name=surf_name, kappa=kappa, angle=angle, start=start, steps=steps, chosen=chosen)
+    return {"surface": surf, "start": start, "play": play, "slots": slots}
+
+
+# A learning rate, SGD's noise or a momentum beta changes only the paths. Their sliders and everything
+# drawn from the paths (the two charts, the learner's rates on the bowl, the table, GD's first step in
+# the formula) are one fragment, drawn into slots the page keeps for them: a slider reruns just these
+# ~15 elements instead of the whole page (~60), and the contour chart keeps its spec, so the browser
+# swaps the new paths into the live chart instead of drawing the 3,721 cells again.
+
+@st.fragment
+def paths_fragment(play: dict, slots: dict) -> None:
+    try:
+        _draw_paths(play, slots)
+    except UserInputError as e:
+        show_error(e)
+
+
+def _draw_paths(play: dict, slots: dict) -> None:
+    chosen = play["chosen"]
+    for name in L.OPTIMIZER_NAMES:
+        with slots[f"lr.{name}"]:
+            st.select_slider(t(k("lr")), LR_OPTIONS, key=k(f"lr.{name}"), format_func=lambda v: f"{v:.3g}",
+                             disabled=name not in chosen)
+            if name == "sgd":
+                st.select_slider(t(k("noise")), NOISE_OPTIONS, key=k("noise"), format_func=lambda v: f"{v:g}",
+                                 disabled=name not in chosen, help=t(k("noise_help")))
+            if name in ("momentum", "nesterov"):
+                st.slider(t(k("beta")), 0.0, 0.99, step=0.01, key=k(f"beta.{name}"), disabled=name not in chosen)
+    surf = L.get_surface(play["surf_name"], play["kappa"], play["angle"])
+    paths = current_paths(play["surf_name"], play["kappa"], play["angle"], play["start"], play["steps"], chosen)
+    labels = {n: t(k(f"opt.{n}")) for n in L.OPTIMIZER_NAMES}
+    domain = tuple(labels[n] for n in L.OPTIMIZER_NAMES)
+    colors = tuple(OPTIMIZER_COLORS[n] for n in L.OPTIMIZER_NAMES)
+    with slots["contours"]:
+        spec = contour_spec(play["surf_name"], play["kappa"], play["angle"], (("loss", t("common.loss")),),
+                            domain, colors)
+        _, _, background = cached_background(play["surf_name"], play["kappa"], play["angle"])
+        vega(spec, contour_datasets(background, paths=path_frame(paths, surf, labels), start=play["start"],
+                                    minima=surf.minima), key=k("contours"), on_select=_on_click)
+    with slots["curves"]:
+        vega(curves_spec(domain, colors, t("common.step"), t(k("gap_axis"))),
+             {"curves": curve_frame(paths, surf, labels)})
+    if "your_rates" in slots:
+        with slots["your_rates"]:
+            your_rates(play["kappa"], paths)
+    with slots["table"]:
+        outcome_table(paths, surf, labels)
+    if "first_step" in slots:
+        with slots["first_step"]:
+            first_step(surf, play["start"], paths)
+    # (a fragment rerun does not reach the page's own sync_url)
+    sync_url(k("noise"), k("beta.momentum"), k("beta.nesterov"), *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
 
 
 def path_frame(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> pd.DataFrame:
@@ -265,8 +336,9 @@ def outcome_table(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> No
         st.info(t(k("no_optimizer")))
 
 
-def theory_panel(kappa: float, paths: dict[str, L.Path]) -> None:
-    """Goh 2017's numbers for the current bowl, next to what the paths actually did."""
+def theory_panel(kappa: float):
+    """Goh 2017's numbers for the current bowl, next to what the paths actually did (drawn by
+    paths_fragment into the slot this returns)."""
     th = L.quadratic_theory(kappa)
     with st.container(border=True):
         st.markdown(f"**{t(k('theory_title'))}**  ·  λ_min = {th.lambda_min:.3g}, λ_max = {th.lambda_max:.3g}, "
@@ -280,18 +352,38 @@ def theory_panel(kappa: float, paths: dict[str, L.Path]) -> None:
                   delta=t(k("rate_steps"), rate=f"{th.momentum_best_rate:.3f}",
                           steps=_fmt_steps(th, th.momentum_best_rate)), delta_color="off")
         with c4:
-            if "gd" in paths:
-                p = paths["gd"]
-                theory_rate = th.gd_rate(p.lr)
-                verdict = t(k("verdict_diverges")) if theory_rate >= 1 else t(k("verdict_converges"))
-                measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
-                st.markdown(t(k("your_gd"), lr=f"{p.lr:.3g}", rate=f"{theory_rate:.3f}", verdict=verdict,
-                              measured=measured))
-            if "momentum" in paths:
-                p = paths["momentum"]
-                measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
-                st.markdown(t(k("your_momentum"), measured=measured))
+            slot = st.container()
             st.button(t(k("use_best")), key=k("use_best"), on_click=_best_quadratic, icon=":material/auto_fix_high:")
+    return slot
+
+
+def your_rates(kappa: float, paths: dict[str, L.Path]) -> None:
+    """What the learner's GD and momentum do on this bowl: the theory's rate and the measured one."""
+    th = L.quadratic_theory(kappa)
+    if "gd" in paths:
+        p = paths["gd"]
+        theory_rate = th.gd_rate(p.lr)
+        verdict = t(k("verdict_diverges")) if theory_rate >= 1 else t(k("verdict_converges"))
+        measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
+        st.markdown(t(k("your_gd"), lr=f"{p.lr:.3g}", rate=f"{theory_rate:.3f}", verdict=verdict,
+                      measured=measured))
+    if "momentum" in paths:
+        p = paths["momentum"]
+        measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
+        st.markdown(t(k("your_momentum"), measured=measured))
+
+
+def first_step(surf: L.Surface, start: tuple, paths: dict[str, L.Path]) -> None:
+    """GD's first step with the learner's numbers (the learning rate is theirs)."""
+    if "gd" in paths:
+        gx, gy = (float(v) for v in surf.grad(torch.tensor(start[0], dtype=torch.float64),
+                                              torch.tensor(start[1], dtype=torch.float64)))
+        p = paths["gd"]
+        x1, y1 = p.points[1]
+        st.markdown(t(k("formula_numbers")))
+        st.latex(rf"\theta_1 = \begin{{pmatrix}}{start[0]:.3f}\\{start[1]:.3f}\end{{pmatrix}} - {p.lr:.3g}"
+                 rf"\begin{{pmatrix}}{gx:.4g}\\{gy:.4g}\end{{pmatrix}} = "
+                 rf"\begin{{pmatrix}}{x1:.4g}\\{y1:.4g}\end{{pmatrix}},\quad J(\theta_1) = {p.losses[1]:.4g}")
 
 
 def _fmt_steps(th: L.QuadraticTheory, rate: float) -> str:
@@ -300,18 +392,11 @@ def _fmt_steps(th: L.QuadraticTheory, rate: float) -> str:
 
 
 def toy_formula(state: dict) -> None:
-    surf, start, paths = state["surface"], state["start"], state["paths"]
-    gx, gy = (float(v) for v in surf.grad(torch.tensor(start[0], dtype=torch.float64),
-                                          torch.tensor(start[1], dtype=torch.float64)))
     st.latex(r"\theta_{t+1} = \theta_t - \alpha\,\nabla J(\theta_t)\qquad "
              r"\theta_{t+1} = \theta_t - \eta\,\nabla J(\theta_t; z_t)")
-    if "gd" in paths:
-        p = paths["gd"]
-        x1, y1 = p.points[1]
-        st.markdown(t(k("formula_numbers")))
-        st.latex(rf"\theta_1 = \begin{{pmatrix}}{start[0]:.3f}\\{start[1]:.3f}\end{{pmatrix}} - {p.lr:.3g}"
-                 rf"\begin{{pmatrix}}{gx:.4g}\\{gy:.4g}\end{{pmatrix}} = "
-                 rf"\begin{{pmatrix}}{x1:.4g}\\{y1:.4g}\end{{pmatrix}},\quad J(\theta_1) = {p.losses[1]:.4g}")
+    state["slots"]["first_step"] = st.container()
+    paths_fragment(state["play"], state["slots"])        # now that every slot it draws into is there
+    surf = state["surface"]
     st.markdown(t(k("formula_others")))
     st.latex(r"\text{momentum: } z_{t+1} = \beta z_t + \nabla J(\theta_t),\ \ \theta_{t+1} = \theta_t - \alpha z_{t+1}"
              r"\qquad \text{Nesterov: } \theta_{t+1} = \theta_t - \alpha\,(\nabla J(\theta_t) + \beta z_{t+1})")
