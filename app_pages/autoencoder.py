@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.autoencoder_charts import PICK, error_by_latent, latent_map, upscale
+from bigmodel_core.autoencoder_charts import (PICK, error_by_latent, latent_map, latent_map_data,
+                                             latent_map_spec, upscale)
 from bigmodel_core.charts import line_chart, tile_images
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
@@ -70,6 +71,17 @@ def _manifold(n: int, z1_hi: float, z2_hi: float) -> np.ndarray:
     return imgs.reshape(-1, 28, 28).cpu().numpy()
 
 
+@st.cache_data(max_entries=4)
+def _map_spec(domain: tuple[float, float, float, float], width: int, height: int) -> dict:
+    return latent_map_spec(domain, marker=True, width=width, height=height)
+
+
+@st.cache_resource
+def _map_digits():
+    """The 1,000 held-out codes as the map's "digits" data, built once."""
+    return latent_map_data(_codes2(), _data()[3].numpy())["digits"]
+
+
 def _first_of_each_digit(labels: np.ndarray, shift: int = 0) -> np.ndarray:
     """Held-out indices: the (shift)-th example of each class 0..9."""
     return np.array([np.flatnonzero(labels == d)[shift % int((labels == d).sum())] for d in range(10)])
@@ -118,7 +130,8 @@ tab_map, tab_walk, tab_grid, tab_denoise, tab_train = st.tabs(
 
 
 @st.fragment
-def latent_map_part() -> None:
+def latent_map_part(formula_slot) -> None:
+    """Pickers, decoded image, the map and the formula's numbers: all that follows z and the pick."""
     left, right = st.columns([3, 2], gap="medium")
     with right:                                               # sliders first: the map shows their values
         st.slider(t(f"{KEY}.z1"), 0.0, z1_hi, step=MAP_STEP, key=f"{KEY}.z1")
@@ -133,14 +146,30 @@ def latent_map_part() -> None:
         st.markdown(t(f"{KEY}.picked", idx=idx, label=int(labels[idx])))
     with left:
         st.caption(t(f"{KEY}.map_caption", n=len(codes)))
-        chart = latent_map(codes, labels, marker=z, domain=(0.0, z1_hi, 0.0, z2_hi),
-                           width=460, height=400)
-        altair(chart, key=f"{KEY}.map", on_select=_on_map_click)
+        # a fixed spec with named data: moving the marker only swaps its one row into the live chart
+        spec = {**_map_spec((0.0, z1_hi, 0.0, z2_hi), 460, 400),
+                "datasets": {"digits": _map_digits(), "marker": pd.DataFrame({"z1": [z[0]], "z2": [z[1]]})}}
+        st.vega_lite_chart(spec, key=f"{KEY}.map", on_select=_on_map_click, width="content")
+    with formula_slot:                                        # the formula section further down the page
+        _formula_numbers(idx, z)
     sync_url(f"{KEY}.z1", f"{KEY}.z2")
 
 
+def _formula_numbers(idx: int, z: tuple[float, float]) -> None:
+    """The formula with the learner's numbers: the picked digit's code and error, the decoded point."""
+    st.markdown(t(f"{KEY}.formula_now", idx=idx, label=int(labels[idx]), z1=f"{codes[idx, 0]:.2f}",
+                  z2=f"{codes[idx, 1]:.2f}", latent=2, bce=f"{_bce(idx):.4f}"))
+    st.latex(rf"\hat{{x}} = \mathrm{{sigmoid}}\Big(W'_{{784\times 2}} \begin{{bmatrix}} {z[0]:.1f} \\ {z[1]:.1f} "
+             rf"\end{{bmatrix}} + b'\Big)")
+
+
+@st.cache_data(max_entries=64)
+def _bce(idx: int) -> float:
+    return float(per_digit_error(_model(2), X_test[idx:idx + 1])[0])
+
+
 with tab_map:
-    latent_map_part()
+    map_slot = st.container()                                 # filled by latent_map_part() below
     with st.expander(t(f"{KEY}.manifold")):
         st.caption(t(f"{KEY}.manifold_caption", n=MANIFOLD_N))
         st.image(upscale(tile_images(_manifold(MANIFOLD_N, z1_hi, z2_hi), ncols=MANIFOLD_N, pad=2,
@@ -346,15 +375,11 @@ with tab_train:
 section("formula")
 st.caption(t(f"{KEY}.formula_intro"))
 st.latex(r"z = f(Wx + b),\quad f = \mathrm{ReLU} \qquad\qquad \hat{x} = g(W'z + b'),\quad g = \mathrm{sigmoid}")
-idx = st.session_state[f"{KEY}.picked"]
-bce_now = float(per_digit_error(_model(2), X_test[idx:idx + 1])[0])
-st.markdown(t(f"{KEY}.formula_now", idx=idx, label=int(labels[idx]), z1=f"{codes[idx, 0]:.2f}",
-              z2=f"{codes[idx, 1]:.2f}", latent=2, bce=f"{bce_now:.4f}"))
-z1, z2 = st.session_state[f"{KEY}.z1"], st.session_state[f"{KEY}.z2"]
-st.latex(rf"\hat{{x}} = \mathrm{{sigmoid}}\Big(W'_{{784\times 2}} \begin{{bmatrix}} {z1:.1f} \\ {z2:.1f} \end{{bmatrix}} + b'\Big)")
+formula_slot = st.container()                                 # the numbers: filled by latent_map_part()
 st.markdown(t(f"{KEY}.formula_loss"))
-st.latex(r"\mathrm{BCE}(x, \hat{x}) = -\frac{1}{784}\sum_{i=1}^{784}\big[x_i \log \hat{x}_i + (1 - x_i)\log(1 - \hat{x}_i)\big]"
-         rf" \;=\; {bce_now:.4f}")
+st.latex(r"\mathrm{BCE}(x, \hat{x}) = -\frac{1}{784}\sum_{i=1}^{784}\big[x_i \log \hat{x}_i + (1 - x_i)\log(1 - \hat{x}_i)\big]")
+with map_slot:                                                # called last: it also fills formula_slot
+    latent_map_part(formula_slot)
 show_code(Autoencoder, latent_walk)
 
 why_and_try(KEY)

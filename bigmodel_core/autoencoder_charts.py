@@ -24,6 +24,50 @@ def latent_map_frame(codes: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
                          "digit": np.asarray(labels).astype(str), "idx": np.arange(len(codes))})
 
 
+MAP_DATA = ("digits", "marker", "path")   # names of the data sources in latent_map_spec
+
+
+def _latent_layers(digits_data, marker_data, path_data, domain, font_size: int) -> list:
+    """The map's layers; each *_data is a DataFrame, an alt.NamedData or None (layer left out)."""
+    x = alt.X("z1:Q", title="z₁", scale=alt.Scale(domain=list(domain[:2]), nice=False))
+    y = alt.Y("z2:Q", title="z₂", scale=alt.Scale(domain=list(domain[2:]), nice=False))
+    pick = alt.selection_point(name=PICK, fields=["idx"], on="click", nearest=True, clear=False)
+    color = alt.Color("digit:N", scale=alt.Scale(domain=[str(d) for d in range(10)], range=DIGIT_COLORS),
+                      legend=None)                      # each mark is its own digit: no legend needed
+    digits = alt.Chart(digits_data).mark_text(fontSize=font_size, fontWeight="bold").encode(
+        x=x, y=y, text="digit:N", color=color,
+        opacity=alt.value(0.8),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("idx:Q", title="#"),
+                 alt.Tooltip("z1:Q", format=".2f"), alt.Tooltip("z2:Q", format=".2f")],
+    ).add_params(pick)
+    layers = [digits]
+    if path_data is not None:
+        line = alt.Chart(path_data).mark_line(color="black", strokeWidth=2.5, strokeDash=[6, 3]).encode(
+            x=x, y=y, order="order:Q")
+        layers += [line, alt.Chart(path_data).mark_circle(color="black", size=40).encode(x=x, y=y)]
+    if marker_data is not None:
+        layers += [alt.Chart(marker_data).mark_point(shape="circle", size=900, strokeWidth=3, color="black",
+                                                     filled=False).encode(x=x, y=y),
+                   alt.Chart(marker_data).mark_point(shape="cross", size=260, color="black",
+                                                     filled=True).encode(x=x, y=y)]
+    return layers
+
+
+def _marker_frame(marker: tuple[float, float]) -> pd.DataFrame:
+    return pd.DataFrame({"z1": [float(marker[0])], "z2": [float(marker[1])]})
+
+
+def _path_frame(path: np.ndarray) -> pd.DataFrame:
+    path = np.asarray(path)
+    return pd.DataFrame({"z1": path[:, 0], "z2": path[:, 1], "order": np.arange(len(path))})
+
+
+def _finish(layers: list, width: int, height: int, title: str):
+    chart = alt.layer(*layers).properties(width=width, height=height).configure_axis(
+        labelFontSize=13, titleFontSize=16)
+    return chart.properties(title=title) if title else chart
+
+
 def latent_map(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, float] | None = None,
                path: np.ndarray | None = None, domain: tuple[float, float, float, float] | None = None,
                width: int = 500, height: int = 420, title: str = "", font_size: int = 14) -> alt.Chart:
@@ -39,32 +83,39 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, fl
         raise ValueError("at most 5,000 points (Altair's limit): downsample first")
     if domain is None:
         domain = (0.0, float(df.z1.max()) * 1.05 + 1e-6, 0.0, float(df.z2.max()) * 1.05 + 1e-6)
-    x = alt.X("z1:Q", title="z₁", scale=alt.Scale(domain=list(domain[:2]), nice=False))
-    y = alt.Y("z2:Q", title="z₂", scale=alt.Scale(domain=list(domain[2:]), nice=False))
-    pick = alt.selection_point(name=PICK, fields=["idx"], on="click", nearest=True, clear=False)
-    color = alt.Color("digit:N", scale=alt.Scale(domain=[str(d) for d in range(10)], range=DIGIT_COLORS),
-                      legend=None)                      # each mark is its own digit: no legend needed
-    digits = alt.Chart(df).mark_text(fontSize=font_size, fontWeight="bold").encode(
-        x=x, y=y, text="digit:N", color=color,
-        opacity=alt.value(0.8),
-        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("idx:Q", title="#"),
-                 alt.Tooltip("z1:Q", format=".2f"), alt.Tooltip("z2:Q", format=".2f")],
-    ).add_params(pick)
-    layers = [digits]
-    if path is not None:
-        pdf = pd.DataFrame({"z1": np.asarray(path)[:, 0], "z2": np.asarray(path)[:, 1],
-                            "order": np.arange(len(path))})
-        line = alt.Chart(pdf).mark_line(color="black", strokeWidth=2.5, strokeDash=[6, 3]).encode(
-            x=x, y=y, order="order:Q")
-        layers += [line, alt.Chart(pdf).mark_circle(color="black", size=40).encode(x=x, y=y)]
+    layers = _latent_layers(df, None if marker is None else _marker_frame(marker),
+                            None if path is None else _path_frame(path), domain, font_size)
+    return _finish(layers, width, height, title)
+
+
+def latent_map_spec(domain: tuple[float, float, float, float], *, marker: bool = False, path: bool = False,
+                    width: int = 500, height: int = 420, title: str = "", font_size: int = 14) -> dict:
+    """The same map as a Vega-Lite dict whose layers read the *named* data sources of MAP_DATA.
+
+    Fill them with latent_map_data(...) as spec["datasets"]. The spec stays the same when only the
+    marker or the path moves, so Streamlit swaps the new rows into the live chart instead of
+    drawing it again (and the spec is built once, without Altair's slow validation).
+    """
+    layers = _latent_layers(alt.NamedData("digits"), alt.NamedData("marker") if marker else None,
+                            alt.NamedData("path") if path else None, domain, font_size)
+    spec = _finish(layers, width, height, title).to_dict(validate=False)
+    # one canvas instead of ~1,000 SVG text nodes: a redraw repaints one bitmap, not a big DOM
+    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
+    return spec
+
+
+def latent_map_data(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, float] | None = None,
+                    path: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+    """The data sources of latent_map_spec: "digits" (N <= 5,000), and "marker" / "path" if given."""
+    df = latent_map_frame(codes, labels)
+    if len(df) > 5000:
+        raise ValueError("at most 5,000 points (Altair's limit): downsample first")
+    out = {"digits": df}
     if marker is not None:
-        mdf = pd.DataFrame({"z1": [float(marker[0])], "z2": [float(marker[1])]})
-        layers += [alt.Chart(mdf).mark_point(shape="circle", size=900, strokeWidth=3, color="black",
-                                             filled=False).encode(x=x, y=y),
-                   alt.Chart(mdf).mark_point(shape="cross", size=260, color="black", filled=True).encode(x=x, y=y)]
-    chart = alt.layer(*layers).properties(width=width, height=height).configure_axis(
-        labelFontSize=13, titleFontSize=16)
-    return chart.properties(title=title) if title else chart
+        out["marker"] = _marker_frame(marker)
+    if path is not None:
+        out["path"] = _path_frame(path)
+    return out
 
 
 def error_by_latent(errors: dict[int, float], *, baseline: float | None = None,

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 import bigmodel_core
-from bigmodel_core.autoencoder_charts import PICK, error_by_latent, latent_map, upscale
+from bigmodel_core.autoencoder_charts import (MAP_DATA, PICK, error_by_latent, latent_map, latent_map_data,
+                                             latent_map_spec, upscale)
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
                                               add_noise, decode_point, init_autoencoder, encode_digits, latent_walk,
@@ -163,6 +164,26 @@ def test_latent_map_chart_spec():
     assert len(spec["layer"]) == 5                            # digits, path line + dots, ring, cross
     with pytest.raises(ValueError):
         latent_map(np.zeros((5001, 2)), np.zeros(5001))
+
+
+def test_latent_map_spec_reads_named_data():
+    """The live map's spec holds no rows: moving the marker changes only spec["datasets"]."""
+    codes = np.random.default_rng(1).random((50, 2)) * 5
+    labels = np.arange(50) % 10
+    spec = latent_map_spec((0.0, 5.0, 0.0, 5.0), marker=True, path=True)
+    assert "datasets" not in spec
+    assert [layer["data"]["name"] for layer in spec["layer"]] == ["digits", "path", "path", "marker", "marker"]
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0.0, 5.0]
+    data = latent_map_data(codes, labels, marker=(1.0, 2.0), path=codes[:4])
+    assert set(data) == set(MAP_DATA)
+    assert len(data["digits"]) == 50 and data["digits"]["digit"].iloc[13] == "3"
+    assert data["marker"].to_dict("records") == [{"z1": 1.0, "z2": 2.0}]
+    assert data["path"]["order"].tolist() == [0, 1, 2, 3]
+    # the same chart as latent_map(...) draws, layer for layer, apart from where the rows live
+    inline = latent_map(codes, labels, marker=(1.0, 2.0), path=codes[:4], domain=(0.0, 5.0, 0.0, 5.0)).to_dict()
+    assert [l["mark"] for l in inline["layer"]] == [l["mark"] for l in spec["layer"]]
+    with pytest.raises(ValueError):
+        latent_map_data(np.zeros((5001, 2)), np.zeros(5001))
 
 
 def test_error_chart_and_upscale():

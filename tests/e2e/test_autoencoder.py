@@ -41,6 +41,11 @@ def test_click_the_map_and_move_the_sliders(app_url, page):
     wait_idle(page)
     assert_no_exception(page)
     assert _decoded_caption(page) != after_click
+    # the formula section further down is written with the same z (it follows the fragment)
+    z1, z2 = _decoded_caption(page).split("z = (")[1].split(")")[0].split(", ")
+    katex = " ".join(page.evaluate("() => [...document.querySelectorAll('.katex-mathml annotation')]"
+                                   ".map(e => e.textContent || '')")).replace(" ", "")
+    assert f"\\begin{{bmatrix}}{z1}\\\\{z2}\\end{{bmatrix}}" in katex
     assert "autoencoder.z1=" in page.url
 
 
