@@ -133,7 +133,9 @@ if kind == "global":
     gap = float(global_avg_pool(x))
 
 
-def _window_view():
+def _window_view(formula_slot):
+    """The picked output cell: its window on the input, the map, the pickers, and the formula written
+    out with its numbers (in the formula section further down, filled from here so it follows a pick)."""
     sel = (st.session_state.get("pool.map") or {}).get("selection", {}).get("px") or []
     if sel and sel[0] != st.session_state.get("pool._last_click"):
         st.session_state["pool._last_click"] = sel[0]
@@ -179,6 +181,12 @@ def _window_view():
                               marks=marks))
         st.metric(f"p({row}, {col})", f"{result:.3f}")
         st.markdown(t(f"{KEY}.result_{kind}", value=f"{result:.3f}", n=H * W))
+    if kind != "global":
+        with formula_slot:
+            vals = ", ".join(f"{v:.2f}" for v in win.values.flatten().tolist())
+            op = r"\max" if kind == "max" else r"\operatorname{mean}"
+            st.markdown(t(f"{KEY}.formula_numbers", row=win.row, col=win.col))
+            st.latex(rf"p({win.row}, {win.col}) = {op}\{{{vals}\}} = {win.result:.3f}")
 
 
 with picture:
@@ -191,7 +199,7 @@ with picture:
     else:
         m3.latex(rf"\left\lfloor \frac{{{H} - {k}}}{{{s}}} \right\rfloor + 1 = {H_out}"
                  + ("" if H == W else rf"\quad \left\lfloor \frac{{{W} - {k}}}{{{s}}} \right\rfloor + 1 = {W_out}"))
-    st.fragment(_window_view)()
+    window_box = st.container()                   # filled after the formula section is laid out
     if kind == "max" and res.share_never_win is not None:
         st.caption(t(f"{KEY}.never_win", share=f"{res.share_never_win:.0%}"))
 
@@ -242,12 +250,8 @@ st.latex(r"p(x, y) = \max_{0 \le i, j < k} x(x\,s + i,\; y\,s + j) \qquad "
          r"p_{avg}(x, y) = \frac{1}{k^2} \sum_{i, j} x(x\,s + i,\; y\,s + j) \qquad "
          r"p_{global} = \frac{1}{HW} \sum_{x, y} x(x, y)")
 st.latex(r"H_{out} = \left\lfloor \frac{H - k}{s} \right\rfloor + 1")
-if kind != "global":
-    row, col = st.session_state.get("pool.row", 0), st.session_state.get("pool.col", 0)
-    win = res.window(min(row, H_out - 1), min(col, W_out - 1))
-    vals = ", ".join(f"{v:.2f}" for v in win.values.flatten().tolist())
-    op = r"\max" if kind == "max" else r"\operatorname{mean}"
-    st.markdown(t(f"{KEY}.formula_numbers", row=win.row, col=win.col))
-    st.latex(rf"p({win.row}, {win.col}) = {op}\{{{vals}\}} = {win.result:.3f}")
+formula_slot = st.container()                     # the picked cell's numbers, from _window_view
+with window_box:
+    st.fragment(_window_view)(formula_slot)
 show_code(pool2d_explained, translation_invariance)
 why_and_try(KEY)

@@ -39,6 +39,9 @@ def test_pick_a_cell_and_read_its_max():
     assert not at.exception
     p = next(m for m in at.metric if m.label == "p(5, 6)")
     assert p.value in next(m.value for m in at.markdown if "largest value" in m.value)
+    # the formula section writes the same cell out: p(5, 6) = max{its four values} = the metric
+    latex = next(v for v in (l.value.strip("$\n") for l in at.latex) if v.startswith("p(5, 6)"))
+    assert r"\max" in latex and latex.endswith(f"= {p.value}") and latex.count(",") == 1 + 3
     at.pills(key="pool.kind").set_value("avg").run()
     assert any("mean of the window" in m.value for m in at.markdown)
 

@@ -27,6 +27,11 @@ def test_click_pooled_cell_shows_its_window(app_url, page):
     page.wait_for_function("() => !document.body.innerText.includes('Window of p(7, 7)')")
     wait_idle(page)
     assert page.get_by_text("Window of p(").count() == 1
+    # the formula written out with numbers, further down the page, follows the click
+    picked = page.get_by_text("Window of p(").inner_text().split("Window of ")[1].split(")")[0] + ")"
+    katex = " ".join(page.evaluate("() => [...document.querySelectorAll('.katex-mathml annotation')]"
+                                   ".map(e => e.textContent || '')")).replace(" ", "")
+    assert f"{picked.replace(' ', '')}=\\max" in katex and "p(7,7)" not in katex
     assert_no_exception(page)
     screenshot(page, "pooling_click")
 
