@@ -1,6 +1,6 @@
 """Pictures for the self-attention page: data in, Altair chart (or LaTeX text) out, no Streamlit.
 
-- `matrix_chart`: a token x token (or token x dimension) matrix with token labels, numbers in the cells,
+- `matrix_spec`: a token x token (or token x dimension) matrix with token labels, numbers in the cells,
   a click selection, an outlined row; masked cells (-inf) drawn grey with a cross.
 - `model_view_chart`: every head of every layer as a small image in one clickable grid (BertViz's
   "model view"); each head is a PNG, so 72 maps of T x T cost 72 rows, not 72 T^2.
@@ -35,104 +35,6 @@ def _js(s: str) -> str:
     return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _axis(names: list[str] | None, n: int, angle: int = 0, title: str | None = None, orient: str | None = None):
-    if orient == "none":
-        return None
-    extra = {"orient": orient} if orient else {}
-    if names is None:
-        step = max(1, n // 8)
-        return alt.Axis(values=[i + 0.5 for i in range(0, n, step)], labelExpr="floor(datum.value)",
-                        title=title, grid=False, labelFontSize=FONT, titleFontSize=FONT, **extra)
-    expr = "[" + ",".join(_js(s) for s in names) + "][floor(datum.value - 0.5)]"
-    return alt.Axis(values=[i + 0.5 for i in range(n)], labelExpr=expr, title=title, labelAngle=angle,
-                    grid=False, ticks=False, labelFontSize=FONT, titleFontSize=FONT, labelOverlap=False,
-                    labelLimit=140, **extra)
-
-
-def matrix_chart(a, *, row_labels: list[str] | None = None, col_labels: list[str] | None = None,
-                 title: str = "", value_title: str = "value", kind: str = "weights", numbers: bool | None = None,
-                 fmt: str = ".2f", cell_px: float = 34, select: str | None = None, row: int | None = None,
-                 col: int | None = None, x_title: str | None = None, y_title: str | None = None,
-                 domain: tuple[float, float] | None = None, legend: bool = True,
-                 cell_h: float | None = None, x_orient: str = "bottom") -> alt.LayerChart:
-    """A 2-D array as coloured cells, row 0 on top.
-
-    kind: "weights" (0..1, white to dark blue, square-root colour scale so small weights still show),
-          "diverging" (red < 0 < blue, centred on 0), "sequential" (min..max, viridis).
-    Cells that are -inf (masked scores) are grey with a cross. row / col: outline that row / column.
-    select: a click selection over (row, col), read with on_select="rerun".
-    """
-    arr = _np(a)
-    H, W = arr.shape
-    cell_h = cell_h or cell_px
-    masked = ~np.isfinite(arr)
-    rows, cols = np.mgrid[0:H, 0:W]
-    df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "row2": rows.ravel() + 1,
-                       "col2": cols.ravel() + 1, "value": np.where(masked, np.nan, arr).ravel(),
-                       "masked": masked.ravel(),
-                       "rlabel": [row_labels[r] if row_labels else str(r) for r in rows.ravel()],
-                       "clabel": [col_labels[c] if col_labels else str(c) for c in cols.ravel()]})
-    finite = arr[~masked]
-    if kind == "weights":
-        scale = alt.Scale(scheme="blues", type="sqrt", domain=list(domain or (0.0, 1.0)))
-    elif kind == "diverging":
-        vmax = float(np.abs(finite).max()) if finite.size else 1.0
-        scale = alt.Scale(scheme="redblue", domain=list(domain or (-vmax or -1.0, vmax or 1.0)), reverse=True)
-    else:
-        scale = alt.Scale(scheme="viridis", **({"domain": list(domain)} if domain else {}))
-    xs = alt.Scale(domain=[0, W], nice=False, zero=False)
-    ys = alt.Scale(domain=[0, H], nice=False, zero=False, reverse=True)
-    angle = -45 if col_labels and max(len(s) for s in col_labels) > 2 else 0
-    # every layer repeats the same axes: Vega-Lite merges the layers' axes, and a layer without one
-    # would bring a default axis whose label-overlap rule hides every other token
-    x_axis, y_axis = _axis(col_labels, W, angle, x_title, x_orient), _axis(row_labels, H, 0, y_title)
-    base = alt.Chart(df).encode(x=alt.X("col:Q", scale=xs, axis=x_axis), x2="col2:Q",
-                                y=alt.Y("row:Q", scale=ys, axis=y_axis), y2="row2:Q")
-    tooltip = [alt.Tooltip("rlabel:N", title="row"), alt.Tooltip("clabel:N", title="column"),
-               alt.Tooltip("value:Q", format=fmt, title=value_title)]
-    color = alt.Color("value:Q", scale=scale, title=value_title,
-                      legend=alt.Legend(labelFontSize=12, titleFontSize=13, gradientLength=max(80, int(H * cell_h) - 30))
-                      if legend else None)
-    rect = base.mark_rect(**({"stroke": "white", "strokeWidth": 0.5} if min(cell_px, cell_h) >= 12 else {})).encode(
-        color=alt.when("datum.masked").then(alt.value("#d9d9d9")).otherwise(color), tooltip=tooltip)
-    if select:
-        sel = alt.selection_point(name=select, fields=["row", "col"], on="click", clear=False)
-        rect = rect.add_params(sel)
-    layers = [rect]
-    if numbers is None:
-        numbers = cell_px >= 28
-    if numbers:
-        longest = (max(len(format(v, fmt)) for v in domain) if domain else
-                   max((len(format(v, fmt)) for v in finite.tolist()), default=3))
-        text_font = max(8, min(15, min(cell_px * 0.8 / (0.6 * longest), cell_h / 1.6)))
-        if kind == "weights":
-            dark = f"datum.value > {0.25 * (domain or (0, 1))[1]}"
-        elif kind == "diverging":
-            vmax = float(np.abs(finite).max()) if finite.size else 1.0
-            dark = f"abs(datum.value) > {0.55 * vmax}"
-        else:
-            lo, hi = domain or ((float(finite.min()), float(finite.max())) if finite.size else (0, 1))
-            dark = f"datum.value < {(lo + hi) / 2}"
-        text = alt.Chart(df).mark_text(fontSize=text_font).encode(
-            x=alt.X("cx:Q", scale=xs, axis=x_axis), y=alt.Y("cy:Q", scale=ys, axis=y_axis),
-            text=alt.condition("datum.masked", alt.value("×"), alt.Text("value:Q", format=fmt)),
-            color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("black")),
-        ).transform_calculate(cx="datum.col + 0.5", cy="datum.row + 0.5")
-        layers.append(text)
-    boxes = []
-    if row is not None:
-        boxes.append({"r0": row, "r1": row + 1, "c0": 0, "c1": W})
-    if col is not None:
-        boxes.append({"r0": 0, "r1": H, "c0": col, "c1": col + 1})
-    if boxes:
-        layers.append(alt.Chart(pd.DataFrame(boxes)).mark_rect(fill=None, stroke="#ff2d55", strokeWidth=3).encode(
-            x=alt.X("c0:Q", scale=xs, axis=x_axis), x2="c1:Q", y=alt.Y("r0:Q", scale=ys, axis=y_axis), y2="r1:Q"))
-    chart = alt.layer(*layers).properties(width=int(W * cell_px), height=int(H * cell_h), autosize=PAD)
-    if title:
-        chart = chart.properties(title=alt.Title(title, fontSize=TITLE_FONT, anchor="start"))
-    return chart
-
-
 def _png_data_url(rgb: np.ndarray) -> str:
     from PIL import Image
     buf = io.BytesIO()
@@ -141,7 +43,7 @@ def _png_data_url(rgb: np.ndarray) -> str:
 
 
 def _blues(a: np.ndarray) -> np.ndarray:
-    """Weights in [0, 1] -> RGB uint8, white to dark blue on a square-root scale (as matrix_chart)."""
+    """Weights in [0, 1] -> RGB uint8, white to dark blue on a square-root scale (as matrix_spec)."""
     import matplotlib
     rgba = matplotlib.colormaps["Blues"](np.sqrt(np.clip(a, 0, 1)))
     return (rgba[..., :3] * 255).round().astype(np.uint8)
@@ -302,7 +204,12 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
                 col: int | None = None, x_title: str | None = None, y_title: str | None = None,
                 domain: tuple[float, float] | None = None, legend: bool = True, cell_h: float | None = None,
                 x_orient: str = "bottom", box_data: str | None = None, labels_in_data: bool = False) -> dict:
-    """`matrix_chart` as a Vega-Lite dict (same picture, same options, same click selection).
+    """A 2-D array as coloured cells, row 0 on top, as a Vega-Lite dict (drawn with st.vega_lite_chart).
+
+    kind: "weights" (0..1, white to dark blue, square-root colour scale so small weights still show),
+          "diverging" (red < 0 < blue, centred on 0), "sequential" (min..max, viridis).
+    Cells that are -inf (masked scores) are grey with a cross. row / col: outline that row / column.
+    select: a click selection over (row, col), read with on_select="rerun".
 
     For charts redrawn on every key press, keep the spec itself the same when only the numbers or the
     outline move (Streamlit then swaps the data into the live chart instead of drawing a new one):

@@ -81,85 +81,13 @@ def contour_chart(xs: np.ndarray, ys: np.ndarray, values: np.ndarray | None = No
         chart instead of drawing the 3,721 cells again. The paths layers are always there.
     """
     labels = labels or {}
-    cells, lines = background if background is not None else contour_background(xs, ys, values, f_min)
+    background = background if background is not None else contour_background(xs, ys, values, f_min)
     if named:
-        return _contour_chart_named(xs, ys, cells, lines, minima=minima, select=select, size=size, labels=labels,
-                                    color_domain=color_domain, color_range=color_range,
-                                    color_range_bg=color_range_bg, line_color=line_color, title=title)
-    hx, hy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
-    xd, yd = [float(xs[0] - hx), float(xs[-1] + hx)], [float(ys[0] - hy), float(ys[-1] + hy)]
-    X = alt.X("x:Q", scale=alt.Scale(domain=xd, nice=False, zero=False), title=labels.get("x", "x"),
-              axis=alt.Axis(**_AXIS))
-    Y = alt.Y("y:Q", scale=alt.Scale(domain=yd, nice=False, zero=False), title=labels.get("y", "y"),
-              axis=alt.Axis(**_AXIS))
-    bg = alt.Scale(range=list(color_range_bg))
-    cell_px = size / len(xs) + 0.6                                  # a little overlap: no seams
-    rect = alt.Chart(cells).mark_rect(width=cell_px, height=cell_px, clip=True).encode(
-        x=X, y=Y, color=alt.Color("z:Q", scale=bg, legend=None),
-        tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f"),
-                 alt.Tooltip("loss:Q", format=".4g", title=labels.get("loss", "loss"))])
-    if select:
-        rect = rect.add_params(alt.selection_point(name=select, fields=["x", "y"], on="click",
-                                                   clear=False, empty=False))
-    layers = [rect]
-    if len(lines):
-        layers.append(alt.Chart(lines).mark_line(color=line_color, strokeWidth=0.9, opacity=0.55, clip=True)
-                      .encode(x="x:Q", y="y:Q", detail="line:N", order="order:Q"))
-    if len(minima):
-        mdf = pd.DataFrame([{"x": m[0], "y": m[1]} for m in minima])
-        layers.append(alt.Chart(mdf).mark_point(shape="diamond", size=160, filled=True, color="black",
-                                                stroke="white", strokeWidth=1.5).encode(x="x:Q", y="y:Q"))
-    if paths is not None and len(paths):
-        color = alt.Color("label:N", title=None, legend=None,
-                          scale=alt.Scale(domain=color_domain, range=color_range) if color_domain else alt.Undefined)
-        body = alt.Chart(paths)
-        layers.append(body.mark_line(strokeWidth=6, color="white", opacity=0.8, clip=True)
-                      .encode(x="x:Q", y="y:Q", detail="label:N", order="step:Q"))   # a halo
-        layers.append(body.mark_line(strokeWidth=3, clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
-                      .encode(x="x:Q", y="y:Q", color=color, order="step:Q",
-                              tooltip=["label:N", "step:Q", alt.Tooltip("x:Q", format=".3f"),
-                                       alt.Tooltip("y:Q", format=".3f")]))
-        if "end" in paths:
-            ends = paths[paths["end"]]
-            layers.append(alt.Chart(ends).mark_point(size=170, filled=True, stroke="white", strokeWidth=1.5,
-                                                     opacity=1).encode(x="x:Q", y="y:Q", color=color))
-        if "diverged" in paths:
-            bad = paths[paths["diverged"]]
-            layers.append(alt.Chart(bad).mark_point(shape="cross", size=520, filled=True, angle=45,
-                                                    stroke="white", strokeWidth=1.2, opacity=1)
-                          .encode(x="x:Q", y="y:Q", color=color))
-            layers.append(alt.Chart(bad).mark_text(fontSize=15, fontWeight="bold", dy=-20, clip=False)
-                          .encode(x="x:Q", y="y:Q", text="note:N", color=color))
-    if start is not None:
-        sdf = pd.DataFrame([{"x": start[0], "y": start[1]}])
-        layers.append(alt.Chart(sdf).mark_point(size=260, filled=True, color="white", stroke="black",
-                                                strokeWidth=2.5, opacity=1).encode(x="x:Q", y="y:Q"))
-    chart = alt.layer(*layers).properties(width=size, height=size)
-    return chart.properties(title=title) if title else chart
-
-
-CONTOUR_DATASETS = ("cells", "lines", "minima", "paths", "start")
-
-
-def contour_datasets(background, *, paths: pd.DataFrame | None, start: tuple[float, float] | None,
-                     minima=()) -> dict[str, pd.DataFrame]:
-    """The data sets a contour_chart(..., named=True) spec reads, by name."""
-    cells, lines = background
-    empty_paths = pd.DataFrame({"label": pd.Series(dtype=str), "step": pd.Series(dtype=int),
-                                "x": pd.Series(dtype=float), "y": pd.Series(dtype=float),
-                                "end": pd.Series(dtype=bool), "diverged": pd.Series(dtype=bool),
-                                "note": pd.Series(dtype=str)})
-    return {"cells": cells, "lines": lines,
-            "minima": pd.DataFrame({"x": [float(m[0]) for m in minima], "y": [float(m[1]) for m in minima]}),
-            "paths": paths if paths is not None and len(paths) else empty_paths,
-            "start": pd.DataFrame({"x": [float(start[0])] if start is not None else [],
-                                   "y": [float(start[1])] if start is not None else []})}
-
-
-def _contour_chart_named(xs, ys, cells, lines, *, minima, select, size, labels, color_domain, color_range,
-                         color_range_bg, line_color, title) -> alt.Chart:
-    """contour_chart's layers over the named data sets of contour_datasets (same marks, same look)."""
-    data = {name: alt.NamedData(name=name) for name in CONTOUR_DATASETS}
+        data = {name: alt.NamedData(name=name) for name in CONTOUR_DATASETS}
+        with_paths, with_start = True, True
+    else:
+        data = contour_datasets(background, paths=paths, start=start, minima=minima)
+        with_paths, with_start = paths is not None and len(paths) > 0, start is not None
     hx, hy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     xd, yd = [float(xs[0] - hx), float(xs[-1] + hx)], [float(ys[0] - hy), float(ys[-1] + hy)]
     X = alt.X("x:Q", scale=alt.Scale(domain=xd, nice=False, zero=False), title=labels.get("x", "x"),
@@ -175,35 +103,56 @@ def _contour_chart_named(xs, ys, cells, lines, *, minima, select, size, labels, 
         rect = rect.add_params(alt.selection_point(name=select, fields=["x", "y"], on="click",
                                                    clear=False, empty=False))
     layers = [rect]
-    if len(lines):
+    if len(background[1]):
         layers.append(alt.Chart(data["lines"]).mark_line(color=line_color, strokeWidth=0.9, opacity=0.55, clip=True)
                       .encode(x=X, y=Y, detail="line:N", order="order:Q"))
     if len(minima):
         layers.append(alt.Chart(data["minima"]).mark_point(shape="diamond", size=160, filled=True, color="black",
                                                            stroke="white", strokeWidth=1.5).encode(x=X, y=Y))
-    color = alt.Color("label:N", title=None, legend=None,
-                      scale=alt.Scale(domain=color_domain, range=color_range) if color_domain else alt.Undefined)
-    body = alt.Chart(data["paths"])
-    layers.append(body.mark_line(strokeWidth=6, color="white", opacity=0.8, clip=True)
-                  .encode(x=X, y=Y, detail="label:N", order="step:Q"))            # a halo
-    layers.append(body.mark_line(strokeWidth=3, clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
-                  .encode(x=X, y=Y, color=color, order="step:Q",
-                          tooltip=["label:N", "step:Q", alt.Tooltip("x:Q", format=".3f"),
-                                   alt.Tooltip("y:Q", format=".3f")]))
-    layers.append(body.transform_filter("datum.end").mark_point(size=170, filled=True, stroke="white",
-                                                                 strokeWidth=1.5, opacity=1)
-                  .encode(x=X, y=Y, color=color))
-    bad = body.transform_filter("datum.diverged")
-    layers.append(bad.mark_point(shape="cross", size=520, filled=True, angle=45, stroke="white", strokeWidth=1.2,
-                                 opacity=1).encode(x=X, y=Y, color=color))
-    layers.append(bad.mark_text(fontSize=15, fontWeight="bold", dy=-20, clip=False)
-                  .encode(x=X, y=Y, text="note:N", color=color))
-    layers.append(alt.Chart(data["start"]).mark_point(size=260, filled=True, color="white", stroke="black",
-                                                      strokeWidth=2.5, opacity=1).encode(x=X, y=Y))
+    if with_paths:
+        color = alt.Color("label:N", title=None, legend=None,
+                          scale=alt.Scale(domain=color_domain, range=color_range) if color_domain else alt.Undefined)
+        body = alt.Chart(data["paths"])
+        layers.append(body.mark_line(strokeWidth=6, color="white", opacity=0.8, clip=True)
+                      .encode(x=X, y=Y, detail="label:N", order="step:Q"))            # a halo
+        layers.append(body.mark_line(strokeWidth=3, clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
+                      .encode(x=X, y=Y, color=color, order="step:Q",
+                              tooltip=["label:N", "step:Q", alt.Tooltip("x:Q", format=".3f"),
+                                       alt.Tooltip("y:Q", format=".3f")]))
+        layers.append(body.transform_filter("datum.end").mark_point(size=170, filled=True, stroke="white",
+                                                                     strokeWidth=1.5, opacity=1)
+                      .encode(x=X, y=Y, color=color))
+        bad = body.transform_filter("datum.diverged")
+        layers.append(bad.mark_point(shape="cross", size=520, filled=True, angle=45, stroke="white",
+                                     strokeWidth=1.2, opacity=1).encode(x=X, y=Y, color=color))
+        layers.append(bad.mark_text(fontSize=15, fontWeight="bold", dy=-20, clip=False)
+                      .encode(x=X, y=Y, text="note:N", color=color))
+    if with_start:
+        layers.append(alt.Chart(data["start"]).mark_point(size=260, filled=True, color="white", stroke="black",
+                                                          strokeWidth=2.5, opacity=1).encode(x=X, y=Y))
     # Every layer has the plot window's fixed domains and the colour scales are separate, so no scale
     # depends on the paths: a new path then redraws the paths only, not the 3,721 cells as well.
     chart = alt.layer(*layers).resolve_scale(color="independent").properties(width=size, height=size)
     return chart.properties(title=title) if title else chart
+
+
+CONTOUR_DATASETS = ("cells", "lines", "minima", "paths", "start")
+
+
+def contour_datasets(background, *, paths: pd.DataFrame | None, start: tuple[float, float] | None,
+                     minima=()) -> dict[str, pd.DataFrame]:
+    """The data sets a contour_chart(..., named=True) spec reads, by name."""
+    cells, lines = background
+    paths = pd.DataFrame() if paths is None else paths.copy()
+    for col, dtype, fill in (("label", str, ""), ("step", int, 0), ("x", float, 0.0), ("y", float, 0.0),
+                             ("end", bool, False), ("diverged", bool, False), ("note", str, "")):
+        if col not in paths:
+            paths[col] = pd.Series([fill] * len(paths), dtype=dtype)
+    return {"cells": cells, "lines": lines,
+            "minima": pd.DataFrame({"x": [float(m[0]) for m in minima], "y": [float(m[1]) for m in minima]}),
+            "paths": paths,
+            "start": pd.DataFrame({"x": [float(start[0])] if start is not None else [],
+                                   "y": [float(start[1])] if start is not None else []})}
 
 
 def loss_curves_chart(curves: pd.DataFrame, *, color_domain=None, color_range=None, width: int = 360,

@@ -203,18 +203,19 @@ def test_head_summaries_on_known_patterns():
 
 # --- chart builders ---------------------------------------------------------------------------------
 
-def test_matrix_chart_marks_masked_cells_and_selects_cells():
+def test_matrix_spec_marks_masked_cells_and_selects_cells():
     scores = torch.tensor([[0.5, float("-inf")], [1.0, -2.0]])
-    spec = C.matrix_chart(scores, row_labels=["a", "b"], col_labels=["a", "b"], kind="diverging",
-                          select="cell", row=1).to_dict()
-    rows = next(iter(spec["datasets"].values()))
-    assert sum(r["masked"] for r in rows) == 1 and len(rows) == 4
-    assert spec["params"][0]["name"] == "cell"
+    spec = C.matrix_spec(scores, row_labels=["a", "b"], col_labels=["a", "b"], kind="diverging", select="cell", row=1)
+    rows = spec["data"]["values"]
+    assert sum(r["masked"] for r in rows) == 1 and len(rows) == 4 and rows[1]["value"] is None
+    assert spec["params"][0]["name"] == "cell" and spec["params"][0]["views"] == ["cells"]
     assert spec["autosize"]["type"] == "pad"
-    fast = C.matrix_spec(scores, row_labels=["a", "b"], col_labels=["a", "b"], kind="diverging", select="cell", row=1)
-    assert sum(r["masked"] for r in fast["data"]["values"]) == 1 and fast["params"][0]["views"] == ["cells"]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [-2.0, 2.0]     # centred on 0
+    assert spec["layer"][-1]["data"]["values"] == [{"r0": 1, "r1": 2, "c0": 0, "c1": 2}]  # row 1 outlined
     import altair as alt
-    alt.LayerChart.from_dict(fast, validate=True)                           # a valid Vega-Lite spec
+    alt.LayerChart.from_dict(spec, validate=True)                           # a valid Vega-Lite spec
+    named = C.matrix_spec(scores, kind="diverging", row=1, box_data="box")
+    assert named["data"] == {"name": "matrix"} and named["datasets"]["box"] == [{"r0": 1, "r1": 2, "c0": 0, "c1": 2}]
 
 
 def test_model_view_chart_has_one_picture_per_head():

@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,8 @@ from torch import nn
 import bigmodel_core
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.landscape_charts import contour_chart, hillshade, network_surface_chart
+from bigmodel_core.landscape_charts import (CONTOUR_DATASETS, contour_background, contour_chart, contour_datasets,
+                                           hillshade, network_surface_chart)
 
 # a learning rate per surface small enough to stay on the map for 40 steps of every optimizer
 SAFE_LR = {"quadratic": 0.1, "rosenbrock": 1e-4, "himmelblau": 1e-3, "saddle": 0.01, "beale": 1e-4}
@@ -267,6 +269,30 @@ def test_contour_chart_stays_under_altairs_row_limit():
     rows = _rows(spec)
     assert max(rows.values()) <= 5000 and 61 * 61 in rows.values()
     assert "start" in json.dumps(spec)
+
+
+def test_named_contour_chart_is_the_same_chart_over_named_data():
+    """named=True: the same marks in the same order, but every layer reads a named data set, so the
+    spec is one and the same for every path (the browser swaps the rows into the live chart)."""
+    s = L.get_surface("rosenbrock")
+    xs, ys, values = s.grid(21)
+    bg = contour_background(xs, ys, values, 0.0)
+    paths = pd.DataFrame({"label": ["GD"] * 3, "step": [0, 1, 2], "x": [-1.5, -1.0, 0.5], "y": [2.0, 1.0, 0.4],
+                          "end": [False, False, True]})
+    kw = dict(background=bg, minima=s.minima, select="start", color_domain=["GD"], color_range=["#d62728"])
+    inline = contour_chart(xs, ys, paths=paths, start=s.start, **kw).to_dict()
+    named = contour_chart(xs, ys, named=True, **kw).to_dict()
+    assert "datasets" not in named
+    assert [l["mark"] for l in named["layer"]] == [l["mark"] for l in inline["layer"]]
+    assert [l["data"]["name"] for l in named["layer"]] == ["cells", "lines", "minima"] + ["paths"] * 5 + ["start"]
+    data = contour_datasets(bg, paths=paths, start=s.start, minima=s.minima)
+    assert set(data) == set(CONTOUR_DATASETS)
+    assert data["paths"]["diverged"].tolist() == [False] * 3 and data["paths"]["end"].tolist() == [False, False, True]
+    assert data["start"].to_dict("records") == [{"x": s.start[0], "y": s.start[1]}]
+    # the inline chart holds those same rows: 21 x 21 cells, the 3 path steps and the start point
+    assert {21 * 21, 3, 1} <= set(_rows(inline).values())
+    empty = contour_datasets(bg, paths=None, start=None)
+    assert len(empty["paths"]) == 0 and list(empty["paths"].columns)[:4] == ["label", "step", "x", "y"]
 
 
 def test_network_surface_charts_and_hillshade():
