@@ -19,9 +19,9 @@ _LATENCY_PROBE = """
   // enough on its own: a rerun faster than a React commit never changes the attribute.
   const app = document.querySelector('[data-testid="stApp"]');
   window.__bench = {keydown: null, last: null};
-  document.addEventListener('keydown', () => {
-    Object.assign(window.__bench, {keydown: performance.now(), last: null});
-  }, true);
+  const start = () => Object.assign(window.__bench, {keydown: performance.now(), last: null});
+  document.addEventListener('keydown', start, true);
+  document.addEventListener('pointerdown', start, true);     // a click step starts the clock too
   new MutationObserver(() => {
     if (window.__bench.keydown !== null) window.__bench.last = performance.now();
   }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -40,7 +40,8 @@ class Scenario:
     """Press keys on a control and time each rerun.
 
     steps: (CSS selector, key) pairs used in turn, e.g. a slider's thumb with ArrowRight then
-    ArrowLeft, so the value goes back and forth. Streamlit gives each keyed widget the class
+    ArrowLeft, so the value goes back and forth. A key "click:fx,fy" clicks the element at that
+    fraction of its width and height instead (a chart's selection), timed from the pointer down. Streamlit gives each keyed widget the class
     st-key-<key> (characters outside A-Z a-z 0-9 _ - become '-'; underscores stay). A slider's
     thumb in Streamlit 1.67 is an input[type="range"]: '.st-key-conv-stride input[type="range"]'.
     """
@@ -67,8 +68,14 @@ def measure_latency(page, base_url: str, sc: Scenario) -> list[float]:
     samples = []
     for i in range(sc.warmup + sc.presses):
         selector, key = sc.steps[i % len(sc.steps)]
-        page.locator(selector).first.focus()
-        page.keyboard.press(key)
+        target = page.locator(selector).first
+        if key.startswith("click:"):
+            fx, fy = (float(v) for v in key[len("click:"):].split(","))
+            box = target.bounding_box()
+            page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        else:
+            target.focus()
+            page.keyboard.press(key)
         page.wait_for_function(f"() => window.__benchSettled({QUIET_MS})", timeout=60_000)
         ms = page.evaluate("() => window.__bench.last - window.__bench.keydown")
         if i >= sc.warmup:
