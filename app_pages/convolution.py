@@ -1,19 +1,17 @@
 """Convolution: slide a kernel over an image and see the arithmetic of any output pixel."""
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.data import PHOTO_NAMES, load_image, load_mnist, load_photo
+from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, image_to_tensor, kernel_preset,
+from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, kernel_preset,
                                     output_size, parse_kernel_grid)
 from bigmodel_core.ops.window_pictures import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
                                                to_rgb_uint8)
+from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
@@ -40,27 +38,6 @@ url_state("conv.stride", 1, lo=1, hi=4)
 url_state("conv.padding", 0, lo=0, hi=3)
 url_state("conv.dilation", 1, lo=1, hi=3)
 url_state("conv.w", "")        # a custom kernel, as comma-separated numbers
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _builtin_image(source: str, photo: str, digit: int, rgb: bool, size: int):
-    if source == "mnist":
-        x = torch.from_numpy(load_mnist().x_test[digit].astype(np.float32) / 255.0)   # (28, 28)
-        return (x.expand(3, -1, -1).clone() if rgb else x), False, (28, 28)
-    img = load_photo(photo)
-    x, resized = image_to_tensor(img, rgb=rgb, max_side=size)
-    return x, resized, img.size
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _uploaded_image(digest: str, data: bytes, rgb: bool, size: int):
-    img = load_image(data)                            # raises ImageError with a clear message
-    x, resized = image_to_tensor(img, rgb=rgb, max_side=size)
-    return x, resized, img.size
-
-
-def _random_digit():
-    st.session_state["conv.digit"] = int(np.random.default_rng().integers(0, 1000))
 
 
 def _grid_frame(cells: list[list[str]]) -> pd.DataFrame:
@@ -97,9 +74,7 @@ with controls:
         st.selectbox(t("common.photo"), PHOTO_NAMES, key="conv.photo",
                      format_func=lambda p: t(f"{KEY}.photos.{p}"))
     elif source == "mnist":
-        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        c1.number_input(t("common.digit_index"), 0, 999, step=1, key="conv.digit")
-        c2.button(t("common.random"), on_click=_random_digit, key="conv.random")
+        digit_picker("conv")
     else:
         upload = st.file_uploader(t("common.upload"), key="conv.upload")
     st.toggle(t(f"{KEY}.rgb"), key="conv.rgb", help=t(f"{KEY}.rgb_help"))
@@ -144,22 +119,7 @@ if kernel_name.startswith("custom"):
 # -- the input ---------------------------------------------------------------------------------
 rgb, size = st.session_state["conv.rgb"], st.session_state["conv.size"]
 with controls:
-    x, resized, original = None, False, None
-    if source == "upload":
-        if upload is None:
-            st.info(t(f"{KEY}.upload_first"), icon=":material/upload:")
-        else:
-            data = upload.getvalue()
-            try:
-                x, resized, original = _uploaded_image(hashlib.sha256(data).hexdigest(), data, rgb, size)
-            except UserInputError as e:
-                show_error(e)
-        if x is None:
-            st.caption(t(f"{KEY}.fallback_photo"))
-    if x is None:
-        x, resized, original = _builtin_image(source if source != "upload" else "photo",
-                                              st.session_state["conv.photo"],
-                                              int(st.session_state["conv.digit"]), rgb, size)
+    x, resized, original = load_input("conv", source, upload, rgb=rgb, size=size)
     H, W = x.shape[-2:]
     if resized:
         st.caption(t("common.resized", width=W, height=H) + " " +

@@ -1,18 +1,16 @@
 """Pooling: shrink a map window by window, see which input wins, and what a small shift changes."""
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 import streamlit as st
 import torch
 
-from bigmodel_core.data import PHOTO_NAMES, load_image, load_mnist, load_photo
+from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.conv import KERNEL_PRESETS, conv2d_explained, image_to_tensor, kernel_preset
+from bigmodel_core.ops.conv import KERNEL_PRESETS, conv2d_explained, kernel_preset
 from bigmodel_core.ops.pool import global_avg_pool, pool2d_explained, shift_image, translation_invariance
 from bigmodel_core.ops.window_pictures import (WINNER, Outline, cell_size, heatmap_spec, html_grid,
                                                render_map, to_rgb_uint8)
+from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
@@ -34,18 +32,6 @@ url_state("pool.stride", 2, lo=1, hi=4)
 url_state("pool.shift", 1, lo=0, hi=3)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _builtin_image(source: str, photo: str, digit: int, size: int):
-    if source == "mnist":
-        return torch.from_numpy(load_mnist().x_test[digit].astype(np.float32) / 255.0), False
-    return image_to_tensor(load_photo(photo), rgb=False, max_side=size)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _uploaded_image(digest: str, data: bytes, size: int):
-    return image_to_tensor(load_image(data), rgb=False, max_side=size)
-
-
 def _conv_settings():
     """The convolution page's kernel and hyper-parameters (its defaults if it was not visited)."""
     name = st.session_state.get("conv.kernel", "sobel_x")
@@ -56,30 +42,25 @@ def _conv_settings():
               (("conv.stride", 1), ("conv.padding", 0), ("conv.dilation", 1))))
 
 
-def _random_digit():
-    st.session_state["pool.digit"] = int(np.random.default_rng().integers(0, 1000))
-
 
 controls, picture = st.columns([1, 3.2], gap="medium")
 with controls:
     st.pills(t(f"{KEY}.source"), SOURCES, key="pool.source", required=True, wrap=True, width="stretch",
-                         format_func=lambda s: t(f"{KEY}.sources.{s}"))
+             format_func=lambda s: t(f"{KEY}.sources.{s}"))
     source = st.session_state["pool.source"]
     upload = None
     if source in ("photo", "feature"):
         st.selectbox(t("common.photo"), PHOTO_NAMES, key="pool.photo",
                      format_func=lambda p: t(f"convolution.photos.{p}"))
     if source == "mnist":
-        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        c1.number_input(t("common.digit_index"), 0, 999, step=1, key="pool.digit")
-        c2.button(t("common.random"), on_click=_random_digit, key="pool.random")
+        digit_picker("pool")
     if source == "upload":
         upload = st.file_uploader(t("common.upload"), key="pool.upload")
     if source != "mnist":
         st.pills(t(f"{KEY}.size"), SIZES, key="pool.size", required=True, wrap=True, width="stretch",
                  help=t(f"{KEY}.size_help"), format_func=lambda n: f"{n} px")
     st.pills(t(f"{KEY}.kind"), KINDS, key="pool.kind", required=True, wrap=True, width="stretch",
-                         format_func=lambda k: t(f"{KEY}.kinds.{k}"))
+             format_func=lambda k: t(f"{KEY}.kinds.{k}"))
     kind = st.session_state["pool.kind"]
     st.slider(t(f"{KEY}.window"), 2, 4, key="pool.window", disabled=kind == "global")
     st.slider(t(f"{KEY}.stride"), 1, 4, key="pool.stride", disabled=kind == "global")
@@ -89,21 +70,7 @@ sync_url("pool.source", "pool.photo", "pool.digit", "pool.size", "pool.kind", "p
 # -- the input ---------------------------------------------------------------------------------
 size = st.session_state["pool.size"]
 with controls:
-    x, resized = None, False
-    if source == "upload":
-        if upload is None:
-            st.info(t("convolution.upload_first"), icon=":material/upload:")
-        else:
-            data = upload.getvalue()
-            try:
-                x, resized = _uploaded_image(hashlib.sha256(data).hexdigest(), data, size)
-            except UserInputError as e:
-                show_error(e)
-        if x is None:
-            st.caption(t("convolution.fallback_photo"))
-    if x is None:
-        x, resized = _builtin_image("mnist" if source == "mnist" else "photo", st.session_state["pool.photo"],
-                                    int(st.session_state["pool.digit"]), size)
+    x, resized, _ = load_input("pool", source, upload, rgb=False, size=size)
     if source == "feature":
         name, kernel, bias, c_stride, c_padding, c_dilation = _conv_settings()
         try:
