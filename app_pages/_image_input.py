@@ -43,7 +43,7 @@ def random_digit(key: str) -> None:
 
 def digit_picker(prefix: str) -> None:
     """Held-out digit number and a "random" button: session keys <prefix>.digit and <prefix>.random."""
-    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([1.2, 1], vertical_alignment="bottom")      # room for the button's word
     c1.number_input(t("common.digit_index"), 0, 999, step=1, key=f"{prefix}.digit")
     c2.button(t("common.random"), on_click=random_digit, args=(f"{prefix}.digit",), key=f"{prefix}.random")
 
