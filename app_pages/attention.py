@@ -100,8 +100,7 @@ def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: i
 # --- page ----------------------------------------------------------------------------------------
 
 page_header(KEY)
-with st.spinner(t("attention.loading")):
-    minilm()
+minilm()    # ~0.05 s; no st.spinner: it made a fresh server's first visit draw sliders at their minimum
 tab_hand, tab_model = st.tabs([t("attention.tab_hand"), t("attention.tab_model")])
 
 
@@ -301,8 +300,8 @@ def inside_model() -> None:
                         st.session_state["attention.token"])
 
     st.markdown(f"**{t('attention.model_view')}**")
-    vega(C.model_view_chart(att[:, :, :shown, :shown], selected=(layer, head), head_px=50,
-                            layer_title=t("attention.layer"), head_title=t("attention.mhead")).to_dict(validate=False),
+    vega(C.model_view_spec(att[:, :, :shown, :shown], selected=(layer, head), head_px=50,
+                           layer_title=t("attention.layer"), head_title=t("attention.mhead")),
            key="attention.model_click", on_select=lambda: _on_click(
                "attention.model_click", "head", {"layer": "attention.layer", "head": "attention.mhead"}))
     st.caption(t("attention.model_view_caption"))

@@ -2,8 +2,8 @@
 
 - `matrix_spec`: a token x token (or token x dimension) matrix with token labels, numbers in the cells,
   a click selection, an outlined row; masked cells (-inf) drawn grey with a cross.
-- `model_view_chart`: every head of every layer as a small image in one clickable grid (BertViz's
-  "model view"); each head is a PNG, so 72 maps of T x T cost 72 rows, not 72 T^2.
+- `model_view_spec`: every head of every layer as a small map in one clickable grid (BertViz's
+  "model view"); the grid is one PNG, so 72 maps of T x T cost one image, not 72 T^2 rows.
 - `saturation_chart`, `attribution_chart`, `summary_chart`: the page's other pictures.
 - `row_latex`: the clicked query row written out with the learner's numbers.
 Sized for a classroom projector: large labels, strong colours.
@@ -49,40 +49,51 @@ def _blues(a: np.ndarray) -> np.ndarray:
     return (rgba[..., :3] * 255).round().astype(np.uint8)
 
 
-def model_view_chart(attn_weights, *, selected: tuple[int, int] | None = None, head_px: int = 60,
-                     select: str | None = "head", layer_title: str = "layer", head_title: str = "head") -> alt.LayerChart:
+def model_view_spec(attn_weights, *, selected: tuple[int, int] | None = None, head_px: int = 60,
+                    select: str | None = "head", layer_title: str = "layer", head_title: str = "head") -> dict:
     """All heads of all layers, (L, H, T, T) weights of one sentence, as an L x H grid of small maps.
 
-    Each head is drawn as a PNG (nearest-neighbour, so every cell stays a crisp square); a click
-    selects (layer, head), numbered from 1. `selected` is outlined.
+    The grid is one PNG at its drawn size (each head nearest-neighbour scaled to head_px, so every
+    cell stays a crisp square), with a transparent square over each head that catches the clicks:
+    a click selects (layer, head), numbered from 1. `selected` is outlined. A Vega-Lite dict.
     """
     A = _np(attn_weights)
     L, H, T, _ = A.shape
-    up = max(1, -(-head_px // T))                               # integer upscale factor
-    rows = []
-    for layer in range(L):
-        for head in range(H):
-            rgb = _blues(A[layer, head]).repeat(up, 0).repeat(up, 1)
-            rows.append({"layer": layer + 1, "head": head + 1, "url": _png_data_url(rgb)})
-    df = pd.DataFrame(rows)
-    step = head_px + 8
-    x = alt.X("head:O", title=head_title, axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT, labelAngle=0,
-                                                        orient="top"), scale=alt.Scale(paddingInner=0.1))
-    y = alt.Y("layer:O", title=layer_title, axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT))
-    img = alt.Chart(df).mark_image(width=head_px, height=head_px, aspect=False).encode(
-        x=x, y=y, url="url:N", tooltip=[alt.Tooltip("layer:O"), alt.Tooltip("head:O")])
-    # a transparent square over each picture catches the clicks
-    hit = alt.Chart(df).mark_square(size=head_px * head_px, opacity=0.001, shape="square").encode(x=x, y=y)
-    layers = []
-    if select:
-        sel = alt.selection_point(name=select, fields=["layer", "head"], on="click", clear=False)
-        hit = hit.add_params(sel)
-    layers += [img, hit]
+    gap = 4                                                      # white margin around each head
+    step = head_px + 2 * gap
+    idx = np.arange(head_px) * T // head_px                      # nearest-neighbour: pixel -> cell
+    tiles = _blues(A)[:, :, idx][:, :, :, idx]                   # (L, H, head_px, head_px, 3)
+    tiles = np.pad(tiles, ((0, 0), (0, 0), (gap, gap), (gap, gap), (0, 0)), constant_values=255)
+    grid = np.ascontiguousarray(tiles.transpose(0, 2, 1, 3, 4).reshape(L * step, H * step, 3))
+
+    def axis(n, title, orient):
+        return {"values": [i + 0.5 for i in range(n)], "labelExpr": "floor(datum.value) + 1", "title": title,
+                "orient": orient, "grid": False, "ticks": False, "domain": False,
+                "labelFontSize": FONT, "titleFontSize": FONT}
+    x = {"type": "quantitative", "scale": {"domain": [0, H], "nice": False, "zero": False}, "axis": axis(H, head_title, "top")}
+    y = {"type": "quantitative", "scale": {"domain": [0, L], "nice": False, "zero": False, "reverse": True},
+         "axis": axis(L, layer_title, "left")}
+    picture = {"data": {"values": [{"x": 0, "y": 0, "url": _png_data_url(grid)}]},
+               "mark": {"type": "image", "width": H * step, "height": L * step, "aspect": False,
+                        "align": "left", "baseline": "top"},
+               "encoding": {"x": {"field": "x", **x}, "y": {"field": "y", **y}, "url": {"field": "url", "type": "nominal"}}}
+    heads = [{"layer": l + 1, "head": h + 1, "cx": h + 0.5, "cy": l + 0.5} for l in range(L) for h in range(H)]
+    hit = {"name": "heads", "data": {"values": heads},
+           "mark": {"type": "square", "size": step * step, "opacity": 0.001},
+           "encoding": {"x": {"field": "cx", **x}, "y": {"field": "cy", **y},
+                        "tooltip": [{"field": "layer", "type": "ordinal"}, {"field": "head", "type": "ordinal"}]}}
+    layers = [picture, hit]
     if selected is not None:
-        box = pd.DataFrame([{"layer": selected[0], "head": selected[1]}])
-        layers.append(alt.Chart(box).mark_square(size=(head_px + 6) ** 2, filled=False, stroke="#ff2d55",
-                                                 strokeWidth=3).encode(x=x, y=y))
-    return alt.layer(*layers).properties(width=H * step, height=L * step, autosize=PAD)
+        layers.append({"data": {"values": [{"cx": selected[1] - 0.5, "cy": selected[0] - 0.5}]},
+                       "mark": {"type": "square", "size": (head_px + 6) ** 2, "filled": False,
+                                "stroke": "#ff2d55", "strokeWidth": 3},
+                       "encoding": {"x": {"field": "cx", **x}, "y": {"field": "cy", **y}}})
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "layer": layers,
+            "width": H * step, "height": L * step, "autosize": {"type": "pad", "contains": "padding"}}
+    if select:
+        spec["params"] = [{"name": select, "select": {"type": "point", "fields": ["layer", "head"], "on": "click",
+                                                      "clear": False}, "views": ["heads"]}]
+    return spec
 
 
 def saturation_chart(df: pd.DataFrame, *, d_k: int, scaled_label: str, unscaled_label: str, x_title: str,

@@ -1,10 +1,13 @@
 """The explained attention against torch's, the positional encoding's properties, the by-hand set-up,
 the per-head summaries and the page's chart builders."""
+import base64
+import io
 import math
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 import torch.nn.functional as F
 
 from bigmodel_core import attention_charts as C
@@ -218,9 +221,21 @@ def test_matrix_spec_marks_masked_cells_and_selects_cells():
     assert named["data"] == {"name": "matrix"} and named["datasets"]["box"] == [{"r0": 1, "r1": 2, "c0": 0, "c1": 2}]
 
 
-def test_model_view_chart_has_one_picture_per_head():
-    att = torch.softmax(torch.randn(6, 12, 9, 9), -1)
-    spec = C.model_view_chart(att, selected=(2, 3)).to_dict()
-    data = [d for d in spec["datasets"].values() if len(d) == 72][0]
-    assert {(r["layer"], r["head"]) for r in data} == {(l, h) for l in range(1, 7) for h in range(1, 13)}
-    assert all(r["url"].startswith("data:image/png;base64,") for r in data)
+def test_model_view_is_one_picture_with_a_clickable_square_per_head():
+    att = torch.softmax(torch.randn(6, 12, 9, 9) * 3, -1)
+    spec = C.model_view_spec(att, selected=(2, 3), head_px=50)
+    picture, hit, outline = spec["layer"]
+    assert {(r["layer"], r["head"]) for r in hit["data"]["values"]} == {(l, h) for l in range(1, 7) for h in range(1, 13)}
+    assert spec["params"][0]["views"] == [hit["name"]] and spec["params"][0]["select"]["fields"] == ["layer", "head"]
+    assert outline["data"]["values"] == [{"cx": 2.5, "cy": 1.5}]                # head 3 of layer 2
+    url = picture["data"]["values"][0]["url"]
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    step = 50 + 8
+    assert png.shape == (6 * step, 12 * step, 3) and (spec["height"], spec["width"]) == (6 * step, 12 * step)
+    # the pixel at cell (i, j) of head (l, h) is that weight's colour: 50 px over 9 cells, nearest
+    for l, h, i, j in [(0, 0, 0, 0), (1, 2, 4, 7), (5, 11, 8, 8)]:
+        py, px = l * step + 4 + (i * 50 + 25) // 9, h * step + 4 + (j * 50 + 25) // 9
+        assert png[py, px].tolist() == C._blues(att[l, h, i:i + 1, j].numpy())[0].tolist()
+    assert png[0, 0].tolist() == [255, 255, 255]                               # the margin
+    import altair as alt
+    alt.LayerChart.from_dict(spec, validate=True)                           # a valid Vega-Lite spec
