@@ -5,13 +5,15 @@
 import gc
 import os
 import threading
+from pathlib import Path
 
 import streamlit as st
 
 from bigmodel_core.i18n import LANG_NAMES, LANGS
 from app_pages._ui import available_pages, lang, sync_url, t
 
-st.set_page_config(page_title="BigModel Lab", page_icon=":material/neurology:", layout="wide")
+ICON = Path(__file__).parent / "assets" / "icon.png"     # local: a :material/…: icon is fetched online
+st.set_page_config(page_title="BigModel Lab", page_icon=str(ICON), layout="wide")
 
 
 @st.cache_resource

@@ -6,6 +6,9 @@ from tests.e2e.conftest import (assert_no_exception, free_port, screenshot, star
 
 
 def test_every_page_through_the_sidebar(app_url, page):
+    """...and nothing leaves the machine: no request goes anywhere but the app's own server."""
+    outside = []
+    page.on("request", lambda r: None if r.url.startswith((app_url, "data:", "blob:")) else outside.append(r.url))
     page.goto(app_url)
     wait_idle(page)
     assert page.locator("h1").first.inner_text() == t("app.title", "en")
@@ -18,6 +21,7 @@ def test_every_page_through_the_sidebar(app_url, page):
         assert_no_exception(page)
         assert page.locator("h1").count() >= 1, f"{info.key} shows no title"
         screenshot(page, f"{info.key}-en")
+    assert outside == [], f"requests off the machine: {sorted(set(outside))[:5]}"
 
 
 def test_switch_to_chinese_changes_title_and_url(app_url, page):
