@@ -30,7 +30,9 @@ def test_digit_slider_and_drawing(app_url, page):
     for _ in range(3):                                        # index 0 -> 3: another digit class
         page.keyboard.press("ArrowRight")
         wait_idle(page)
-    assert "cnn_anatomy.index=3" in page.url
+    # wait_idle can return before the last press's rerun has started: wait for the URL the rerun writes
+    page.wait_for_url("**cnn_anatomy.index=3*")
+    wait_idle(page)
     assert thumb.input_value() == "3"
     assert _prediction(page) == _expected(3)
     # draw a "1" with the mouse on the canvas
