@@ -5,15 +5,18 @@ on its own (AppTest runs page files directly), so shared values are read with de
 """
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import streamlit as st
 
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.i18n import LANGS
 from bigmodel_core.i18n import t as _t
+from bigmodel_core.ops.curve_charts import arrow_bytes
 
 PAGES_DIR = Path(__file__).parent
 
@@ -154,6 +157,23 @@ def show_code(*functions) -> None:
 def show_error(err: UserInputError) -> None:
     """A learner's mistake, in their language, never a traceback."""
     st.error(err.message(lang()), icon=":material/error:")
+
+
+def vega(spec: dict, *, datasets: dict | None = None, key: str | None = None, on_select="ignore"):
+    """A Vega-Lite dict at its own size: the fast path for charts redrawn on every key press.
+
+    Inline rows (spec["data"]["values"]) and named data sets given as lists of rows go to the browser
+    as Arrow bytes; `datasets` adds or replaces named data sets. The spec passed in is left as it is
+    (Streamlit takes the data sets out of the dict it is given), so a cached spec can be reused.
+    """
+    values = spec["data"].get("values") if isinstance(spec.get("data"), dict) else None
+    data = pa.Table.from_pylist(values) if isinstance(values, list) else None
+    named = {**(spec.get("datasets") or {}), **(datasets or {})}
+    spec = copy.deepcopy({k: v for k, v in spec.items() if k != "datasets" and not (k == "data" and data is not None)})
+    if named:
+        spec["datasets"] = {name: arrow_bytes(rows) if isinstance(rows, list) and rows else rows
+                            for name, rows in named.items()}
+    return st.vega_lite_chart(data, spec, width="content", key=key, on_select=on_select)
 
 
 def altair(chart, *, key: str | None = None, on_select: str = "ignore", height: int | None = None):

@@ -8,7 +8,7 @@ from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICA
                                            depth_gradients, depth_table, derivative, init_std)
 from bigmodel_core.ops.curve_charts import (ACTIVATION_LABELS, activation_chart, depth_chart,
                                            to_live_spec)
-from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import lang, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "activations"
 WIDTH = 128          # the depth experiment's layer width (see depth_gradients)
@@ -70,10 +70,6 @@ def depth_spec(init: str, slope: float, focus: str, n_layers: int, lang_: str) -
                                  x_title=t(f"{K}.depth_x"), y_title=t(f"{K}.depth_y")))
 
 
-def chart(spec: dict, key: str) -> None:
-    st.vega_lite_chart(spec, width="content", key=key)
-
-
 def formulas(name: str, x0: float, y0: float, d0: float, slope: float) -> list[str]:
     """The activation's formula and derivative, then the same with the learner's x0 plugged in."""
     x = f"{x0:.2f}"
@@ -116,9 +112,9 @@ def x0_play(out: dict, names: tuple[str, ...], focus: str, xmax: float, threshol
     y0, d0 = point(focus, x0, slope)
     spec_f, spec_d = function_specs(names, focus, xmax, x0, threshold, slope, lang())
     with out["f"]:
-        chart(spec_f, f"{K}.chart_f")
+        vega(spec_f, key=f"{K}.chart_f")
     with out["d"]:
-        chart(spec_d, f"{K}.chart_df")
+        vega(spec_d, key=f"{K}.chart_df")
     shaded = ", ".join(f"[{a:.2f}, {b:.2f}]" for a, b in regions) or t(f"{K}.none")
     with out["at"]:
         st.markdown(t(f"{K}.at_x0", name=ACTIVATION_LABELS[focus], x0=f"{x0:.2f}", y=f"{y0:.4f}",
@@ -140,7 +136,7 @@ def depth_play(out: dict, focus: str, init: str, slope: float):
         st.metric(t(f"{K}.metric_ratio", name=label, n=n_layers), f"{at_n[focus]:.3g}")
         st.caption(" · ".join(f"{ACTIVATION_LABELS[a]} {at_n[a]:.2g}" for a in ACTIVATIONS))
     with out["chart"]:
-        chart(depth_spec(init, slope, focus, n_layers, lang()), f"{K}.chart_depth")
+        vega(depth_spec(init, slope, focus, n_layers, lang()), key=f"{K}.chart_depth")
     with out["formula"]:
         st.latex(rf"\frac{{\lVert \partial L / \partial h_{{N - {n_layers}}} \rVert}}{{\lVert \partial L / \partial h_N \rVert}}"
                  rf"\Big|_{{\text{{{label}}}}} = {at_n[focus]:.3g}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pyarrow as pa
 import streamlit as st
 import torch
 
@@ -12,7 +11,7 @@ from bigmodel_core import attention_charts as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
-from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "attention"
 EXAMPLES = [
@@ -64,28 +63,6 @@ def positional(n_positions: int, d_model: int):
 def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttribution:
     with captum_lock():
         return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
-
-
-def _arrow_bytes(rows: list[dict]) -> bytes:
-    """Rows as Arrow IPC bytes, the form Streamlit sends chart data in (straight from the rows: going
-    through pandas, as Streamlit does for a list of dicts, costs milliseconds per dataset)."""
-    table = pa.Table.from_pylist(rows)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def vega(spec: dict, *, key: str | None = None, on_select="ignore"):
-    """A Vega-Lite dict at its own size (the fast path for charts redrawn on every key press)."""
-    data = None
-    if isinstance(spec.get("data"), dict) and isinstance(spec["data"].get("values"), list):
-        data = pa.Table.from_pylist(spec["data"]["values"])
-        spec = {k: v for k, v in spec.items() if k != "data"}
-    if spec.get("datasets"):
-        spec = {**spec, "datasets": {name: _arrow_bytes(rows) if isinstance(rows, list) and rows else rows
-                                     for name, rows in spec["datasets"].items()}}
-    return st.vega_lite_chart(data, spec, width="content", key=key, on_select=on_select)
 
 
 def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:

@@ -18,7 +18,7 @@ from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Aut
                                               add_noise, decode_point, encode_digits, latent_walk,
                                               load_autoencoder, load_record, mean_digit_error, mnist_vectors,
                                               per_digit_error, pixel_blend, reconstruct, train_autoencoder)
-from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "autoencoder"
 MAP_STEP = 0.1          # slider resolution of the coordinate pickers
@@ -147,9 +147,8 @@ def latent_map_part(formula_slot) -> None:
     with left:
         st.caption(t(f"{KEY}.map_caption", n=len(codes)))
         # a fixed spec with named data: moving the marker only swaps its one row into the live chart
-        spec = {**_map_spec((0.0, z1_hi, 0.0, z2_hi), 460, 400),
-                "datasets": {"digits": _map_digits(), "marker": pd.DataFrame({"z1": [z[0]], "z2": [z[1]]})}}
-        st.vega_lite_chart(spec, key=f"{KEY}.map", on_select=_on_map_click, width="content")
+        vega(_map_spec((0.0, z1_hi, 0.0, z2_hi), 460, 400), key=f"{KEY}.map", on_select=_on_map_click,
+             datasets={"digits": _map_digits(), "marker": pd.DataFrame({"z1": [z[0]], "z2": [z[1]]})})
     with formula_slot:                                        # the formula section further down the page
         _formula_numbers(idx, z)
     sync_url(f"{KEY}.z1", f"{KEY}.z2")

@@ -2,7 +2,6 @@
 a real network's loss surface (1-D line, 2-D filter-normalized slice, training path in the PCA plane)."""
 from __future__ import annotations
 
-import copy
 import math
 import threading
 
@@ -17,7 +16,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_background, contour_chart,
                                             contour_datasets, interpolation_chart,
                                             loss_curves_chart, network_surface_chart)
-from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "loss_landscape"
 LR_OPTIONS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-100, 21))     # 1e-5 .. 10, log spaced
@@ -113,12 +112,6 @@ def curves_spec(domain: tuple, colors: tuple, x_title: str, y_title: str) -> dic
     chart = loss_curves_chart(pd.DataFrame(), color_domain=list(domain), color_range=list(colors), width=300,
                               height=190, x_title=x_title, y_title=y_title, data_name="curves")
     return chart.to_dict(validate=False)
-
-
-def vega(spec: dict, datasets: dict, **kwargs):
-    """st.vega_lite_chart at the spec's own size, its data passed by name (a new copy of the spec:
-    Streamlit takes the data sets out of the dict it is given)."""
-    return st.vega_lite_chart({**copy.deepcopy(spec), "datasets": datasets}, width="content", **kwargs)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)   # shared and read-only: no copy per rerun
@@ -270,11 +263,11 @@ def _draw_paths(play: dict, slots: dict) -> None:
         spec = contour_spec(play["surf_name"], play["kappa"], play["angle"], (("loss", t("common.loss")),),
                             domain, colors)
         _, _, background = cached_background(play["surf_name"], play["kappa"], play["angle"])
-        vega(spec, contour_datasets(background, paths=path_frame(paths, surf, labels), start=play["start"],
-                                    minima=surf.minima), key=k("contours"), on_select=_on_click)
+        vega(spec, datasets=contour_datasets(background, paths=path_frame(paths, surf, labels), start=play["start"],
+                                             minima=surf.minima), key=k("contours"), on_select=_on_click)
     with slots["curves"]:
         vega(curves_spec(domain, colors, t("common.step"), t(k("gap_axis"))),
-             {"curves": curve_frame(paths, surf, labels)})
+             datasets={"curves": curve_frame(paths, surf, labels)})
     if "your_rates" in slots:
         with slots["your_rates"]:
             your_rates(play["kappa"], paths)

@@ -6,7 +6,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart, to_live_spec
 from bigmodel_core.ops.losses import (REGRESSION_LOSSES, classify, regression_curves, regression_point,
                                       softmax_cross_entropy, true_logit_sweep)
-from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import lang, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "losses"
 PRED_RANGE = (-5.0, 5.0)       # the prediction slider and the curves' x axis
@@ -67,10 +67,6 @@ def classification_specs(logits: tuple[float, ...], y_cls: int, lang_: str) -> t
     return to_live_spec(bars_chart), to_live_spec(sweep)
 
 
-def chart(spec: dict, key: str) -> None:
-    st.vega_lite_chart(spec, width="content", key=key)
-
-
 def vec(a, fmt: str = "{:.3f}") -> str:
     return r"\bigl(" + ",\ ".join(fmt.format(v) for v in a) + r"\bigr)"
 
@@ -127,9 +123,9 @@ def prediction_play(out: dict, target: float, delta: float):
     names = loss_labels()
     spec_loss, spec_grad = regression_specs(pred, target, delta, lang())
     with out["loss"]:
-        chart(spec_loss, f"{K}.chart_loss")
+        vega(spec_loss, key=f"{K}.chart_loss")
     with out["grad"]:
-        chart(spec_grad, f"{K}.chart_grad")
+        vega(spec_grad, key=f"{K}.chart_grad")
     with out["metrics"]:
         cells = st.columns(6)
         for i, name in enumerate(REGRESSION_LOSSES):
@@ -150,9 +146,9 @@ def logits_play(out: dict, classes: list[str], y_cls: int):
     names = loss_labels()
     spec_bars, spec_sweep = classification_specs(logits, y_cls, lang())
     with out["bars"]:
-        chart(spec_bars, f"{K}.chart_bars")
+        vega(spec_bars, key=f"{K}.chart_bars")
     with out["sweep"]:
-        chart(spec_sweep, f"{K}.chart_sweep")
+        vega(spec_sweep, key=f"{K}.chart_sweep")
     with out["metrics"]:
         m1, m2, m3, m4 = st.columns(4)
         m1.metric(t(f"{K}.metric_p", name=classes[y_cls]), f"{c.probs[y_cls]:.3f}")

@@ -17,7 +17,7 @@ from bigmodel_core.charts import Box, heatmap, line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
-from app_pages._ui import (altair, page_header, section, show_code, show_error, sync_url, t, url_state,
+from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
 HIDDEN = 8               # units of the stepping cells: few enough to read every number
@@ -169,9 +169,8 @@ def _js(s: str) -> str:
 
 def hidden_chart(inputs: tuple, step: int, title: str) -> None:
     """Draw the heat map with step t outlined (only the box's dataset changes from step to step)."""
-    spec = hidden_spec(inputs, title)
-    spec["datasets"]["rnn_box"] = [{"c0": step - 1, "c1": step, "r0": 0, "r1": HIDDEN}]
-    st.vega_lite_chart(spec=spec, width="content", key="rnn.hidden_chart")
+    vega(hidden_spec(inputs, title), key="rnn.hidden_chart",
+         datasets={"rnn_box": [{"c0": step - 1, "c1": step, "r0": 0, "r1": HIDDEN}]})
 
 
 @st.fragment
