@@ -54,7 +54,7 @@ class PageInfo:
         return self.path.exists()
 
 
-SECTIONS = ("start", "foundations", "vision", "sequences", "training", "representations", "trust")
+SECTIONS = ("start", "foundations", "vision", "sequences", "training", "representations", "llm", "trust")
 PAGES = (
     PageInfo("home", "start", ":material/home:"),
     PageInfo("activations", "foundations", ":material/show_chart:"),
@@ -67,7 +67,14 @@ PAGES = (
     PageInfo("loss_landscape", "training", ":material/landscape:"),
     PageInfo("regularization", "training", ":material/tune:"),
     PageInfo("autoencoder", "representations", ":material/compress:"),
+    PageInfo("next_token", "llm", ":material/edit_note:"),
+    PageInfo("tokens", "llm", ":material/segment:"),
+    PageInfo("llm_layers", "llm", ":material/stacks:"),
+    PageInfo("scale", "llm", ":material/straighten:"),
+    PageInfo("pretrain_finetune", "llm", ":material/school:"),
+    PageInfo("compression", "llm", ":material/compress:"),
     PageInfo("interpretability", "trust", ":material/search_insights:"),
+    PageInfo("robustness", "trust", ":material/shield:"),
 )
 
 
