@@ -24,6 +24,7 @@ nothing more. One call is bounded (n_steps <= 64, fixed occlusion grid), so the 
 from __future__ import annotations
 
 import threading
+import time
 
 import torch
 import torch.nn.functional as F
@@ -123,3 +124,96 @@ def all_attributions(model: nn.Module, x: torch.Tensor, target: int, *, baseline
             out["completeness"] = completeness(model, x, target, result, delta, baseline)
         out[method] = result[0, 0].cpu()
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# LIME and KernelSHAP: fit a linear model to the CNN's answers on perturbed copies of the digit
+#
+# Both cut the digit into superpixels (here square patches of patch x patch pixels: M features),
+# draw n_samples on/off patterns z in {0, 1}^M, show the model each pattern (an "off" patch is set
+# to the baseline, black) and fit g(z) = phi_0 + sum_j phi_j z_j by weighted least squares.
+# - LIME (Ribeiro, Singh & Guestrin 2016): z ~ Bernoulli(1/2) per patch, weight = exp(-d^2 / w^2)
+#   with d the cosine distance of the perturbed image to x, and a ridge penalty (as the lime package).
+# - KernelSHAP (Lundberg & Lee 2017): |z| = k drawn with p(k) ~ (M-1) / (k (M-k)), plus the all-on and
+#   all-off patterns with a huge weight; the solution then approximates the Shapley values, which
+#   are additive: sum_j phi_j = F(x) - F(x'). LIME's coefficients carry no such guarantee.
+# Captum 0.9's Lime / KernelShap draw the samples and weights; the surrogate below solves the weighted
+# least squares in closed form (Captum's default surrogates need scikit-learn, which we do not ship).
+
+SURROGATE_METHODS = ("lime", "kernel_shap")
+PATCH_SIZES = (2, 4, 7)          # 196, 49 or 16 superpixels on a 28 x 28 digit
+MIN_SAMPLES, MAX_SAMPLES = 20, 2000
+LIME_KERNEL_WIDTH = 0.25         # of the exponential kernel over cosine distance (lime's image default)
+LIME_RIDGE = 1.0                 # lime's Ridge(alpha=1)
+
+
+def superpixel_mask(patch: int, size: int = 28) -> torch.Tensor:
+    """(1, 1, size, size) long: the id of each pixel's square patch, row-major (size must divide)."""
+    if patch not in PATCH_SIZES or size % patch:
+        raise UserInputError("interpretability.errors.patch", patch=patch, sizes=", ".join(map(str, PATCH_SIZES)))
+    per_row = size // patch
+    r = torch.arange(size) // patch                                 # (size,) patch row of each pixel row
+    return (r[:, None] * per_row + r[None, :]).view(1, 1, size, size)   # (1, 1, size, size)
+
+
+def _weighted_least_squares(model, dataloader, construct_kwargs, **_):
+    """Captum's LinearModel train_fn: minimize sum_i w_i (y_i - phi_0 - z_i . phi)^2 + ridge |phi|^2
+    in closed form (float64), then store phi as the model's weights and phi_0 as its bias."""
+    Z, y, w = (t.double() for t in next(iter(dataloader)))          # (S, M), (S,), (S,)
+    ridge = float(construct_kwargs.get("ridge", 0.0))
+    A = torch.cat([torch.ones(len(Z), 1, dtype=Z.dtype), Z], 1)     # (S, 1 + M): intercept column first
+    sw = w.sqrt()[:, None]
+    reg = torch.diag(torch.tensor([0.0] + [ridge] * Z.shape[1], dtype=Z.dtype))   # no penalty on phi_0
+    lhs = (A * sw).T @ (A * sw) + reg                               # (1 + M, 1 + M) = A^T W A + R
+    rhs = (A * sw).T @ (y[:, None] * sw)                            # (1 + M, 1) = A^T W y
+    beta = torch.linalg.lstsq(lhs, rhs).solution[:, 0]              # (1 + M,)
+    model._construct_model_params(weight_values=beta[1:].float().view(1, -1), bias_value=beta[:1].float())
+    return {}
+
+
+def surrogate_attribute(model: nn.Module, x: torch.Tensor, target: int, method: str, *,
+                        n_samples: int = 300, patch: int = 4, seed: int = 0) -> dict:
+    """LIME or KernelSHAP of `model`'s logit for `target` over square superpixels of x (1, 1, 28, 28).
+
+    Returns {"map": (28, 28) tensor (each pixel carries its patch's coefficient), "coef": (M,),
+    "intercept": phi_0, "n_features": M, "n_samples", "seconds"}. The black image is the baseline.
+    Seeded (Captum samples from torch's global generator; we fork it), so a rerun gives the same map.
+    """
+    from captum._utils.models.linear_model import LinearModel
+    from captum.attr import KernelShap, Lime
+    from captum.attr._core.lime import get_exp_kernel_similarity_function
+
+    if method not in SURROGATE_METHODS:
+        raise UserInputError("interpretability.errors.method", method=method)
+    if not MIN_SAMPLES <= int(n_samples) <= MAX_SAMPLES:
+        raise UserInputError("interpretability.errors.n_samples", n=n_samples, lo=MIN_SAMPLES, hi=MAX_SAMPLES)
+    device = next(model.parameters()).device
+    x = x.detach()[:1].to(device)                                   # (1, 1, 28, 28)
+    mask = superpixel_mask(patch, x.shape[-1]).to(device)           # (1, 1, 28, 28)
+    surrogate = LinearModel(train_fn=_weighted_least_squares, ridge=LIME_RIDGE if method == "lime" else 0.0)
+    if method == "lime":
+        explainer = Lime(model, interpretable_model=surrogate,
+                         similarity_func=get_exp_kernel_similarity_function("cosine", LIME_KERNEL_WIDTH))
+    else:
+        explainer = KernelShap(model)
+        explainer.interpretable_model = surrogate                   # instead of sklearn's LinearRegression
+    t0 = time.perf_counter()
+    with CAPTUM_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        coef = explainer.attribute(x, baselines=0.0, target=target, feature_mask=mask, n_samples=int(n_samples),
+                                   perturbations_per_eval=64, return_input_shape=False).detach()
+        intercept = float(surrogate.linear.bias.detach()[0])
+    coef = coef.reshape(-1).cpu()                                   # (M,)
+    return {"map": coef[mask.view(-1).cpu()].view(x.shape[-2:]), "coef": coef, "intercept": intercept,
+            "n_features": int(coef.numel()), "n_samples": int(n_samples), "seconds": time.perf_counter() - t0}
+
+
+@torch.no_grad()
+def additivity(model: nn.Module, x: torch.Tensor, target: int, coef: torch.Tensor) -> dict[str, float]:
+    """SHAP's additivity (local accuracy) for one digit: sum_j phi_j vs F(x) - F(black)."""
+    device = next(model.parameters()).device
+    x = x[:1].to(device)
+    f_x = float(model(x)[0, target])
+    f_b = float(model(torch.zeros_like(x))[0, target])
+    s = float(coef.sum())
+    return {"sum_attr": s, "f_x": f_x, "f_baseline": f_b, "difference": f_x - f_b, "gap": abs(s - (f_x - f_b))}

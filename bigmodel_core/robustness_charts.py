@@ -1,0 +1,86 @@
+"""Pictures for the robustness and privacy page: data in, image arrays or alt.Chart out. No Streamlit.
+
+- perturbation_image: the added noise x_adv - x on a diverging scale (red brighter, blue darker).
+- probability_pair_chart: the ten class probabilities before and after the attack, side by side.
+- accuracy_eps_chart: held-out accuracy against eps, one line per model and attack, a rule at eps.
+- rounds_chart: FedAvg's global accuracy per round against central training on the same steps.
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from bigmodel_core.charts import _as_numpy
+from bigmodel_core.cnn_charts import FONT, upscale
+
+
+def perturbation_image(delta, eps: float, scale: int = 1) -> np.ndarray:
+    """x_adv - x (28, 28) as RGB on white: red where a pixel got brighter, blue where darker, full
+    colour at |delta| = eps (so every FGSM pixel is fully coloured unless the clip cut it)."""
+    d = _as_numpy(delta)
+    v = np.clip(d / eps, -1, 1) if eps > 0 else np.zeros_like(d)
+    red, blue = np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85])
+    colour = np.where((v >= 0)[..., None], red, blue)
+    w = np.abs(v)[..., None]
+    out = (1 - w) * 1.0 + w * colour
+    return upscale((np.clip(out, 0, 1) * 255).round().astype(np.uint8), scale)
+
+
+def probability_pair_chart(p_clean, p_adv, *, labels: dict[str, str], width: int = 330,
+                           height: int = 200) -> alt.Chart:
+    """Grouped bars: each digit's probability on the clean digit (grey) and the attacked one (red)."""
+    pc, pa = _as_numpy(p_clean).ravel(), _as_numpy(p_adv).ravel()
+    rows = [{"digit": str(d), "input": labels[k], "probability": float(p[d])}
+            for k, p in (("clean", pc), ("adversarial", pa)) for d in range(10)]
+    df = pd.DataFrame(rows)
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("digit:N", title=labels["digit"], axis=alt.Axis(labelAngle=0, labelFontSize=FONT, titleFontSize=FONT)),
+        xOffset=alt.XOffset("input:N", sort=[labels["clean"], labels["adversarial"]]),
+        y=alt.Y("probability:Q", title=labels["probability"], scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT)),
+        color=alt.Color("input:N", sort=[labels["clean"], labels["adversarial"]],
+                        scale=alt.Scale(range=["#9aa3ad", "#d62728"]),
+                        legend=alt.Legend(title=None, orient="top", labelFontSize=FONT - 2)),
+        tooltip=["digit:N", "input:N", alt.Tooltip("probability:Q", format=".4f")],
+    ).properties(width=width, height=height)
+
+
+def accuracy_eps_chart(curves: dict[str, list[dict]], *, eps: float, labels: dict[str, str],
+                       width: int = 420, height: int = 240) -> alt.Chart:
+    """curves: {series name: [{"eps", "accuracy"}, ...]} -> lines with points; a rule at the chosen eps."""
+    rows = [{"series": name, "eps": float(r["eps"]), "accuracy": float(r["accuracy"])}
+            for name, rs in curves.items() for r in rs if math.isfinite(float(r["accuracy"]))]
+    df = pd.DataFrame(rows, columns=["series", "eps", "accuracy"])
+    x = alt.X("eps:Q", title=labels["eps"], axis=alt.Axis(labelFontSize=FONT - 2, titleFontSize=FONT))
+    y = alt.Y("accuracy:Q", title=labels["accuracy"], scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT))
+    lines = alt.Chart(df).mark_line(point=True).encode(
+        x=x, y=y, color=alt.Color("series:N", sort=list(curves), legend=alt.Legend(title=None, orient="bottom",
+                                                                                  labelFontSize=FONT - 3,
+                                                                                  columns=2, labelLimit=260)),
+        strokeDash=alt.StrokeDash("series:N", sort=list(curves), legend=None),
+        tooltip=["series:N", alt.Tooltip("eps:Q", format=".2f"), alt.Tooltip("accuracy:Q", format=".1%")])
+    rule = alt.Chart(pd.DataFrame({"eps": [float(eps)]})).mark_rule(color="#444", strokeDash=[4, 3]).encode(x="eps:Q")
+    return (lines + rule).properties(width=width, height=height)
+
+
+def rounds_chart(fed: list[dict], central: list[dict], *, labels: dict[str, str], rounds: int,
+                 width: int = 460, height: int = 240) -> alt.Chart:
+    """fed / central: [{"round", "accuracy"}, ...] (round 0 = before training). Only finite points."""
+    rows = [{"series": labels[name], "round": int(r["round"]), "accuracy": float(r["accuracy"])}
+            for name, rs in (("fedavg", fed), ("central", central)) for r in rs
+            if math.isfinite(float(r["accuracy"]))]
+    df = pd.DataFrame(rows, columns=["series", "round", "accuracy"])
+    order = [labels["fedavg"], labels["central"]]
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("round:Q", title=labels["round"], scale=alt.Scale(domain=[0, max(1, rounds)]),
+                axis=alt.Axis(tickMinStep=1, labelFontSize=FONT - 2, titleFontSize=FONT)),
+        y=alt.Y("accuracy:Q", title=labels["accuracy"], scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT)),
+        color=alt.Color("series:N", sort=order, scale=alt.Scale(domain=order, range=["#1f77b4", "#9aa3ad"]),
+                        legend=alt.Legend(title=None, orient="bottom", labelFontSize=FONT - 2)),
+        tooltip=["series:N", "round:Q", alt.Tooltip("accuracy:Q", format=".1%")],
+    ).properties(width=width, height=height)
