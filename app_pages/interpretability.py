@@ -1,4 +1,5 @@
-"""Interpretability: why did the CNN call this digit a 7? Saliency, IG, Occlusion and Grad-CAM (Captum)."""
+"""Interpretability: why did the CNN call this digit a 7? Saliency, IG, Occlusion and Grad-CAM (Captum),
+then LIME and KernelSHAP over patches of the digit, with SHAP's additivity checked like IG's completeness."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,9 @@ import streamlit as st
 import torch
 
 from bigmodel_core.cnn_charts import digit_image, overlay, signed_colorbar
-from bigmodel_core.interpret import BASELINES, MAX_STEPS, METHODS, all_attributions, attribute, make_baseline
+from bigmodel_core.interpret import (BASELINES, MAX_STEPS, METHODS, PATCH_SIZES, SURROGATE_METHODS, additivity,
+                                     all_attributions, attribute, make_baseline, superpixel_mask,
+                                     surrogate_attribute)
 from bigmodel_core.models.cnn import new_cnn
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
 from app_pages._ui import page_header, section, show_code, sync_url, t, url_state, why_and_try
@@ -15,6 +18,7 @@ KEY = "interpretability"
 TARGETS = (-1,) + tuple(range(10))          # -1: the model's prediction
 MODELS = ("trained", "random")             # "random": Adebayo et al.'s model-randomization sanity check
 SIGNED = {"saliency": False, "integrated_gradients": True, "occlusion": True, "grad_cam": False}
+SAMPLES = (50, 100, 200, 300, 500, 1000)   # LIME / KernelSHAP model evaluations
 
 page_header(KEY)
 crisp_images()
@@ -39,6 +43,67 @@ def explain(model_kind: str, digit_key: str, x28: np.ndarray, target: int, basel
     out = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
     out["baseline_img"] = make_baseline(x, baseline)[0, 0].numpy()
     return out
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def explain_surrogates(model_kind: str, digit_key: str, x28: np.ndarray, target: int, n_samples: int,
+                       patch: int) -> dict:
+    """LIME and KernelSHAP maps (numpy), their cost, and SHAP's additivity; keyed on plain values."""
+    model = get_model(model_kind)
+    x = torch.from_numpy(x28).view(1, 1, 28, 28)                           # (1, 1, 28, 28)
+    out = {}
+    for method in SURROGATE_METHODS:
+        res = surrogate_attribute(model, x, target, method, n_samples=n_samples, patch=patch)
+        out[method] = {"map": res["map"].numpy(), "coef": res["coef"].numpy(), "seconds": res["seconds"],
+                       "n_features": res["n_features"]}
+    out["additivity"] = additivity(model, x, target, torch.from_numpy(out["kernel_shap"]["coef"]))
+    return out
+
+
+def surrogates(digit, target: int, model_kind: str) -> None:
+    """LIME and KernelSHAP beside the four maps above (called inside the attributions fragment)."""
+    url_state(f"{KEY}.samples", 200, choices=SAMPLES)
+    url_state(f"{KEY}.patch", 4, choices=PATCH_SIZES)
+    st.markdown("#### " + t("interpretability.surrogate_title"))
+    st.caption(t("interpretability.surrogate_intro"))
+    c1, c2 = st.columns([1.4, 1])
+    with c1:
+        n_samples = st.select_slider(t("interpretability.surrogate_samples"), SAMPLES, key=f"{KEY}.samples")
+    with c2:
+        patch = st.segmented_control(
+            t("interpretability.surrogate_patch"), PATCH_SIZES, key=f"{KEY}.patch", required=True,
+            format_func=lambda p: t("interpretability.surrogate_patch_fmt", p=p, m=(28 // p) ** 2))
+    sync_url(f"{KEY}.samples", f"{KEY}.patch")
+    res = explain_surrogates(model_kind, digit.key, digit.x28, target, int(n_samples), int(patch))
+    cols = st.columns(4)
+    for col, method in zip(cols, SURROGATE_METHODS):
+        r = res[method]
+        with col:
+            st.markdown(f"**{t(f'interpretability.m_{method}')}**")
+            st.image(overlay(digit.x28, r["map"], scale=1, signed=True), width=224)
+            st.caption(t(f"interpretability.c_{method}"))
+            st.caption(t("interpretability.surrogate_cost", method=t(f"interpretability.m_{method}"),
+                         m=r["n_features"], n=n_samples, batches=-(-n_samples // 64),
+                         seconds=f"{r['seconds']:.2f}"))
+    add = res["additivity"]
+    with cols[2]:
+        st.markdown(f"**{t('interpretability.shap_title')}**")
+        st.metric(t("interpretability.shap_sum"), f"{add['sum_attr']:.4f}")
+        st.metric(t("interpretability.shap_diff"), f"{add['difference']:.4f}",
+                  help=t("interpretability.f_diff_help", fx=f"{add['f_x']:.3f}", fb=f"{add['f_baseline']:.3f}"))
+    with cols[3]:
+        st.metric(t("interpretability.shap_gap"), f"{add['gap']:.1e}")
+        st.image(superpixel_image(patch), width=112)
+    st.caption(t("interpretability.shap_caption", lime_sum=f"{float(res['lime']['coef'].sum()):.4f}"))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def superpixel_image(patch: int) -> np.ndarray:
+    """The patches as a checkerboard of greys (what LIME and KernelSHAP switch on and off)."""
+    m = superpixel_mask(patch)[0, 0].numpy()
+    per_row = 28 // patch
+    board = ((m // per_row + m % per_row) % 2) * 90 + 120
+    return board.astype(np.uint8)
 
 
 section("play")
@@ -97,6 +162,7 @@ def attributions(digit, pred: int, model_kind: str):
     with m4:
         st.image(digit_image(res["baseline_img"], scale=1), width=84, caption=t("interpretability.baseline_img"))
     st.caption(t("interpretability.completeness_caption", steps=n_steps))
+    surrogates(digit, target, model_kind)
     return target, baseline, n_steps, comp
 
 
@@ -113,6 +179,9 @@ st.latex(rf"\sum_i \text{{IG}}_i = {comp['sum_attr']:.4f}\;\approx\; F(x) - F(x'
 st.latex(r"\text{Saliency}_i = \Big|\frac{\partial F}{\partial x_i}\Big| \qquad "
          r"\text{Grad-CAM} = \mathrm{ReLU}\Big(\sum_k \underbrace{\tfrac{1}{Z}\sum_{i,j}\tfrac{\partial F}{\partial A^k_{ij}}}_{\alpha_k} A^k\Big)")
 st.caption(t("interpretability.formula_caption", target=target))
-show_code(attribute, make_baseline)
+st.latex(r"\phi = \arg\min_{\phi_0, \phi} \sum_{s} \pi(z_s)\,\big(F(h(z_s)) - \phi_0 - z_s^\top \phi\big)^2"
+         r"\qquad \pi_{\text{SHAP}}(z) = \frac{M - 1}{\binom{M}{|z|}\,|z|\,(M - |z|)}")
+st.caption(t("interpretability.surrogate_formula"))
+show_code(attribute, make_baseline, surrogate_attribute)
 
 why_and_try(KEY)

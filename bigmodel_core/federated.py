@@ -40,8 +40,8 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.train import TrainConfig, accuracy, fit
 
 SPLITS = ("iid", "two_classes")
-MAX_CLIENTS = 50
-MAX_ROUNDS = 100
+MAX_CLIENTS = 20
+MAX_ROUNDS = 30
 
 
 @dataclass(frozen=True)
