@@ -64,7 +64,7 @@ def guarded_state(key: str, default, check) -> None:
 
 @st.cache_resource(show_spinner=False)
 def adversarial_cnn():
-    """The adversarially fine-tuned CNN (scripts/train_adversarial.py), or None if it is not shipped."""
+    """The adversarially fine-tuned CNN (scripts/train_robust_cnn.py), or None if it is not shipped."""
     return load_cnn(ADV_WEIGHTS) if ADV_WEIGHTS.exists() else None
 
 

@@ -57,10 +57,11 @@ def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, return
     return_logits: also return f(x) (N, 10) from the same forward pass.
     """
     device = next(model.parameters()).device
-    x = x.detach().to(device).clone().requires_grad_(True)
-    logits = model(x)                                           # (N, 10)
-    loss = F.cross_entropy(logits, y.to(device), reduction="sum")
-    grad, = torch.autograd.grad(loss, x)                       # only d loss / d x, weights untouched
+    with torch.enable_grad():                                   # works inside a caller's no_grad too
+        x = x.detach().to(device).clone().requires_grad_(True)
+        logits = model(x)                                       # (N, 10)
+        loss = F.cross_entropy(logits, y.to(device), reduction="sum")
+        grad, = torch.autograd.grad(loss, x)                   # only d loss / d x, weights untouched
     return (grad, logits.detach()) if return_logits else grad
 
 

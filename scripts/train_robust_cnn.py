@@ -1,12 +1,13 @@
 """Adversarially fine-tune the bundled CNN (FGSM, Goodfellow et al. 2015) and record what it bought.
 
-    .venv/bin/python -m scripts.train_adversarial         # about 1-2 minutes on 2 CPU cores
+    .venv/bin/python -m scripts.train_robust_cnn         # about 1-2 minutes on 2 CPU cores
 
 Starts from assets/cnn_mnist.safetensors, fine-tunes on load_mnist()'s 4,000 training digits mixed
 with FGSM copies made against the current weights (bigmodel_core.robustness.adversarial_finetune,
 which trains through bigmodel_core.train.fit), and writes assets/cnn_mnist_adv.safetensors plus
 cnn_mnist_adv.json: the settings, and the held-out accuracy of both models, clean and under FGSM and
-PGD at several eps, on the same 1,000 held-out digits. Fixed seeds.
+PGD at several eps, on the same held-out digits. Fixed seeds. (scripts/train_assets.py runs the
+train_*.py scripts in name order, so this one runs after train_cnn.py, whose weights it starts from.)
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "weights": OUT.name,
-        "remake": "python -m scripts.train_adversarial  (or scripts/train_assets.py, which calls main())",
+        "remake": "python -m scripts.train_robust_cnn  (or scripts/train_assets.py, which calls main())",
     }
     RECORD.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     fmt = lambda r: " ".join(f"{row['eps']:g}:{row['accuracy']:.3f}" for row in r)  # noqa: E731

@@ -1,0 +1,101 @@
+"""AppTest of the robustness and privacy page: the attack and its numbers, bad input from a link or the
+session, FedAvg trained from the page, both languages."""
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from bigmodel_core.data import load_mnist
+from bigmodel_core.i18n import t
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.robustness import fgsm
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "app_pages" / "robustness.py")
+
+
+def make(lang="en", **state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[f"robustness.{key}"] = value
+    return at
+
+
+def texts(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [w.value for w in at.warning] + [i.value for i in at.info]
+                     + [e.value for e in at.error] + [s.value for s in at.success] + [c.value for c in at.caption])
+
+
+def test_fgsm_flips_the_digit_and_the_page_shows_the_models_own_answer():
+    at = make(index=3, eps=0.25).run()
+    assert not at.exception
+    preds = [m.value for m in at.metric if m.label == "Prediction"]
+    assert len(preds) == 2
+    # the page's adversarial prediction is what the core's fgsm gives for this held-out digit
+    split = load_mnist()
+    x = torch.from_numpy(split.x_test[3] / 255.0).float().view(1, 1, 28, 28)
+    y = torch.tensor([int(split.y_test[3])])
+    model = load_cnn(device=torch.device("cpu"))
+    with torch.no_grad():
+        expected = int(model(fgsm(model, x, y, 0.25)).argmax())
+        clean = int(model(x).argmax())
+    assert (int(preds[0]), int(preds[1])) == (clean, expected)
+    body = texts(at)
+    if clean != expected:
+        assert f"flipped from {clean} to {expected} with ε = 0.25" in body
+        assert "64 grey levels" in body                                  # round(0.25 * 255)
+    loss = re.search(r"L\(f\(x\), y\) went from ([\d.]+) to ([\d]+\.[\d]+)", body)
+    assert loss and float(loss.group(2)) > float(loss.group(1))          # FGSM raised the loss
+    assert len(at.dataframe) == 1                                        # the defence's numbers
+    assert at.dataframe[0].value.shape[0] == 2
+
+
+def test_targeted_and_pgd_attacks_run():
+    at = make(attack="targeted", target=3, eps=0.3).run()
+    assert not at.exception
+    assert "Targeted:" in texts(at)
+    at.session_state["robustness.attack"] = "pgd"
+    at.run()
+    assert not at.exception
+    assert at.slider(key="robustness.pgd_steps").value == 10
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_eps_10_is_reported_not_a_crash(lang):
+    at = make(lang, eps=10.0).run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith(t("robustness.errors.eps", lang, eps=10.0, max_eps=0.5)[:12])
+    assert at.slider(key="robustness.eps").value == pytest.approx(0.1)    # back to the default, still working
+
+
+def test_fedavg_trains_from_the_page_and_no_digit_leaves_a_client():
+    at = make(topic="federated", clients=5, rounds=2, fraction=0.2, split="two_classes").run()
+    assert not at.exception
+    assert "Press **Train with FedAvg**" in texts(at)
+    at.button(key="robustness.train").click().run()
+    assert not at.exception
+    done = next(s.value for s in at.success)
+    assert done.startswith("After 2 rounds: FedAvg")
+    table = at.dataframe[0].value
+    assert len(table) == 5
+    assert table["rounds taken part"].sum() == 2                        # m = max(1, round(0.2 * 5)) = 1 a round
+    assert (table["digits sent"] == 0).all()
+    assert all(len(c.split()) == 2 for c in table["classes"])          # two classes per client
+
+
+@pytest.mark.parametrize("key,lang,needle", [("clients", "en", "0 clients is not possible"),
+                                             ("rounds", "zh", "0 轮不可行")])
+def test_zero_clients_or_rounds_are_clear_messages(key, lang, needle):
+    at = make(lang, topic="federated", **{key: 0}).run()
+    assert not at.exception
+    assert any(needle in e.value for e in at.error)
+
+
+def test_chinese_adversarial_page():
+    at = make("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "鲁棒性与隐私"
+    assert any("对抗训练" in m.value for m in at.markdown)
