@@ -187,7 +187,7 @@ def adversarial_play():
         labels = {"clean": t(k("adv.probs_clean")), "adversarial": t(k("adv.probs_adversarial")),
                   "digit": t(k("adv.digit")), "probability": t(k("adv.probability"))}
         st.vega_lite_chart(spec=probability_pair_chart(res["p0"], res["p1"], labels=labels).to_dict(validate=False),
-                           width="content", key=k("probs_chart"))
+                           width="content", height=290, key=k("probs_chart"))
     eps_txt = f"{eps:g}"
     if b != a:
         st.warning(t(k("adv.flipped"), a=a, b=b, eps=eps_txt, grey=round(eps * 255)), icon=":material/bolt:")
@@ -206,7 +206,7 @@ def adversarial_play():
             series[t(k(f"adv.series_pgd_{m}"))] = rec["evaluation"][m]["pgd"]
     chart = accuracy_eps_chart(series, eps=float(eps), labels={"eps": t(k("adv.eps_axis")),
                                                                "accuracy": t(k("adv.accuracy_axis"))})
-    st.vega_lite_chart(spec=chart.to_dict(validate=False), width="content", key=k("curve_chart"))
+    st.vega_lite_chart(spec=chart.to_dict(validate=False), width="content", height=340, key=k("curve_chart"))
     st.caption(t(k("adv.curve_caption"), n=CURVE_DIGITS, seconds=f"{seconds:.1f}",
                  pgd_steps=rec["evaluation"]["pgd_steps"] if rec else 10,
                  pgd_n=rec["evaluation"]["pgd_digits"] if rec else 0))
@@ -307,7 +307,7 @@ def federated_play() -> FedConfig | None:
 
         def draw(fed_rows, central_rows):
             spec = rounds_chart(fed_rows, central_rows, labels=labels, rounds=cfg.rounds).to_dict(validate=False)
-            chart_box.vega_lite_chart(spec=spec, width="content")
+            chart_box.vega_lite_chart(spec=spec, width="content", height=330)
 
         if clicked:
             fed_rows: list[dict] = []

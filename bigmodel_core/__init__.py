@@ -67,6 +67,17 @@ _EXPORTS = {
     "load_autoencoder": "bigmodel_core.models.autoencoder",
 
 
+    # robustness and privacy; LIME and KernelSHAP (issue 14) ---------------------------------
+    "fgsm": "bigmodel_core.robustness",
+    "fgsm_targeted": "bigmodel_core.robustness",
+    "pgd": "bigmodel_core.robustness",
+    "accuracy_vs_eps": "bigmodel_core.robustness",
+    "adversarial_finetune": "bigmodel_core.robustness",
+    "FedConfig": "bigmodel_core.federated",
+    "fedavg": "bigmodel_core.federated",
+    "surrogate_attribute": "bigmodel_core.interpret",
+
+
 }
 
 __all__ = sorted(_EXPORTS)

@@ -99,3 +99,12 @@ def test_chinese_adversarial_page():
     assert not at.exception
     assert at.title[0].value == "鲁棒性与隐私"
     assert any("对抗训练" in m.value for m in at.markdown)
+
+
+def test_a_diverging_learning_rate_is_reported_never_drawn_as_nan():
+    at = make(topic="federated", clients=5, rounds=2, fraction=0.2, lr=10.0).run()
+    at.button(key="robustness.train").click().run()
+    assert not at.exception
+    assert any("FedAvg diverged in round 1" in e.value for e in at.error)
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert "NaN" not in spec and "Infinity" not in spec

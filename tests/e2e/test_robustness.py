@@ -77,7 +77,7 @@ def test_lime_and_kernel_shap_on_the_interpretability_page(app_url, page):
     assert_no_exception(page)
     for name in ("LIME", "KernelSHAP", "KernelSHAP's additivity check"):
         assert page.get_by_text(name, exact=True).count() >= 1
-    page.locator(".st-key-interpretability-patch button", has_text="4×4").click()
+    page.locator(".st-key-interpretability-patch button", has_text="4×4 (49)").click()
     page.wait_for_url("**interpretability.patch=4*")
     wait_idle(page, timeout=SLOW)
     assert_no_exception(page)

@@ -1,0 +1,23 @@
+"""The robustness page's sliders and LIME / KernelSHAP's settings on the interpretability page."""
+from bench.browser import Scenario
+
+_EPS = '.st-key-robustness-eps input[type="range"]'
+_INDEX = '.st-key-robustness-index input[type="range"]'
+_STEPS = '.st-key-robustness-pgd_steps input[type="range"]'
+_SAMPLES = '.st-key-interpretability-samples input[type="range"]'
+
+SCENARIOS = [
+    Scenario(name="robustness_eps", page="robustness",
+             what="move the FGSM budget eps (fragment: attack one digit, noise, both predictions, probability "
+                  "pair, accuracy curve's rule, formula numbers)",
+             query="robustness.eps=0.1", steps=((_EPS, "ArrowRight"), (_EPS, "ArrowLeft")), target_ms=300),
+    Scenario(name="robustness_digit", page="robustness",
+             what="pick another held-out digit on the robustness page (attack it and redraw)",
+             steps=((_INDEX, "ArrowRight"), (_INDEX, "ArrowLeft")), target_ms=300),
+    Scenario(name="robustness_pgd_steps", page="robustness",
+             what="change PGD's number of steps (10 <-> 11 signed-gradient steps on one digit, redraw)",
+             query="robustness.attack=pgd", steps=((_STEPS, "ArrowRight"), (_STEPS, "ArrowLeft")), target_ms=300),
+    Scenario(name="interpretability_surrogate_samples", page="interpretability",
+             what="change LIME / KernelSHAP's samples (200 <-> 300): both surrogates refit, additivity redrawn",
+             steps=((_SAMPLES, "ArrowRight"), (_SAMPLES, "ArrowLeft")), target_ms=2000),
+]
