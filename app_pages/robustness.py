@@ -161,7 +161,8 @@ def adversarial_play():
     label = digit.label
     if label is None:
         with torch.no_grad():
-            label = int(model(torch.from_numpy(digit.x28).view(1, 1, 28, 28)).argmax())
+            x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)
+            label = int(model(x).argmax())
         st.caption(t(k("adv.label_note"), label=label))
     steps = int(st.session_state[k("pgd_steps")])
     res = attack_digit(model_kind, digit.key, digit.x28, label, attack, float(eps),
@@ -287,6 +288,7 @@ def federated_play() -> FedConfig | None:
             st.select_slider(t(k("fed.noise")), NOISES, key=k("noise"), format_func=lambda v: f"{v:g}")
         clicked = st.button(t(k("fed.train")), type="primary", key=k("train"), icon=":material/play_arrow:",
                             width="stretch")
+        st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")   # a click reruns
     sync_url(*(k(n) for n in ("topic", "clients", "split", "rounds", "epochs", "fraction", "lr", "clip", "noise")))
     ss = st.session_state
     cfg = FedConfig(n_clients=int(ss[k("clients")]), split=ss[k("split")], rounds=int(ss[k("rounds")]),
@@ -389,7 +391,7 @@ def federated_formula(cfg: FedConfig | None) -> None:
     st.latex(r"w_{t} = \sum_{k \in S_t} \frac{n_k}{n}\, w^{k}_{t},\qquad "
              r"w^{k}_{t} = \text{ClientUpdate}(k, w_{t-1}),\qquad n = \sum_{k \in S_t} n_k")
     if cfg is not None:
-        nk = round(4000 / cfg.n_clients)
+        nk = round(len(digits()[1]) / cfg.n_clients)
         st.markdown(t(k("fed.formula_numbers"), K=cfg.n_clients, C=f"{cfg.fraction:g}", m=cfg.clients_per_round,
                       E=cfg.local_epochs, B=cfg.batch_size, lr=f"{cfg.lr:g}", nk=nk,
                       steps=cfg.local_epochs * -(-nk // cfg.batch_size)))
