@@ -4,6 +4,7 @@ seed 003: security, privacy)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -15,11 +16,11 @@ from bigmodel_core.federated import (MAX_CLIENTS, MAX_ROUNDS, SPLITS, FedConfig,
 from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors
 from bigmodel_core.robustness import (MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, fgsm, fgsm_targeted,
                                       input_gradient, pgd)
-from bigmodel_core.robustness_charts import (accuracy_eps_chart, perturbation_image, probability_pair_chart,
-                                             rounds_chart)
+from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
+                                             probability_pair_chart, rounds_chart)
 from bigmodel_core.cnn_charts import digit_image
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input
-from app_pages._ui import page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "robustness"
 TOPICS = ("adversarial", "federated")
@@ -107,8 +108,8 @@ def attack_digit(model_kind: str, digit_key: str, x28: np.ndarray, label: int, a
     delta = (x_adv - x)[0, 0].cpu().numpy()                           # (28, 28)
     return {"x_adv": x_adv[0, 0].cpu().numpy(), "delta": delta, "p0": p0.cpu().numpy(),
             "p1": logits_adv.softmax(-1)[0].cpu().numpy(), "loss0": loss0, "loss1": loss1, "target": target,
-            "plus": int((delta > 1e-7).sum()), "minus": int((delta < -1e-7).sum()),
-            "clipped": int((np.abs(delta) < eps - 1e-6).sum()),          # moved less than eps: the clip
+            "plus": int((delta > eps - 1e-6).sum()), "minus": int((delta < -eps + 1e-6).sum()),   # the full eps
+            "clipped": int((np.abs(delta) <= eps - 1e-6).sum()),         # moved less: stopped at 0 or 1
             "linf": float(np.abs(delta).max()), "l2": float(np.sqrt((delta ** 2).sum()))}
 
 
@@ -121,6 +122,21 @@ def fgsm_curves() -> tuple[dict, float]:
     out = {m: accuracy_vs_eps(get_model(m), X[:CURVE_DIGITS], y[:CURVE_DIGITS], EPS_CURVE)
            for m in MODELS if m == "standard" or adversarial_cnn() is not None}
     return out, time.perf_counter() - t0
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def curve_spec(language: str) -> tuple[dict, float]:
+    """The accuracy-against-eps chart as a Vega-Lite dict, built once per language (the eps slider
+    only moves its rule, with move_rule)."""
+    curves, seconds = fgsm_curves()
+    rec = adv_record()
+    series = {t(k(f"adv.series_fgsm_{m}")): rows for m, rows in curves.items()}
+    if rec:
+        for m in MODELS:
+            series[t(k(f"adv.series_pgd_{m}"))] = rec["evaluation"][m]["pgd"]
+    chart = accuracy_eps_chart(series, eps=0.0, labels={"eps": t(k("adv.eps_axis")),
+                                                        "accuracy": t(k("adv.accuracy_axis"))})
+    return chart.to_dict(validate=False), seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,15 +215,9 @@ def adversarial_play():
                    t(k("adv.targeted_miss"), t=res["target"], b=b))
 
     st.markdown("#### " + t(k("adv.curve_title")))
-    curves, seconds = fgsm_curves()
+    spec, seconds = curve_spec(lang())
+    st.vega_lite_chart(spec=move_rule(spec, float(eps)), width="content", height=340, key=k("curve_chart"))
     rec = adv_record()
-    series = {t(k(f"adv.series_fgsm_{m}")): rows for m, rows in curves.items()}
-    if rec:
-        for m in MODELS:
-            series[t(k(f"adv.series_pgd_{m}"))] = rec["evaluation"][m]["pgd"]
-    chart = accuracy_eps_chart(series, eps=float(eps), labels={"eps": t(k("adv.eps_axis")),
-                                                               "accuracy": t(k("adv.accuracy_axis"))})
-    st.vega_lite_chart(spec=chart.to_dict(validate=False), width="content", height=340, key=k("curve_chart"))
     st.caption(t(k("adv.curve_caption"), n=CURVE_DIGITS, seconds=f"{seconds:.1f}",
                  pgd_steps=rec["evaluation"]["pgd_steps"] if rec else 10,
                  pgd_n=rec["evaluation"]["pgd_digits"] if rec else 0))
@@ -305,10 +315,12 @@ def federated_play() -> FedConfig | None:
         runs: dict = ss.setdefault(k("runs"), {})
         status, chart_box, note = st.empty(), st.empty(), st.empty()
         labels = {"fedavg": t(k("fed.series_fedavg")), "central": t(k("fed.series_central")),
+                  "plain": t(k("fed.series_plain")),
                   "round": t(k("fed.round_axis")), "accuracy": t(k("fed.accuracy_axis"))}
 
-        def draw(fed_rows, central_rows):
-            spec = rounds_chart(fed_rows, central_rows, labels=labels, rounds=cfg.rounds).to_dict(validate=False)
+        def draw(fed_rows, central_rows, plain_rows=None):
+            spec = rounds_chart(fed_rows, central_rows, labels=labels, rounds=cfg.rounds,
+                                plain=plain_rows).to_dict(validate=False)
             chart_box.vega_lite_chart(spec=spec, width="content", height=330)
 
         if clicked:
@@ -357,15 +369,27 @@ def federated_play() -> FedConfig | None:
                        [{"round": r.round, "accuracy": r.accuracy} for r in res.rounds]
             central_rows = [{"round": 0, "accuracy": res.initial_accuracy}] + \
                            [{"round": r, "accuracy": a} for r, a in zip(central["rounds"], central["accuracy"])]
-            draw(fed_rows, central_rows)
+            twin = replace(shown, clip=0.0, noise=0.0)                        # the same run without noise
+            plain_rows = None
+            if shown.noise > 0 and twin in runs:
+                plain = runs[twin]["result"]
+                plain_rows = [{"round": 0, "accuracy": plain.initial_accuracy}] + \
+                             [{"round": r.round, "accuracy": r.accuracy} for r in plain.rounds]
+            draw(fed_rows, central_rows, plain_rows)
             if res.diverged:
                 note.error(t(k("fed.diverged"), round=res.diverged_round), icon=":material/warning:")
             elif central["reason"] == "diverged":
                 note.warning(t(k("fed.central_diverged"), step=central["diverged_at"]), icon=":material/warning:")
             else:
-                note.success(t(k("fed.final"), rounds=len(res.rounds), fed=f"{res.rounds[-1].accuracy:.1%}",
-                               central=f"{central['accuracy'][-1]:.1%}" if central["accuracy"] else "–",
-                               seconds=f"{res.seconds:.1f}"), icon=":material/check_circle:")
+                text = t(k("fed.final"), rounds=len(res.rounds), fed=f"{res.rounds[-1].accuracy:.1%}",
+                         central=f"{central['accuracy'][-1]:.1%}" if central["accuracy"] else "–",
+                         seconds=f"{res.seconds:.1f}")
+                if plain_rows and len(plain_rows) > 1:
+                    text += " " + t(k("fed.noise_cost"), plain=f"{plain_rows[-1]['accuracy']:.1%}",
+                                    cost=f"{(plain_rows[-1]['accuracy'] - res.rounds[-1].accuracy) * 100:+.1f}")
+                elif shown.noise > 0:
+                    text += " " + t(k("fed.noise_hint"))
+                note.success(text, icon=":material/check_circle:")
         clients_table(cfg, parts, y, runs.get(cfg))
     return cfg
 

@@ -63,24 +63,36 @@ def accuracy_eps_chart(curves: dict[str, list[dict]], *, eps: float, labels: dic
                                                                                   columns=2, labelLimit=260)),
         strokeDash=alt.StrokeDash("series:N", sort=list(curves), legend=None),
         tooltip=["series:N", alt.Tooltip("eps:Q", format=".2f"), alt.Tooltip("accuracy:Q", format=".1%")])
-    rule = alt.Chart(pd.DataFrame({"eps": [float(eps)]})).mark_rule(color="#444", strokeDash=[4, 3]).encode(x="eps:Q")
+    rule = alt.Chart(alt.Data(values=[{}])).mark_rule(color="#444", strokeDash=[4, 3]).encode(
+        x=alt.datum(float(eps)))                                  # layer 1: move_rule() patches this value
     return (lines + rule).properties(width=width, height=height)
 
 
+def move_rule(spec: dict, eps: float) -> dict:
+    """accuracy_eps_chart's spec (a dict) with the rule moved to eps, without rebuilding the chart."""
+    layers = list(spec["layer"])
+    rule = dict(layers[1])
+    rule["encoding"] = {**rule["encoding"], "x": {**rule["encoding"]["x"], "datum": float(eps)}}
+    layers[1] = rule
+    return {**spec, "layer": layers}
+
+
 def rounds_chart(fed: list[dict], central: list[dict], *, labels: dict[str, str], rounds: int,
-                 width: int = 460, height: int = 240) -> alt.Chart:
-    """fed / central: [{"round", "accuracy"}, ...] (round 0 = before training). Only finite points."""
+                 plain: list[dict] | None = None, width: int = 460, height: int = 240) -> alt.Chart:
+    """fed / central / plain: [{"round", "accuracy"}, ...] (round 0 = before training); plain is the same
+    FedAvg without privacy noise, when the learner has trained both. Only finite points are drawn."""
+    series = [("fedavg", fed), ("central", central)] + ([("plain", plain)] if plain else [])
     rows = [{"series": labels[name], "round": int(r["round"]), "accuracy": float(r["accuracy"])}
-            for name, rs in (("fedavg", fed), ("central", central)) for r in rs
-            if math.isfinite(float(r["accuracy"]))]
+            for name, rs in series for r in rs if math.isfinite(float(r["accuracy"]))]
     df = pd.DataFrame(rows, columns=["series", "round", "accuracy"])
-    order = [labels["fedavg"], labels["central"]]
+    order = [labels[name] for name, _ in series]
+    colours = ["#1f77b4", "#9aa3ad", "#2ca02c"][:len(order)]
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("round:Q", title=labels["round"], scale=alt.Scale(domain=[0, max(1, rounds)]),
                 axis=alt.Axis(tickMinStep=1, labelFontSize=FONT - 2, titleFontSize=FONT)),
         y=alt.Y("accuracy:Q", title=labels["accuracy"], scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT)),
-        color=alt.Color("series:N", sort=order, scale=alt.Scale(domain=order, range=["#1f77b4", "#9aa3ad"]),
+        color=alt.Color("series:N", sort=order, scale=alt.Scale(domain=order, range=colours),
                         legend=alt.Legend(title=None, orient="bottom", labelFontSize=FONT - 2)),
         tooltip=["series:N", "round:Q", alt.Tooltip("accuracy:Q", format=".1%")],
     ).properties(width=width, height=height)

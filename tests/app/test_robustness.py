@@ -49,6 +49,13 @@ def test_fgsm_flips_the_digit_and_the_page_shows_the_models_own_answer():
         assert "64 grey levels" in body                                  # round(0.25 * 255)
     loss = re.search(r"L\(f\(x\), y\) went from ([\d.]+) to ([\d]+\.[\d]+)", body)
     assert loss and float(loss.group(2)) > float(loss.group(1))          # FGSM raised the loss
+    counts = re.search(r"For this digit: (\d+) pixels moved up by the full ε, (\d+) down by the full ε, (\d+) less",
+                       body)
+    assert counts and sum(int(c) for c in counts.groups()) == 784
+    with torch.no_grad():
+        delta = fgsm(model, x, y, 0.25) - x
+    assert int(counts.group(1)) == int((delta > 0.25 - 1e-6).sum())   # the core's FGSM, counted here
+    assert int(counts.group(2)) == int((delta < -0.25 + 1e-6).sum())
     assert len(at.dataframe) == 1                                        # the defence's numbers
     assert at.dataframe[0].value.shape[0] == 2
 
@@ -84,6 +91,19 @@ def test_fedavg_trains_from_the_page_and_no_digit_leaves_a_client():
     assert table["rounds taken part"].sum() == 2                        # m = max(1, round(0.2 * 5)) = 1 a round
     assert (table["digits sent"] == 0).all()
     assert all(len(c.split()) == 2 for c in table["classes"])          # two classes per client
+    # the same run with privacy noise: the page shows what the noise cost against the run above
+    plain_acc = float(re.search(r"FedAvg ([\d.]+)%", done).group(1))
+    at.session_state["robustness.clip"] = 1.0
+    at.session_state["robustness.noise"] = 4.0
+    at.run()
+    at.button(key="robustness.train").click().run()
+    assert not at.exception
+    noisy = next(s.value for s in at.success)
+    m = re.search(r"FedAvg ([\d.]+)%.*Without the privacy noise the same run reached ([\d.]+)%: the noise cost "
+                  r"([+-][\d.]+) points", noisy)
+    assert m, noisy
+    assert float(m.group(2)) == plain_acc
+    assert float(m.group(3)) == pytest.approx(plain_acc - float(m.group(1)), abs=0.11)
 
 
 @pytest.mark.parametrize("key,lang,needle", [("clients", "en", "0 clients is not possible"),

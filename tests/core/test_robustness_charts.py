@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from bigmodel_core.robustness_charts import (accuracy_eps_chart, perturbation_image, probability_pair_chart,
-                                             rounds_chart)
+from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
+                                             probability_pair_chart, rounds_chart)
 
 
 def rows_of(spec: dict) -> list[dict]:
@@ -25,7 +25,10 @@ def test_accuracy_curve_has_one_series_per_curve_and_a_rule_at_eps():
     spec = accuracy_eps_chart(curves, eps=0.07, labels={"eps": "eps", "accuracy": "acc"}).to_dict()
     rows = rows_of(spec)
     assert sorted((r.get("series"), r["eps"]) for r in rows if "series" in r) == [("a", 0.0), ("a", 0.1), ("b", 0.1)]
-    assert {"eps": 0.07} in rows
+    assert spec["layer"][1]["encoding"]["x"]["datum"] == 0.07              # the rule at the learner's eps
+    moved = move_rule(spec, 0.2)
+    assert moved["layer"][1]["encoding"]["x"]["datum"] == 0.2 and spec["layer"][1]["encoding"]["x"]["datum"] == 0.07
+    assert moved["layer"][0] == spec["layer"][0]
 
 
 def test_probability_pair_chart_has_twenty_bars():
