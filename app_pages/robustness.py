@@ -17,7 +17,7 @@ from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors
 from bigmodel_core.robustness import (MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, fgsm, fgsm_targeted,
                                       input_gradient, pgd)
 from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
-                                             probability_pair_chart, rounds_chart)
+                                             probability_pair_spec, rounds_chart)
 from bigmodel_core.cnn_charts import digit_image
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
@@ -203,7 +203,7 @@ def adversarial_play():
         st.markdown(f"**{t(k('adv.probs_title'))}**")
         labels = {"clean": t(k("adv.probs_clean")), "adversarial": t(k("adv.probs_adversarial")),
                   "digit": t(k("adv.digit")), "probability": t(k("adv.probability"))}
-        st.vega_lite_chart(spec=probability_pair_chart(res["p0"], res["p1"], labels=labels).to_dict(validate=False),
+        st.vega_lite_chart(spec=probability_pair_spec(res["p0"], res["p1"], labels=labels),
                            width="content", height=290, key=k("probs_chart"))
     eps_txt = f"{eps:g}"
     if b != a:

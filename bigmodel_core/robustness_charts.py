@@ -1,7 +1,7 @@
 """Pictures for the robustness and privacy page: data in, image arrays or alt.Chart out. No Streamlit.
 
 - perturbation_image: the added noise x_adv - x on a diverging scale (red brighter, blue darker).
-- probability_pair_chart: the ten class probabilities before and after the attack, side by side.
+- probability_pair_spec: the ten class probabilities before and after the attack, side by side.
 - accuracy_eps_chart: held-out accuracy against eps, one line per model and attack, a rule at eps.
 - rounds_chart: FedAvg's global accuracy per round against central training on the same steps.
 """
@@ -29,23 +29,31 @@ def perturbation_image(delta, eps: float, scale: int = 1) -> np.ndarray:
     return upscale((np.clip(out, 0, 1) * 255).round().astype(np.uint8), scale)
 
 
-def probability_pair_chart(p_clean, p_adv, *, labels: dict[str, str], width: int = 330,
-                           height: int = 200) -> alt.Chart:
-    """Grouped bars: each digit's probability on the clean digit (grey) and the attacked one (red)."""
+def probability_pair_spec(p_clean, p_adv, *, labels: dict[str, str], width: int = 330,
+                          height: int = 200) -> dict:
+    """Grouped bars: each digit's probability on the clean digit (grey) and the attacked one (red).
+
+    A plain Vega-Lite dict (the eps slider redraws it on every key press; building it through Altair
+    took 50-100 ms on 2 busy cores)."""
     pc, pa = _as_numpy(p_clean).ravel(), _as_numpy(p_adv).ravel()
+    order = [labels["clean"], labels["adversarial"]]
     rows = [{"digit": str(d), "input": labels[k], "probability": float(p[d])}
             for k, p in (("clean", pc), ("adversarial", pa)) for d in range(10)]
-    df = pd.DataFrame(rows)
-    return alt.Chart(df).mark_bar().encode(
-        x=alt.X("digit:N", title=labels["digit"], axis=alt.Axis(labelAngle=0, labelFontSize=FONT, titleFontSize=FONT)),
-        xOffset=alt.XOffset("input:N", sort=[labels["clean"], labels["adversarial"]]),
-        y=alt.Y("probability:Q", title=labels["probability"], scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT)),
-        color=alt.Color("input:N", sort=[labels["clean"], labels["adversarial"]],
-                        scale=alt.Scale(range=["#9aa3ad", "#d62728"]),
-                        legend=alt.Legend(title=None, orient="top", labelFontSize=FONT - 2)),
-        tooltip=["digit:N", "input:N", alt.Tooltip("probability:Q", format=".4f")],
-    ).properties(width=width, height=height)
+    axis = {"labelFontSize": FONT - 2, "titleFontSize": FONT}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": rows}, "mark": {"type": "bar"}, "width": width, "height": height,
+        "encoding": {
+            "x": {"field": "digit", "type": "nominal", "title": labels["digit"],
+                  "axis": {**axis, "labelAngle": 0, "labelFontSize": FONT}},
+            "xOffset": {"field": "input", "type": "nominal", "sort": order},
+            "y": {"field": "probability", "type": "quantitative", "title": labels["probability"],
+                  "scale": {"domain": [0, 1]}, "axis": {**axis, "format": "%", "tickCount": 5}},
+            "color": {"field": "input", "type": "nominal", "sort": order,
+                      "scale": {"domain": order, "range": ["#9aa3ad", "#d62728"]},
+                      "legend": {"title": None, "orient": "top", "labelFontSize": FONT - 2}},
+            "tooltip": [{"field": "digit", "type": "nominal"}, {"field": "input", "type": "nominal"},
+                        {"field": "probability", "type": "quantitative", "format": ".4f"}]}}
 
 
 def accuracy_eps_chart(curves: dict[str, list[dict]], *, eps: float, labels: dict[str, str],

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
-                                             probability_pair_chart, rounds_chart)
+                                             probability_pair_spec, rounds_chart)
 
 
 def rows_of(spec: dict) -> list[dict]:
@@ -31,10 +31,13 @@ def test_accuracy_curve_has_one_series_per_curve_and_a_rule_at_eps():
     assert moved["layer"][0] == spec["layer"][0]
 
 
-def test_probability_pair_chart_has_twenty_bars():
+def test_probability_pair_spec_has_twenty_bars_and_is_valid_vega_lite():
+    import altair as alt
     p0, p1 = np.eye(10)[3], np.eye(10)[8]
     labels = {"clean": "clean", "adversarial": "attacked", "digit": "d", "probability": "p"}
-    rows = rows_of(probability_pair_chart(p0, p1, labels=labels).to_dict())
+    spec = probability_pair_spec(p0, p1, labels=labels)
+    alt.Chart.from_dict(spec)                                                 # validates against the schema
+    rows = spec["data"]["values"]
     assert len(rows) == 20
     assert {(r["input"], r["digit"]) for r in rows if r["probability"] == 1.0} == {("clean", "3"), ("attacked", "8")}
 
