@@ -1,7 +1,9 @@
-"""Why did the CNN decide? Four attribution methods from Captum 0.9, with bounded cost.
+"""Why did the CNN decide? Four attribution methods from Captum 0.9, with bounded cost, then LIME and
+KernelSHAP over superpixels (the second half of this file).
 
     attr = attribute(model, x, target=3, method="saliency")                   # (N, 1, 28, 28)
     attr, delta = attribute(model, x, 3, "integrated_gradients", baseline="blurred", n_steps=32)
+    res = surrogate_attribute(model, x, 3, "kernel_shap", n_samples=200, patch=4)   # res["map"]: (28, 28)
 
 - Saliency (Simonyan et al. 2014): |dF_target/dx|, one backward pass.
 - Integrated Gradients (Sundararajan et al. 2017):

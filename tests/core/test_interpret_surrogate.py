@@ -76,7 +76,7 @@ def test_weighted_least_squares_solves_the_normal_equations():
     W = torch.diag(w.double())
     beta = torch.linalg.solve(A.T @ W @ A, A.T @ W @ y.double())            # the normal equations
     torch.testing.assert_close(model.representation()[0].double(), beta[1:], atol=1e-5, rtol=1e-5)
-    assert float(model.linear.bias) == pytest.approx(float(beta[0]), abs=1e-5)
+    assert float(model.linear.bias.detach()) == pytest.approx(float(beta[0]), abs=1e-5)
 
 
 def test_bad_surrogate_settings():

@@ -127,3 +127,20 @@ def test_the_adversarially_trained_asset_resists_fgsm_better(cnn, digits):
     assert accuracy(adv, X, y) > 0.9                                   # still reads clean digits
     fgsm_02 = {r["eps"]: r["accuracy"] for r in record["evaluation"]["adversarial"]["fgsm"]}[0.2]
     assert after == pytest.approx(fgsm_02, abs=0.1)                    # the record agrees (120 vs 1,000 digits)
+
+
+def test_adversarial_finetune_walks_the_data_in_chunks_through_fit():
+    from bigmodel_core.robustness import AdvTrainConfig, adversarial_finetune
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(256, 1, 2, 2, generator=g)
+    y = (X.flatten(1).sum(1) > 2).long() + (X[:, 0, 0, 0] > 0.5).long()    # 3 classes from the pixels
+    model = tiny_linear(4)
+    cfg = AdvTrainConfig(eps=0.05, epochs=1, lr=1e-2, batch_size=16, regenerate_every=4)
+    res = adversarial_finetune(model, X, y, cfg)
+    assert res.reason == "finished"
+    assert res.steps == 16 and len(res.train_loss) == 4        # 4 chunks of 64 digits + 64 FGSM copies, batch 32
+    assert adversarial_finetune(tiny_linear(4), X, y, cfg, should_stop=lambda: True).reason == "stopped"
+    blown = adversarial_finetune(tiny_linear(4), X, y, AdvTrainConfig(eps=0.05, epochs=1, lr=1e37, batch_size=16))
+    assert blown.reason == "diverged" and blown.diverged_at is not None
+    with pytest.raises(UserInputError):
+        adversarial_finetune(tiny_linear(4), X, y, AdvTrainConfig(eps=10))
