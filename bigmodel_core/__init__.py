@@ -67,6 +67,12 @@ _EXPORTS = {
     "load_autoencoder": "bigmodel_core.models.autoencoder",
 
 
+    # compression (issue 14) -------------------------------------------------------------------
+    "quantize_tensor": "bigmodel_core.compress",
+    "prune_magnitude": "bigmodel_core.compress",
+    "distillation_loss": "bigmodel_core.compress",
+
+
 }
 
 __all__ = sorted(_EXPORTS)

@@ -47,8 +47,8 @@ def qmax(bits: int) -> int:
 
 def check_bits(bits) -> int:
     """Bits as an int in [2, 16]; 0 or 1 bit leaves no level besides 0 (2^(1-1) - 1 = 0)."""
-    if isinstance(bits, bool) or not isinstance(bits, (int, float)) or bits != int(bits) \
-            or not MIN_BITS <= int(bits) <= MAX_BITS:
+    if isinstance(bits, bool) or not isinstance(bits, (int, float)) or not math.isfinite(bits) \
+            or bits != int(bits) or not MIN_BITS <= int(bits) <= MAX_BITS:
         raise UserInputError("compression.errors.bits", bits=bits, lo=MIN_BITS, hi=MAX_BITS)
     return int(bits)
 
