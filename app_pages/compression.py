@@ -7,12 +7,19 @@ Each part is a fragment: moving its controls reruns only that part and its formu
 """
 from __future__ import annotations
 
+if __name__ != "__main__":
+    # Streamlit runs a page as "__main__". Python 3.14's standard library has a `compression` package,
+    # and libraries probe for it (tifffile, through scikit-image, tries `from compression import zstd`);
+    # when this folder is on sys.path (AppTest runs pages from here) that import would find this file
+    # and run the page inside another page's cached function. Refuse to be imported as a module.
+    raise ImportError("app_pages/compression.py is a Streamlit page, not the 'compression' package")
+
 import numpy as np
 import streamlit as st
 import torch
 
 from bigmodel_core import q4_1
-from bigmodel_core.compress import (check_fraction, distillation_loss, magnitude_masks, outlier_demo, qmax,
+from bigmodel_core.compress import (check_bits, check_fraction, distillation_loss, magnitude_masks, outlier_demo, qmax,
                                     quantization_error, quantize_tensor, softmax_at, weight_layers)
 from bigmodel_core.compress_results import (ALPHAS, FRACTIONS, TEMPERATURES, load_results, load_student,
                                             student_key)
@@ -80,11 +87,19 @@ def pruned_filters(scope: str, fraction: float) -> tuple[np.ndarray, float]:
     conv1 = model.conv1.weight.detach() * masks["conv1"]
     kept = torch.cat([layer.weight.detach().abs().flatten()[masks[name].flatten()]
                       for name, layer in weight_layers(model)])
-    return filter_grid(conv1, scale=12), float(kept.min()) if kept.numel() else 0.0
+    return filter_grid(conv1, scale=6), float(kept.min()) if kept.numel() else 0.0
 
 
 def pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def sci(x: float) -> str:
+    """A probability for LaTeX: 0.046, or 7.68 \\times 10^{-6} when it is small."""
+    if x >= 1e-3 or x == 0:
+        return f"{x:.3f}"
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
 def kb(n: int) -> str:
@@ -108,12 +123,13 @@ def quantization_part(formula_box) -> None:
     sync_url(k("layer"), k("bits"), k("per_channel"), k("outlier"))
     layer, bits, pc = st.session_state[k("layer")], int(st.session_state[k("bits")]), bool(st.session_state[k("per_channel")])
     try:
-        spec, err, (w0, s0, q0, h0) = layer_quantization(layer, bits, pc, lang())
+        check_bits(bits)                           # outside the cached function: a refusal is not cached
     except UserInputError as e:
         show_error(e)
         with formula_box:
             show_error(e)
         return
+    spec, err, (w0, s0, q0, h0) = layer_quantization(layer, bits, pc, lang())
     table = results()["quantization"]
     whole = next(r for r in table["whole"] if r["bits"] == bits and r["per_channel"] == pc)
     alone = next((r for r in table["one_layer"] if r["layer"] == layer and r["bits"] == bits
@@ -132,7 +148,7 @@ def quantization_part(formula_box) -> None:
         m3.metric(t(k("cnn_acc"), bits=bits), pct(whole["accuracy"]),
                   f"{100 * (whole['accuracy'] - table['float']['accuracy']):+.1f} {t(k('points'))}")
         m4.metric(t(k("cnn_size")), kb(whole["bytes"]), f"{whole['bytes'] / table['float']['bytes']:.0%} {t(k('of_float'))}",
-                  delta_color="off")
+                  delta_color="off", delta_arrow="off")
         st.caption(t(k("alone"), layer=layer, acc=pct(alone["accuracy"]) if alone else "—"))
     b1, b2 = st.columns([1.35, 1], gap="medium")
     with b1:
@@ -150,8 +166,8 @@ def quantization_part(formula_box) -> None:
         st.caption(t(k("outlier_caption")))
     with formula_box:
         st.latex(rf"S = \frac{{\max|w|}}{{2^{{{bits}-1}} - 1}} = \frac{{{s0 * qmax(bits):.4f}}}{{{qmax(bits)}}} = {s0:.5f}"
-                 rf"\qquad q = \operatorname{{round}}\!\Big(\frac{{{w0:.5f}}}{{{s0:.5f}}}\Big) = {q0}"
-                 rf"\qquad \hat w = S\,q = {h0:.5f},\quad |w - \hat w| = {abs(w0 - h0):.5f} \le \tfrac{{S}}{{2}}")
+                 rf"\qquad q = \operatorname{{round}}\!\Big(\frac{{{w0:.5f}}}{{{s0:.5f}}}\Big) = {q0}")
+        st.latex(rf"\hat w = S\,q = {h0:.5f},\qquad |w - \hat w| = {abs(w0 - h0):.5f} \le \tfrac{{S}}{{2}} = {s0 / 2:.5f}")
         if pc:
             st.caption(t(k("formula_per_channel"), layer=layer))
 
@@ -180,7 +196,8 @@ def q4_1_part(formula_box) -> None:
     st.markdown(t(k("q_where"), name=name, shape=" × ".join(map(str, stats["shape"])), row=block.row,
                   c0=block.col, c1=block.col + 31, bpw=f"{stats['bits_per_weight']:g}",
                   q4=kb(stats["bytes"]), fp32=kb(stats["fp32_bytes"])))
-    st.markdown(f"**{t(k('q_bytes'))}** `d:` `{' '.join(raw[0:2])}` · `m:` `{' '.join(raw[2:4])}` · "
+    st.markdown(f"**{t(k('q_bytes'))}** `d:` `{' '.join(raw[0:2])}` (= {block.d:.6g}) · `m:` `{' '.join(raw[2:4])}` "
+                f"(= {block.m:.6g}) · "
                 f"`qs:` `{' '.join(raw[4:])}`")
     left, right = st.columns([1.3, 1], gap="medium")
     with left:
@@ -198,8 +215,8 @@ def q4_1_part(formula_box) -> None:
     else:
         st.warning(t(k("q_check"), diff=f"{diff:g}"), icon=":material/warning:")
     with formula_box:
-        st.latex(rf"w_j = d\,q_j + m:\quad w_0 = {block.d:.6g} \times {block.q[0]} + ({block.m:.6g}) = {block.w[0]:.6g}"
-                 rf",\quad w_{{16}} = {block.d:.6g} \times {block.q[16]} + ({block.m:.6g}) = {block.w[16]:.6g}")
+        st.latex(rf"w_0 = d\,q_0 + m = {block.d:.6g} \times {block.q[0]} + ({block.m:.6g}) = {block.w[0]:.6g}")
+        st.latex(rf"w_{{16}} = d\,q_{{16}} + m = {block.d:.6g} \times {block.q[16]} + ({block.m:.6g}) = {block.w[16]:.6g}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,12 +255,13 @@ def pruning_part(formula_box) -> None:
         m2.metric(t(k("after_finetune")), pct(row["accuracy_finetuned"]))
         if row["finetune_reason"] == "diverged":
             st.error(t(k("finetune_diverged")), icon=":material/warning:")
+        st.caption(t(k("finetune_note")))
         st.caption(t(k("kept"), kept=f"{n_weights - round(fraction * n_weights):,}", n=f"{n_weights:,}"))
         st.markdown(" · ".join(f"**{name}** {pct(row['layer_sparsity'][name])}" for name in LAYERS))
-        st.image(image, caption=t(k("filters_caption")), width=image.shape[1] * 2)
+        st.image(image, caption=t(k("filters_caption")), width=image.shape[1])
     with formula_box:
-        st.latex(rf"m_i = \big[\,|w_i| \ge \tau\,\big],\quad w_i \leftarrow m_i\,w_i:\quad"
-                 rf"k = \operatorname{{round}}({fraction:g} \times {n_weights:,}) = {round(fraction * n_weights):,}"
+        st.latex(rf"m_i = \big[\,|w_i| \ge \tau\,\big],\quad w_i \leftarrow m_i\,w_i:\quad "
+                 rf"k = \operatorname{{round}}({fraction:g} \times {n_weights}) = {round(fraction * n_weights)}"
                  rf"\ \text{{zeros}},\quad \tau = {tau:.3g}" if scope == "global" else
                  rf"m_i = \big[\,|w_i| \ge \tau_\ell\,\big]\ \text{{per layer }}\ell:\quad k_\ell = "
                  rf"\operatorname{{round}}({fraction:g}\, n_\ell)")
@@ -276,12 +294,12 @@ def distillation_part(formula_box) -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric(t(k("teacher")), pct(d["teacher_accuracy"]),
               t(k("teacher_facts"), params=f"{d['teacher_params']:,}", ms=f"{d['teacher_ms_per_digit']:.3f}"),
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     m2.metric(t(k("soft_student"), T=f"{T:g}", alpha=f"{alpha:g}"), pct(soft["accuracy"]),
               f"{100 * (soft['accuracy'] - hard['accuracy']):+.1f} {t(k('points'))} {t(k('vs_hard'))}")
     m3.metric(t(k("hard_student")), pct(hard["accuracy"]),
               t(k("student_facts"), params=f"{d['student_params']:,}", ms=f"{d['student_ms_per_digit']:.4f}"),
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     best = max((s for s in d["students"] if s["alpha"] > 0), key=lambda s: s["accuracy"])
     st.markdown(t(k("verdict"), best=pct(best["accuracy"]), T=f"{best['T']:g}", alpha=f"{best['alpha']:g}",
                   hard=pct(hard["accuracy"]), gap=f"{100 * (best['accuracy'] - hard['accuracy']):+.1f}",
@@ -303,8 +321,8 @@ def distillation_part(formula_box) -> None:
     with formula_box:
         p1 = probs[1.0]
         second = int(np.argsort(p1)[-2])
-        st.latex(rf"p_k^{{T}} = \frac{{e^{{z_k/T}}}}{{\sum_j e^{{z_j/T}}}}:\quad p_{{{second}}}^{{1}} = {p1[second]:.2e},"
-                 rf"\quad p_{{{second}}}^{{{T:g}}} = {probs[T][second]:.3f}")
+        st.latex(rf"p_k^{{T}} = \frac{{e^{{z_k/T}}}}{{\sum_j e^{{z_j/T}}}}:\quad p_{{{second}}}^{{1}} = {sci(p1[second])},"
+                 rf"\quad p_{{{second}}}^{{{T:g}}} = {sci(probs[T][second])}")
         st.latex(rf"L = {alpha:g} \times {T:g}^2\,\mathrm{{KL}}(p_t^{{{T:g}}} \,\|\, p_s^{{{T:g}}}) + {1 - alpha:g}\,"
                  rf"\mathrm{{CE}} = {loss:.4f}\quad \text{{({t(k('this_digit'))})}}")
 

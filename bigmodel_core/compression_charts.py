@@ -22,7 +22,10 @@ CONFIG = {"axis": {"labelFontSize": FONT - 1, "titleFontSize": FONT},
 
 
 def _top(spec: dict, title: str | None = None) -> dict:
-    out = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "config": CONFIG, **spec}
+    # autosize "pad": width and height are the plot area (Streamlit's default "fit" squeezes the plot
+    # to make room for the title, legend and axes inside them)
+    out = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "config": CONFIG,
+           "autosize": {"type": "pad"}, **spec}
     if title:
         out["title"] = title
     return out
@@ -60,7 +63,7 @@ def histogram_spec(w, w_hat, labels: dict, width: int = 420, height: int = 110) 
     }, labels.get("title"))
 
 
-def bits_spec(rows: list[dict], float_acc: float, bits: int, labels: dict, width: int = 380, height: int = 220) -> dict:
+def bits_spec(rows: list[dict], float_acc: float, bits: int, labels: dict, width: int = 340, height: int = 180) -> dict:
     """rows: {"bits", "per_channel", "accuracy"}; labels: per_tensor, per_channel, float, bits, accuracy, title."""
     data = [{"bits": r["bits"], "accuracy": 100 * r["accuracy"],
              "mode": labels["per_channel"] if r["per_channel"] else labels["per_tensor"]} for r in rows]
@@ -81,7 +84,7 @@ def bits_spec(rows: list[dict], float_acc: float, bits: int, labels: dict, width
 
 
 def sparsity_spec(rows: list[dict], scope: str, fraction: float, labels: dict,
-                  width: int = 420, height: int = 240) -> dict:
+                  width: int = 400, height: int = 220) -> dict:
     """rows from compress_results.pruning_curve; labels: pruned, finetuned, global, layer, sparsity, accuracy, title."""
     data = []
     for r in rows:
@@ -104,7 +107,7 @@ def sparsity_spec(rows: list[dict], scope: str, fraction: float, labels: dict,
     ]}, labels.get("title"))
 
 
-def softmax_spec(probs: dict[float, np.ndarray], labels: dict, width: int = 360, height: int = 200) -> dict:
+def softmax_spec(probs: dict[float, np.ndarray], labels: dict, width: int = 300, height: int = 180) -> dict:
     """probs: {T: (10,) probabilities}; labels: digit, prob, title. Grouped bars, log-free (0..1)."""
     data = [{"digit": str(k), "p": float(p[k]), "T": f"T = {T:g}"} for T, p in sorted(probs.items()) for k in range(10)]
     temps = [f"T = {T:g}" for T in sorted(probs)]
@@ -121,7 +124,7 @@ def softmax_spec(probs: dict[float, np.ndarray], labels: dict, width: int = 360,
 
 
 def students_spec(students: list[dict], hard_acc: float, T: float, labels: dict,
-                  width: int = 360, height: int = 220) -> dict:
+                  width: int = 300, height: int = 180) -> dict:
     """students: {"T", "alpha", "accuracy"} (alpha > 0); labels: hard, temperature, accuracy, title."""
     data = [{"T": s["T"], "accuracy": 100 * s["accuracy"], "alpha": f"α = {s['alpha']:g}"}
             for s in students if s["alpha"] > 0]
@@ -143,7 +146,7 @@ def students_spec(students: list[dict], hard_acc: float, T: float, labels: dict,
 
 
 def block_spec(q: np.ndarray, w: np.ndarray, d: float, m: float, labels: dict,
-               width: int = 520, height: int = 220) -> dict:
+               width: int = 460, height: int = 220) -> dict:
     """The 32 weights of one block as points on the 16 levels m + d k (k = 0..15); labels: index, weight, title."""
     points = [{"i": i, "w": float(w[i]), "q": int(q[i])} for i in range(len(w))]
     levels = [{"level": float(m + d * k), "k": k} for k in range(16)]
