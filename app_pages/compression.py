@@ -79,6 +79,11 @@ def layer_quantization(layer: str, bits: int, per_channel: bool, lang_: str):
     return spec, err, example
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def layer_outlier(layer: str, bits: int, factor: float):
+    return outlier_demo(dict(weight_layers(teacher()))[layer].weight, bits, factor)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def pruned_filters(scope: str, fraction: float) -> tuple[np.ndarray, float]:
     """conv1's filters after pruning (zeros show white) and the magnitude threshold tau."""
@@ -159,7 +164,7 @@ def quantization_part(formula_box) -> None:
     with b2:
         st.markdown(f"**{t(k('outlier_title'))}**")
         st.select_slider(t(k("outlier")), OUTLIERS, key=k("outlier"), format_func=lambda v: f"{v}×")
-        demo = outlier_demo(dict(weight_layers(teacher()))[layer].weight, bits, float(st.session_state[k("outlier")]))
+        demo = layer_outlier(layer, bits, float(st.session_state[k("outlier")]))
         st.markdown(t(k("outlier_text"), s0=f"{demo.scale_plain:.3g}", s1=f"{demo.scale_outlier:.3g}",
                       r0=f"{demo.rms_plain:.3g}", r1=f"{demo.rms_outlier:.3g}", r2=f"{demo.rms_apart:.3g}",
                       z0=pct(demo.zeros_plain), z1=pct(demo.zeros_outlier), bits=bits))

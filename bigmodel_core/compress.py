@@ -97,7 +97,7 @@ def quantization_error(w: torch.Tensor, q: torch.Tensor, scale: torch.Tensor, w_
         scale_max=float(scale.max()), max_abs=float(err.abs().max()), rms=float(err.pow(2).mean().sqrt()),
         sqnr_db=math.inf if noise == 0 else 10 * math.log10(signal / noise),
         zero_fraction=float(((q == 0) & nonzero).sum()) / max(1, int(nonzero.sum())),
-        levels_used=int(torch.unique(q).numel()))
+        levels_used=int((torch.bincount(q.flatten().long() - int(q.min())) > 0).sum()))   # distinct levels
 
 
 def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:

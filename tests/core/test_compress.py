@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.compress import (distillation_loss, finetune_pruned, magnitude_masks, model_bytes,
-                                    outlier_demo, prune_magnitude, quantize_model, quantize_tensor, sparsity,
+                                    outlier_demo, prune_magnitude, quantization_error, quantize_model, quantize_tensor, sparsity,
                                     weight_layers)
 from bigmodel_core.compress_results import load_results, load_student, student_key
 from bigmodel_core.errors import UserInputError
@@ -64,6 +64,10 @@ def test_quantize_tensor_matches_the_formula(bits, per_channel, shape):
     assert torch.equal(w_hat, h_ref)
     assert torch.equal(w_hat, scale * q)                          # the scale broadcasts as returned
     assert int(q.abs().max()) == 2 ** (bits - 1) - 1              # the largest |w| lands on the top level
+    err = quantization_error(w, q, scale, w_hat)
+    assert err.levels_used == len(torch.unique(q))
+    assert err.max_abs == pytest.approx(float((w - w_hat).abs().max()))
+    assert err.sqnr_db == pytest.approx(10 * math.log10(float((w.double() ** 2).sum() / ((w - w_hat).double() ** 2).sum())))
 
 
 def test_ties_at_half_round_to_even_like_torch_round():
