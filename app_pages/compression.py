@@ -19,8 +19,9 @@ import streamlit as st
 import torch
 
 from bigmodel_core import q4_1
-from bigmodel_core.compress import (check_bits, check_fraction, distillation_loss, magnitude_masks, outlier_demo, qmax,
-                                    quantization_error, quantize_tensor, softmax_at, weight_layers)
+from bigmodel_core.compress import (check_bits, check_fraction, distillation_loss, logits_of, magnitude_masks,
+                                    outlier_demo, qmax, quantization_error, quantize_tensor, softmax_at,
+                                    weight_layers)
 from bigmodel_core.compress_results import (ALPHAS, FRACTIONS, TEMPERATURES, load_results, load_student,
                                             student_key)
 from bigmodel_core.compression_charts import (bits_spec, block_spec, histogram_spec, softmax_spec,
@@ -55,8 +56,11 @@ def results() -> dict:
 
 
 @st.cache_resource(show_spinner=False)
-def student(key: str):
-    return load_student(key)
+def heldout_logits(key: str) -> np.ndarray:
+    """(1000, 10) logits of the teacher ("teacher") or a student on every held-out digit, once per
+    process, so moving T, alpha or the digit only picks rows (no forward pass per slider move)."""
+    model = teacher() if key == "teacher" else load_student(key)
+    return logits_of(model, test_digits()[0]).numpy()
 
 
 @st.cache_resource(show_spinner=False)
@@ -291,20 +295,23 @@ def distillation_part(formula_box) -> None:
     soft, hard = by_key[student_key(T, alpha)], by_key["hard"]
     X, y = test_digits()
     x = X[index:index + 1]                                                          # (1, 1, 28, 28)
-    with torch.no_grad():
-        z_teacher = teacher()(x)[0]                                                 # (10,) logits
-        z_student = student(soft["key"])(x)[0]
+    z_teacher = torch.from_numpy(heldout_logits("teacher")[index])                  # (10,) logits
+    z_student = torch.from_numpy(heldout_logits(soft["key"])[index])
     temps = sorted({1.0, 4.0, T})
     probs = {temp: softmax_at(z_teacher, temp).numpy() for temp in temps}
     m1, m2, m3 = st.columns(3)
     m1.metric(t(k("teacher")), pct(d["teacher_accuracy"]),
-              t(k("teacher_facts"), params=f"{d['teacher_params']:,}", ms=f"{d['teacher_ms_per_digit']:.3f}"),
+              t(k("teacher_facts"), params=f"{d['teacher_params']:,}", size=kb(4 * d["teacher_params"]),
+                ms=f"{d['teacher_ms_per_digit']:.3f}"),
               delta_color="off", delta_arrow="off")
     m2.metric(t(k("soft_student"), T=f"{T:g}", alpha=f"{alpha:g}"), pct(soft["accuracy"]),
               f"{100 * (soft['accuracy'] - hard['accuracy']):+.1f} {t(k('points'))} {t(k('vs_hard'))}")
     m3.metric(t(k("hard_student")), pct(hard["accuracy"]),
-              t(k("student_facts"), params=f"{d['student_params']:,}", ms=f"{d['student_ms_per_digit']:.4f}"),
+              t(k("student_facts"), params=f"{d['student_params']:,}", size=kb(4 * d["student_params"]),
+                ms=f"{d['student_ms_per_digit']:.4f}"),
               delta_color="off", delta_arrow="off")
+    if soft["reason"] == "diverged":
+        st.error(t(k("student_diverged")), icon=":material/warning:")
     best = max((s for s in d["students"] if s["alpha"] > 0), key=lambda s: s["accuracy"])
     st.markdown(t(k("verdict"), best=pct(best["accuracy"]), T=f"{best['T']:g}", alpha=f"{best['alpha']:g}",
                   hard=pct(hard["accuracy"]), gap=f"{100 * (best['accuracy'] - hard['accuracy']):+.1f}",
