@@ -293,7 +293,6 @@ def train_student(student: nn.Module, X: torch.Tensor, y: torch.Tensor, teacher_
     def loss_fn(student_logits: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
         return distillation_loss(student_logits, teacher[i], labels[i], config.T, config.alpha)
 
-    torch.manual_seed(config.seed)
     return fit(student, (X, index), TrainConfig(epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
                                                 optimizer="adam", seed=config.seed, report_every=50),
                loss_fn=loss_fn)
