@@ -271,8 +271,8 @@ def pruning_part(formula_box) -> None:
     with formula_box:
         st.latex(rf"m_i = \big[\,|w_i| \ge \tau\,\big],\quad w_i \leftarrow m_i\,w_i:\quad "
                  rf"k = \operatorname{{round}}({fraction:g} \times {n_weights}) = {round(fraction * n_weights)}"
-                 rf"\ \text{{zeros}},\quad \tau = {tau:.3g}" if scope == "global" else
-                 rf"m_i = \big[\,|w_i| \ge \tau_\ell\,\big]\ \text{{per layer }}\ell:\quad k_\ell = "
+                 rf"\ \text{{{t(k('zeros_word'))}}},\quad \tau = {tau:.3g}" if scope == "global" else
+                 rf"m_i = \big[\,|w_i| \ge \tau_\ell\,\big]\ \text{{{t(k('per_layer_word'))}}}\ \ell:\quad k_\ell = "
                  rf"\operatorname{{round}}({fraction:g}\, n_\ell)")
 
 
