@@ -76,6 +76,10 @@ _EXPORTS = {
     "FedConfig": "bigmodel_core.federated",
     "fedavg": "bigmodel_core.federated",
     "surrogate_attribute": "bigmodel_core.interpret",
+    # compression (issue 14) -------------------------------------------------------------------
+    "quantize_tensor": "bigmodel_core.compress",
+    "prune_magnitude": "bigmodel_core.compress",
+    "distillation_loss": "bigmodel_core.compress",
 
 
 }
