@@ -17,7 +17,8 @@ Rules:
 - At most `max_waiting` tickets wait; one more is refused with `QueueFull` (a UserInputError:
   "the server is busy, try again in a minute"), so the wait stays bounded.
 - A ticket always leaves the queue, whatever ends the wait or the job (an exception, the learner
-  navigating away: Streamlit stops a script by raising inside the `on_wait` callback).
+  navigating away: Streamlit stops a script by raising inside the `on_wait` callback, which is
+  called every `poll_s` seconds while the ticket waits).
 
 No Streamlit here: the page passes its session id and a callback (app_pages/_queue.py).
 """
@@ -38,7 +39,7 @@ from bigmodel_core.errors import UserInputError
 class QueueConfig:
     workers: int = 1            # heavy jobs that run at once in this process
     per_session: int = 1        # tickets one session may keep waiting (its running job aside)
-    max_waiting: int = 48       # tickets waiting at most; one more is refused with QueueFull
+    max_waiting: int = 48       # tickets waiting at most; one more that must wait is refused
     poll_s: float = 0.5         # how often a waiting ticket wakes to report its position
 
     @classmethod
@@ -111,11 +112,12 @@ class WorkQueue:
                 oldest.cancelled = True
                 self._line.remove(oldest)
             waiting = sum(not t.running for t in self._line)
-            if waiting >= self.config.max_waiting:
-                raise QueueFull(waiting)
             ticket = Ticket(next(self._numbers), session, kind, time.monotonic())
             self._line.append(ticket)
             self._promote()
+            if not ticket.running and waiting >= self.config.max_waiting:
+                self._line.remove(ticket)            # it would have to wait, and the line is full
+                raise QueueFull(waiting)
             self._cond.notify_all()
             return ticket
 
@@ -132,13 +134,15 @@ class WorkQueue:
 
     def wait(self, ticket: Ticket, on_wait: Callable[[int], None] | None = None,
              timeout: float | None = None) -> None:
-        """Block until the ticket runs, calling on_wait(position) whenever the position changes.
+        """Block until the ticket runs, calling on_wait(position) at least every `poll_s` seconds.
+
+        The repeated call lets the caller notice that its learner went away (Streamlit acts on a
+        stop or rerun only when the script draws something), not only show the new position.
 
         Raises Superseded if a newer ticket of the same session replaced it, TimeoutError after
         `timeout` seconds; whatever on_wait raises propagates (the caller's `finally` calls leave).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        shown = None
         while True:
             with self._cond:
                 if ticket.cancelled:
@@ -146,9 +150,8 @@ class WorkQueue:
                 if ticket.running:
                     return
                 pos = self.position(ticket)
-            if pos != shown and on_wait is not None:
+            if on_wait is not None:
                 on_wait(pos)                         # outside the lock: it may draw, or raise
-            shown = pos
             with self._cond:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(f"ticket {ticket.number} waited {timeout} s")
