@@ -23,8 +23,8 @@ type against the one the widget declared, its numbers against the widget's own b
 not), a text against `max_chars`, and catches anything the deserializer still raises. Option labels
 that match no option (selectbox, pills) still fall back silently: after a language switch the
 browser legitimately sends the old language's label, so a message there would be a false alarm.
-A rejected value is replaced by the widget's default, stored as the widget's state (so the next
-rerun is clean), and the learner is told at once, in their language (`errors.widget.rejected`): in
+A rejected value is replaced by the widget's last good value (its default on a first run), stored
+as the widget's state (so the next rerun is clean), and the learner is told at once, in their language (`errors.widget.rejected`): in
 a placeholder app.py puts above the page, or in a toast during a fragment's own rerun. Values that are fine pass through untouched, at the cost of one isinstance check.
 """
 from __future__ import annotations
@@ -157,21 +157,34 @@ def install() -> None:
                 _pending.add(ctx.session_id)
             if getattr(_local, "registering", False):  # inside the page: say it now
                 _deliver()
-        default = metadata.deserializer(None)         # the widget's own default
-        self.states[k] = _ss.Value(default)
-        return default
+        state = getattr(_local, "state", None)        # the SessionState being prepared or run
+        old = getattr(state, "_old_state", {}) if state is not None and state._new_widget_state is self else {}
+        value = old[k] if k in old else metadata.deserializer(None)   # its last good value, else its default
+        self.states[k] = _ss.Value(value)
+        return value
 
     register = _ss.SessionState.register_widget
 
     def guarded_register(self, metadata, user_key):
         """Widget calls are where the page runs: safe to draw a pending message before the widget."""
         _deliver()
-        _local.registering = True
+        _local.registering, _local.state = True, self
         try:
             return register(self, metadata, user_key)
         finally:
-            _local.registering = False
+            _local.registering, _local.state = False, None
+
+    will_rerun = _ss.SessionState.on_script_will_rerun
+
+    def guarded_will_rerun(self, *args, **kwargs):
+        """Streamlit reads changed values here, before the page runs (to call on_change callbacks)."""
+        _local.state = self
+        try:
+            return will_rerun(self, *args, **kwargs)
+        finally:
+            _local.state = None
 
     _ss.WStates.__getitem__ = guarded_getitem
     _ss.SessionState.register_widget = guarded_register
+    _ss.SessionState.on_script_will_rerun = guarded_will_rerun
     _installed = True

@@ -67,6 +67,7 @@ class Learner:
         self.page_hash = ""
         self.widgets: dict[str, Widget] = {}
         self.values: dict[str, WidgetState] = {}    # widget states sent so far (a browser sends them all)
+        self._seen: set[str] = set()                # widgets drawn by the run being read
 
     async def __aenter__(self):
         return self
@@ -159,11 +160,12 @@ class Learner:
 
     async def _rerun(self, client: ClientState) -> Run:
         await self.ws.send(BackMsg(rerun_script=client).SerializeToString())
-        return await self.read_run()
+        return await self.read_run(client.fragment_id)
 
-    async def read_run(self) -> Run:
-        """Read ForwardMsgs until the run ends."""
+    async def read_run(self, fragment_id: str = "") -> Run:
+        """Read ForwardMsgs until the run ends; then forget widgets the run no longer drew."""
         run, t0 = Run(), time.perf_counter()
+        self._seen: set[str] = set()
         deadline = t0 + self.timeout
         while True:
             left = deadline - time.perf_counter()
@@ -186,13 +188,18 @@ class Learner:
             if kind == "new_session":
                 self.page_hash = msg.new_session.page_script_hash
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
+            elif kind == "navigation":              # st.navigation: the page actually shown
+                self.page_hash = msg.navigation.page_script_hash or self.page_hash
             elif kind == "page_not_found":
                 run.warnings.append(f"page not found: {msg.page_not_found.page_name}")
             elif kind == "delta":
                 self._delta(msg.delta, run)
             elif kind == "script_finished":
                 if msg.script_finished in DONE:
-                    run.status = "ok" if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY else "fragment"
+                    full = msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+                    run.status = "ok" if full else "fragment"
+                    self.widgets = {i: w for i, w in self.widgets.items()     # a browser drops them too
+                                    if i in self._seen or (not full and w.fragment_id != fragment_id)}
                     break
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue                    # our newer message restarted it: keep reading
@@ -218,6 +225,7 @@ class Learner:
             wid = getattr(proto, "id", "") if proto is not None else ""
             if wid and hasattr(proto, "label"):
                 self.widgets[wid] = Widget(wid, kind, proto, delta.fragment_id)
+                self._seen.add(wid)
 
 
 def random_value(rng: random.Random, widget: Widget) -> float:
