@@ -1,7 +1,8 @@
 """25+ hostile inputs against a running app: uploads, text, numbers and forged protocol messages.
 
-Each case opens a fresh tab (bench/wsclient.Learner: Streamlit's websocket protocol, no browser, so
-values no browser would send can be sent), sends one hostile thing, and records what came back:
+Each case runs in a tab of its page (bench/wsclient.Learner: Streamlit's websocket protocol, no
+browser, so values no browser would send can be sent; cases on one page share the tab, which must
+survive each of them), sends one hostile thing, and records what came back:
 the page's message (an st.error / st.warning alert in the learner's language), an HTTP status, or
 the websocket's close code. Then the same tab must still work (a normal slider move reruns with no
 exception), and after all cases the server must be healthy and a fresh tab must open.
@@ -25,6 +26,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+import websockets
 from PIL import Image
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -101,10 +103,9 @@ CASES = [
          {"int_value": 10**18}),
     Case("number_input digit = -1", "convolution", "conv.source=mnist", "widget", "conv.digit",
          {"int_value": -1}),
-    Case("number_input seed = inf (loss landscape)", "loss_landscape", "loss_landscape.view=network", "widget",
-         "loss_landscape.seed", {"double_value": float("inf")}),
-    Case("number_input seed = NaN, in Chinese", "loss_landscape", "loss_landscape.view=network&lang=zh",
-         "widget", "loss_landscape.seed", {"double_value": float("nan")}),
+    Case("slider padding = -inf", "convolution", "", "widget", "conv.padding", d(float("-inf"))),
+    Case("number_input digit = NaN, in Chinese", "convolution", "conv.source=mnist&lang=zh", "widget",
+         "conv.digit", {"double_value": float("nan")}),
     # text longer than the box allows (max_chars is enforced by the browser only)
     Case("sentence of 100,000 characters", "attention", "", "widget", "attention.sentence",
          {"string_value": "the cat sat " * 8_334}),
@@ -155,10 +156,18 @@ def is_clear(text: str, known: list[str]) -> bool:
     return any(text.startswith(m.split("{", 1)[0][:40]) for m in known)
 
 
-async def run_case(base: str, case: Case, known: list[str]) -> Outcome:
-    me = Learner(base, timeout=60, query=case.query)
-    try:
+async def run_case(base: str, case: Case, known: list[str], tabs: dict | None = None) -> Outcome:
+    """One case in a tab of its page: an open one from `tabs` (the session that survived the previous
+    case goes on), else a fresh one. Forged frames and page names always get a fresh tab."""
+    tabs = {} if tabs is None else tabs
+    where = (case.page, case.query)
+    me = tabs.pop(where, None) if case.kind in ("widget", "upload") else None
+    if me is None:
+        me = Learner(base, timeout=60, query=case.query)
         first = await me.open(case.page)
+    else:
+        first = await me.rerun()
+    try:
         widget = next((w for w in me.widgets.values() if w.key == case.key), None) if case.key else None
         if case.key and widget is None:
             return Outcome(case.name, False, 0, f"widget {case.key} not on the page", first.exceptions)
@@ -179,7 +188,10 @@ async def run_case(base: str, case: Case, known: list[str]) -> Outcome:
                 answer = " | ".join(run.errors + run.warnings) or run.status
                 ok = any(is_clear(a, known) for a in run.errors + run.warnings)
         elif case.kind == "frame":
-            await me.send_raw(case.value)
+            try:
+                await me.send_raw(case.value)
+            except websockets.ConnectionClosed:
+                pass                                # closed while sending: read_run reports the code
             run = await me.read_run()
             answer = run.status
             ok = answer == case.expect
@@ -200,15 +212,23 @@ async def run_case(base: str, case: Case, known: list[str]) -> Outcome:
             async with Learner(base, timeout=60) as fresh:
                 after = await fresh.open("home")
             works = after.status == "ok" and not after.exceptions
+        if works and me.ws is not None and case.kind in ("widget", "upload"):
+            tabs[where] = me                        # the next case on this page continues this session
+            me = None
         return Outcome(case.name, ok and not exceptions, seconds, answer[:160], exceptions, works,
                        f"{after.status} {after.seconds:.2f} s")
     finally:
-        await me.close()
+        if me is not None:
+            await me.close()
 
 
 async def run_all(base: str, cases=CASES) -> dict:
-    known = known_messages()
-    outcomes = [await run_case(base, c, known) for c in cases]
+    known, tabs = known_messages(), {}
+    try:
+        outcomes = [await run_case(base, c, known, tabs) for c in cases]
+    finally:
+        for tab in tabs.values():
+            await tab.close()
     with urllib.request.urlopen(base + "/_stcore/health", timeout=10) as r:
         healthy = r.status == 200
     async with Learner(base, timeout=60) as fresh:

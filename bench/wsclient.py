@@ -178,7 +178,8 @@ class Learner:
                 run.status = "timeout"
                 break
             except websockets.ConnectionClosed as e:
-                run.status = f"closed {e.rcvd.code if e.rcvd else ''}".strip()
+                code = e.rcvd.code if e.rcvd else (e.sent.code if e.sent else "")
+                run.status = f"closed {code}".strip()
                 break
             run.bytes += len(data)
             run.largest = max(run.largest, len(data))
