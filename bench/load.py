@@ -35,7 +35,7 @@ from bench.wsclient import Learner, random_value
 from deploy.serve import Cluster, free_port
 
 PAGES = ("convolution", "cnn_anatomy", "attention", "loss_landscape", "regularization")   # the issue's
-RESULTS = Path(__file__).parent / "results" / "load.json"
+RESULTS = Path(__file__).parent / "results" / "load" / "load.json"     # not results/*.json: those are rows
 
 
 @dataclass
@@ -205,19 +205,67 @@ def main(argv=None) -> None:
     ap.add_argument("--levels", default="1,10,30,60")
     ap.add_argument("--seconds", type=float, default=40.0, help="each level's length")
     ap.add_argument("--setups", default="one,nginx2", help="one (1 process) and/or nginx2 (nginx + 2)")
-    ap.add_argument("--waves", type=int, default=0, help="memory waves after the levels (nginx2: 3)")
+    ap.add_argument("--waves", type=int, default=0, help="memory waves after the levels, e.g. 3")
+    ap.add_argument("--waves-on", default="nginx2", help="the set-up that runs the waves")
     ap.add_argument("--wave-size", type=int, default=20)
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",") if x]
     result = {"machine": machine(), "seconds_per_level": args.seconds, "pages": PAGES, "setups": []}
     for setup in args.setups.split(","):
-        result["setups"].append(run_setup(setup, levels, args.seconds, args.waves, args.wave_size))
+        waves = args.waves if setup == args.waves_on else 0
+        result["setups"].append(run_setup(setup, levels, args.seconds, waves, args.wave_size))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1))
     result["machine_after"] = machine()["uptime"]
     Path(args.out).write_text(json.dumps(result, indent=1))
+    if Path(args.out) == RESULTS:
+        from bench.record import write_markdown
+        write_markdown()                             # RESULTS.md gets the section below
     print(f"written {args.out}")
+
+
+def markdown_section() -> list[str]:
+    """bench/RESULTS.md's part for many learners and hostile inputs (bench/record.py appends it)."""
+    lines: list[str] = []
+    if RESULTS.exists():
+        r = json.loads(RESULTS.read_text())
+        m = r["machine"]
+        lines += ["", "## Many learners at once (bench/load.py)", "",
+                  f"{m['cores']} cores, commit {m['commit']}, {r['seconds_per_level']:.0f} s per level, pages "
+                  f"{', '.join(r['pages'])}; each learner moves a slider every 1-3 s. **Caveat: a shared machine** "
+                  f"(other engineers' jobs): `uptime` before: {m['uptime']}; after: {r.get('machine_after', '?')}. "
+                  "Every number is inflated by that load; rerun `make load` on a quiet machine.", "",
+                  "| set-up | learners | interactions/s | p50 / p95 / max | page load p50 / p95 | errors | CPU (% of a core) | RSS per process | load avg |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for setup in r["setups"]:
+            name = {"one": "1 process", "nginx2": "nginx + 2 processes"}.get(setup["setup"], setup["setup"])
+            for row in setup["levels"]:
+                lines.append(f"| {name} | {row['learners']} | {row['interactions_per_s']} | {row['p50_ms']} / "
+                             f"{row['p95_ms']} / {row['max_ms']} ms | {row['load_p50_ms']} / {row['load_p95_ms']} ms | "
+                             f"{row['errors']} | {row['cpu_pct_total']} % ({' + '.join(map(str, row['cpu_pct_per_process']))}) | "
+                             f"{' / '.join(map(str, row['rss_mb_per_process']))} MB | "
+                             f"{row['uptime'].split('load average:')[-1].strip()} |")
+            for row in setup.get("waves", []):
+                lines.append(f"| {name}, memory wave {row['wave']} | {row['learners']} | {row['interactions_per_s']} | "
+                             f"{row['p50_ms']} / {row['p95_ms']} / {row['max_ms']} ms | {row['load_p50_ms']} / "
+                             f"{row['load_p95_ms']} ms | {row['errors']} | {row['cpu_pct_total']} % | "
+                             f"{' / '.join(map(str, row['rss_mb_per_process']))} MB | |")
+        lines += ["", "(nginx's own process is the last RSS figure of the nginx rows.)"]
+    hostile = RESULTS.with_name("hostile.json")
+    if hostile.exists():
+        h = json.loads(hostile.read_text())
+        cases = h["cases"]
+        good = sum(c["ok"] and c["works_after"] for c in cases)
+        lines += ["", "## Hostile inputs (bench/hostile.py)", "",
+                  f"{good}/{len(cases)} got a clear message with the tab working after; "
+                  f"{sum(bool(c['exceptions']) for c in cases)} tracebacks; slowest answer "
+                  f"{max(c['seconds'] for c in cases) * 1000:.0f} ms; server healthy after: {h['healthy_after']}; "
+                  f"a fresh tab after: {h['fresh_tab_after']}. `uptime`: {h.get('uptime', '?')}.", "",
+                  "| input | answer | ms | tab after |", "|---|---|---|---|"]
+        for c in cases:
+            lines.append(f"| {c['name']} | {c['answer'][:70]} | {c['seconds'] * 1000:.0f} | {c['after']} |")
+    return lines
 
 
 if __name__ == "__main__":
