@@ -38,9 +38,9 @@ from streamlit.runtime.state import session_state as _ss
 _live: dict[str, object] = {}                 # session id -> the message placeholder of its running page
 _pending: set[str] = set()                    # sessions with a rejection not yet shown
 _lock = threading.Lock()
-_local = threading.local()                    # .registering: inside a widget call of the page
-rejected_count = 0                            # values rejected since the process started (for tests)
+_local = threading.local()                    # .registering: inside a widget call; .state: its SessionState
 _installed = False
+_originals: dict = {}                         # (class, name) -> Streamlit's own method, for uninstall()
 
 
 def _numbers(proto) -> list[float] | None:
@@ -149,18 +149,18 @@ def install() -> None:
         return value
 
     def _fall_back(self, k, metadata):
-        global rejected_count
-        rejected_count += 1
-        ctx = get_script_run_ctx()
-        if ctx is not None:
-            with _lock:
-                _pending.add(ctx.session_id)
-            if getattr(_local, "registering", False):  # inside the page: say it now
-                _deliver()
         state = getattr(_local, "state", None)        # the SessionState being prepared or run
         old = getattr(state, "_old_state", {}) if state is not None and state._new_widget_state is self else {}
         value = old[k] if k in old else metadata.deserializer(None)   # its last good value, else its default
-        self.states[k] = _ss.Value(value)
+        self.states[k] = _ss.Value(value)             # stored first: the next rerun is clean whatever happens
+        ctx = get_script_run_ctx()
+        if ctx is not None:
+            with _lock:
+                if len(_pending) > 5000:              # sessions that left before being told
+                    _pending.clear()
+                _pending.add(ctx.session_id)
+            if getattr(_local, "registering", False):  # inside the page: say it now
+                _deliver()
         return value
 
     register = _ss.SessionState.register_widget
@@ -184,7 +184,18 @@ def install() -> None:
         finally:
             _local.state = None
 
+    _originals.update({(_ss.WStates, "__getitem__"): original, (_ss.SessionState, "register_widget"): register,
+                       (_ss.SessionState, "on_script_will_rerun"): will_rerun})
     _ss.WStates.__getitem__ = guarded_getitem
     _ss.SessionState.register_widget = guarded_register
     _ss.SessionState.on_script_will_rerun = guarded_will_rerun
     _installed = True
+
+
+def uninstall() -> None:
+    """Put Streamlit's own methods back (tests)."""
+    global _installed
+    for (cls, name), fn in _originals.items():
+        setattr(cls, name, fn)
+    _originals.clear()
+    _installed = False

@@ -177,7 +177,8 @@ def run_setup(setup: str, levels: list[int], seconds: float, waves: int, wave_si
     out = {"setup": setup, "levels": [], "waves": []}
     with cluster_for(setup) as cluster:
         pids = cluster.pids() + ([cluster._nginx.pid] if cluster._nginx else [])
-        asyncio.run(warm(cluster.url))
+        for port in cluster.ports:                  # each process directly: through nginx a page may miss one
+            asyncio.run(warm(f"http://127.0.0.1:{port}"))
         for n in levels:
             usage = Usage(pids)
             t0 = time.monotonic()
