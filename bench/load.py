@@ -252,7 +252,10 @@ def markdown_section() -> list[str]:
                              f"{row['p50_ms']} / {row['p95_ms']} / {row['max_ms']} ms | {row['load_p50_ms']} / "
                              f"{row['load_p95_ms']} ms | {row['errors']} | {row['cpu_pct_total']} % | "
                              f"{' / '.join(map(str, row['rss_mb_per_process']))} MB | |")
-        lines += ["", "(nginx's own process is the last RSS figure of the nginx rows.)"]
+        lines += ["", "CPU is the app processes' share of one core (nginx's included in the nginx rows; its RSS "
+                  "is the last figure): 200 % would be both cores. Memory waves: 3 x 20 learners, one after "
+                  "another, RSS read after each."]
+        lines += [f"- {note}" for note in r.get("notes", [])]
     hostile = RESULTS.with_name("hostile.json")
     if hostile.exists():
         h = json.loads(hostile.read_text())
