@@ -7,19 +7,31 @@ STAMP   := .venv/.stamp-setup
 REQS    := requirements.txt requirements-nodeps.txt requirements-dev.txt
 PORT    ?= 8501
 
-.PHONY: run test test-fast bench assets setup clean
+.PHONY: run serve test test-fast bench load hostile browser assets setup clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(STAMP)
+serve: $(STAMP)              # a class: one app process per core behind nginx on :8080 (deploy/serve.py)
+	$(PY) -m deploy.serve $(SERVE_ARGS)
+
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+browser: $(STAMP)            # Chromium for the browser tests: Debian's (root) or Playwright's own
+	$(PY) scripts/setup_test_browser.py
 
 test-fast: $(STAMP)          # everything but the browser
 	$(PY) -m pytest --ignore=tests/e2e
 
 bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+load: $(STAMP)               # many learners against 1 process and nginx + 2 processes (bench/load.py)
+	$(PY) -m bench.load $(LOAD_ARGS)
+
+hostile: $(STAMP)            # 27 hostile inputs against a fresh app process (bench/hostile.py)
+	$(PY) -m bench.hostile
 
 assets: $(STAMP)             # remake every trained asset in assets/ (fixed seeds)
 	$(PY) scripts/train_assets.py

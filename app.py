@@ -10,7 +10,10 @@ from pathlib import Path
 import streamlit as st
 
 from bigmodel_core.i18n import LANG_NAMES, LANGS
+from app_pages import _hostile
 from app_pages._ui import available_pages, lang, sync_url, t
+
+_hostile.install()          # forged widget values (inf, NaN, out of range, wrong type) fall back to defaults, with a message
 
 ICON = Path(__file__).parent / "assets" / "icon.png"     # local: a :material/…: icon is fetched online
 st.set_page_config(page_title="BigModel Lab", page_icon=str(ICON), layout="wide")
@@ -69,5 +72,9 @@ for info in available_pages():
         st.Page(str(info.path), title=t(f"nav.page.{info.key}"), icon=info.icon,
                 url_path=info.key, default=info.key == "home"))
 page = st.navigation(sections)
-page.run()
+_hostile.notice_slot(st.empty())    # above the page: says so if a forged widget value is rejected
+try:
+    page.run()
+finally:
+    _hostile.run_done()
 sync_url("lang")            # after the page: navigation starts each page with a clean address bar

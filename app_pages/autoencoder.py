@@ -18,6 +18,7 @@ from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Aut
                                               add_noise, decode_point, encode_digits, latent_walk,
                                               load_autoencoder, load_record, mean_digit_error, mnist_vectors,
                                               per_digit_error, pixel_blend, reconstruct, train_autoencoder)
+from app_pages._queue import heavy
 from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "autoencoder"
@@ -352,9 +353,10 @@ with tab_train:
 
         settings = AETrainSettings(epochs=st.session_state[f"{KEY}.epochs"], lr=st.session_state[f"{KEY}.lr"],
                                    batch_size=64, seed=0)
-        model, hist = train_autoencoder(latent, settings, X_train=X_train, X_test=X_test,
-                                        on_progress=on_progress, eval_every=21,
-                                        should_stop=lambda: st.session_state.get(f"{KEY}.stop_flag", False))
+        with heavy("autoencoder_train"):                          # one training at a time per process
+            model, hist = train_autoencoder(latent, settings, X_train=X_train, X_test=X_test,
+                                            on_progress=on_progress, eval_every=21,
+                                            should_stop=lambda: st.session_state.get(f"{KEY}.stop_flag", False))
         bar.empty()
         final = hist.evals[-1]["test_bce"] if hist.evals else float("nan")
         st.session_state[f"{KEY}.trained"] = {

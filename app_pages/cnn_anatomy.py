@@ -14,6 +14,7 @@ from bigmodel_core.cnn_charts import confusion_chart, fc1_image, feature_map_gri
 from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
                                       load_record, mnist_tensors, new_cnn)
 from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit
+from app_pages._queue import heavy
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
 from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
@@ -209,8 +210,9 @@ def train_yourself():
                                              epoch=ev.epoch + 1, loss=f"{ev.train_loss:.3f}"))
             draw(run)
 
-        hist = fit(model, (X_train, y_train), config, loss_fn=F.cross_entropy, evaluate=evaluate,
-                   on_progress=on_progress)
+        with heavy("cnn_train"):                                  # one training at a time per process
+            hist = fit(model, (X_train, y_train), config, loss_fn=F.cross_entropy, evaluate=evaluate,
+                       on_progress=on_progress)
         run["status"], run["diverged_at"], run["seconds"] = hist.reason, hist.diverged_at, hist.seconds
         run["step"] = hist.steps[-1] if hist.steps else 0
         if not hist.diverged:

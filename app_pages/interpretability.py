@@ -11,6 +11,7 @@ from bigmodel_core.interpret import (BASELINES, MAX_STEPS, METHODS, PATCH_SIZES,
                                      all_attributions, attribute, make_baseline, superpixel_mask,
                                      surrogate_attribute)
 from bigmodel_core.models.cnn import new_cnn
+from app_pages._queue import heavy
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
 from app_pages._ui import page_header, section, show_code, sync_url, t, url_state, why_and_try
 
@@ -140,7 +141,8 @@ def attributions(digit, pred: int, model_kind: str):
         n_steps = st.slider(t("interpretability.n_steps"), 4, MAX_STEPS, step=4, key=f"{KEY}.steps")
     sync_url(f"{KEY}.target", f"{KEY}.baseline", f"{KEY}.steps")
     target = pred if target < 0 else int(target)
-    res = explain(model_kind, digit.key, digit.x28, target, baseline, n_steps)
+    with heavy("attributions"):                                   # Captum's passes queue like training
+        res = explain(model_kind, digit.key, digit.x28, target, baseline, n_steps)
 
     st.markdown("#### " + t("interpretability.maps_title", target=target))
     cols = st.columns(4)

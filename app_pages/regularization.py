@@ -13,6 +13,7 @@ from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, R
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
 from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
+from app_pages._queue import heavy
 from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t,
                        url_state, why_and_try)
 
@@ -127,7 +128,8 @@ class Panel:
                 throttle.drew(started)
 
         t0 = time.perf_counter()
-        result = train_run(cfg, on_snapshot=on_snapshot, l1_mode="proximal" if prox else "penalty")
+        with heavy("regularization_train"):                       # one training at a time per process
+            result = train_run(cfg, on_snapshot=on_snapshot, l1_mode="proximal" if prox else "penalty")
         seconds = time.perf_counter() - t0
         self.show(result)
         return result, throttle.updates, seconds

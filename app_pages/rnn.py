@@ -17,6 +17,7 @@ from bigmodel_core.charts import Box, heatmap, line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
+from app_pages._queue import heavy
 from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
@@ -318,7 +319,8 @@ with tc2:
         def on_progress(kind, e):
             progress[kind].progress(e.fraction, text=t("rnn.progress", cell=CELL_NAMES[kind], step=e.step,
                                                        total=e.total_steps, loss=f"{e.train_loss:.3f}"))
-        results_all[delay] = M.train_side_by_side(M.RecallConfig(delay=delay), on_progress=on_progress)
+        with heavy("rnn_train"):                                   # one training at a time per process
+            results_all[delay] = M.train_side_by_side(M.RecallConfig(delay=delay), on_progress=on_progress)
     results = results_all.get(delay)
     if results is None:
         st.info(t("rnn.train_hint", delay=delay), icon=":material/model_training:")

@@ -73,6 +73,8 @@ def write_markdown() -> Path:
         detail = ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in r["detail"].items())
         lines.append(f"| {r['page']} | {r['what']} | {r['value']:g} {r['unit']} | {r['target']} | {met} | "
                      f"{detail} | {r['date']} | {r['machine']} | {r['commit']} |")
+    from bench.load import markdown_section
+    lines += markdown_section()                 # many learners and hostile inputs, if measured
     path = BENCH_DIR / "RESULTS.md"
     path.write_text("\n".join(lines) + "\n")
     return path
