@@ -21,6 +21,7 @@ from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, pert
 from bigmodel_core.cnn_charts import digit_image
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._queue import heavy
 
 KEY = "robustness"
 TOPICS = ("adversarial", "federated")
@@ -347,9 +348,10 @@ def federated_play() -> FedConfig | None:
                 result_holder.setdefault("initial", acc)
                 return acc
 
-            res = fedavg_clients(new_cnn(cfg.seed).to(device), clients, cfg, evaluate, on_round=on_round)
-            status.info(t(k("fed.training_central")), icon=":material/hourglass_top:")
-            central = central_curve(cfg, (X, y), (X_test, y_test))
+            with heavy("federated"):                              # a class pressing Train waits in line
+                res = fedavg_clients(new_cnn(cfg.seed).to(device), clients, cfg, evaluate, on_round=on_round)
+                status.info(t(k("fed.training_central")), icon=":material/hourglass_top:")
+                central = central_curve(cfg, (X, y), (X_test, y_test))
             runs[cfg] = {"result": res, "central": central}
             ss[k("last")] = cfg
             while len(runs) > 8:
