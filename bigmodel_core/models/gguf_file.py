@@ -8,8 +8,7 @@ A GGUF file is four parts, one after the other (spec: ggml's docs/gguf.md):
     data         every tensor's bytes, starting at the next multiple of `general.alignment` (32)
 
 `gguf.GGUFReader` parses the same file field by field (about 2 s for this vocabulary); here the long
-string arrays are read in one pass and the tensor data is a numpy memmap, so opening costs ~0.1 s and no
-tensor is read until asked for. Dequantization (Q4_1, Q8_0, F16, F32) is a few torch tensor ops and equals
+string arrays are read in one pass and no tensor is read until asked for, so opening costs ~0.1 s. Dequantization (Q4_1, Q8_0, F16, F32) is a few torch tensor ops and equals
 `gguf.quants.dequantize` exactly (tests/core/test_llm.py checks it).
 """
 from __future__ import annotations
@@ -30,6 +29,7 @@ _SCALAR = {_UINT8: "<u1", _INT8: "<i1", _UINT16: "<u2", _INT16: "<i2", _UINT32: 
 F32, F16, Q4_1, Q8_0 = 0, 1, 3, 8
 BLOCK = {F32: (1, 4), F16: (1, 2), Q4_1: (32, 20), Q8_0: (32, 34)}
 TYPE_NAME = {F32: "F32", F16: "F16", Q4_1: "Q4_1", Q8_0: "Q8_0"}
+_HEADER_BYTES = 8 << 20        # read this much for the metadata (this model's is 1.8 MB)
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ class GGUFFile:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.data = np.memmap(self.path, dtype=np.uint8, mode="r")     # the whole file, read lazily
-        buf = memoryview(self.data)
+        with open(self.path, "rb") as f:
+            head = f.read(_HEADER_BYTES)                                   # metadata + tensor infos: ~2 MB
+        buf = memoryview(head)
         if bytes(buf[:4]) != b"GGUF":
             raise ValueError(f"{self.path} is not a GGUF file")
         self.version, n_tensors, n_kv = struct.unpack_from("<IQQ", buf, 4)
@@ -78,10 +79,18 @@ class GGUFFile:
         self.tensors = {n: TensorInfo(n, s, t, start + o) for n, s, t, o in infos}
 
     def raw(self, name: str) -> np.ndarray:
-        """The tensor's bytes as stored (no copy): uint8 array of shape (n_blocks, bytes per block)."""
+        """The tensor's bytes as stored: uint8 array of shape (n_blocks, bytes per block).
+
+        Read with pread into a fresh buffer (from the OS page cache after the first time), not through
+        a memmap: mapped pages would stay counted in the process's resident memory.
+        """
         info = self.tensors[name]
         block, nbytes = BLOCK[info.ggml_type]
-        return self.data[info.offset: info.offset + info.n_bytes].reshape(-1, nbytes)
+        buf = bytearray(info.n_bytes)
+        with open(self.path, "rb", buffering=0) as f:
+            f.seek(info.offset)
+            f.readinto(buf)
+        return np.frombuffer(buf, dtype=np.uint8).reshape(-1, nbytes)
 
     def tensor(self, name: str) -> torch.Tensor:
         """Dequantized to float32, torch shape (out, in) for a matrix."""
@@ -91,7 +100,7 @@ class GGUFFile:
 
 def dequantize(blocks: np.ndarray, ggml_type: int) -> torch.Tensor:
     """(n_blocks, bytes per block) uint8 -> flat float32 weights, exactly like gguf.quants.dequantize."""
-    b = torch.from_numpy(np.array(blocks))                               # (n, bytes), a writable copy
+    b = torch.from_numpy(blocks if blocks.flags.writeable else blocks.copy())   # (n, bytes)
     if ggml_type == F32:
         return b.view(torch.float32).reshape(-1)
     if ggml_type == F16:

@@ -58,8 +58,7 @@ from bigmodel_core.models.gguf_file import GGUFFile
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_CAP = 1024          # tokens the app lets one prompt + continuation use (the model was trained to 8192)
 MAX_TEXT_CHARS = 20_000     # characters the app tokenizes at once (a 1 MB paste is refused, not tokenized)
-STORAGE_DTYPE = torch.float16   # weights at rest: 2 bytes per parameter
-FAST_DTYPE = torch.float16      # generate's matrix-vector products
+STORAGE_DTYPE = torch.float16   # the kept copy of the matrices: 2 bytes per parameter (generate computes in it)
 
 
 @dataclass(frozen=True)
@@ -100,9 +99,27 @@ def kv_cache_bytes(cfg: LlamaConfig, n_tokens: int, bytes_per_value: int = 4) ->
 # ---------------------------------------------------------------------------------------------
 # The network
 
-def _linear(x: torch.Tensor, w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """x @ w.T computed in `dtype` (weights stored in STORAGE_DTYPE), result back in float32."""
-    return F.linear(x.to(dtype), w.to(dtype)).float()
+class Linear(nn.Module):
+    """A bias-free weight matrix (out, in) kept in float16, with two ways to multiply by it:
+
+    exact=True   decode the GGUF's 4-bit blocks to float32 for this product (bit-equal to the file's
+                 numbers; nothing kept afterwards) and compute in float32: the numbers the pages show
+    exact=False  the float16 copy, float16 product: generate's fast path (rounding ~1e-3 relative)
+    """
+
+    def __init__(self, n_in: int, n_out: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_out, n_in, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.source: tuple[GGUFFile, str] | None = None          # (file, tensor name), set by load_llm
+
+    def exact_weight(self) -> torch.Tensor:
+        gguf, name = self.source
+        return gguf.tensor(name)                                  # (out, in) float32
+
+    def forward(self, x, exact: bool = True):
+        if exact:
+            return F.linear(x, self.exact_weight())               # (B, T, out) float32
+        return F.linear(x.to(STORAGE_DTYPE), self.weight).float()
 
 
 class RMSNorm(nn.Module):
@@ -119,8 +136,8 @@ class RMSNorm(nn.Module):
 
 def rope_tables(cfg: LlamaConfig, n_pos: int) -> tuple[torch.Tensor, torch.Tensor]:
     """cos, sin of angle p * theta_i, theta_i = base^(-2i / head_dim), i < head_dim / 2: each (n_pos, 32)."""
-    inv_freq = cfg.rope_base ** (-torch.arange(0, cfg.head_dim, 2, dtype=torch.float32) / cfg.head_dim)
-    angles = torch.arange(n_pos, dtype=torch.float32)[:, None] * inv_freq[None, :]   # (n_pos, hd/2)
+    inv_freq = 1.0 / (cfg.rope_base ** (torch.arange(0, cfg.head_dim, 2, dtype=torch.int64).float() / cfg.head_dim))
+    angles = torch.arange(n_pos, dtype=torch.int64).float()[:, None] * inv_freq[None, :]   # (n_pos, hd/2)
     return torch.cos(angles), torch.sin(angles)
 
 
@@ -165,17 +182,17 @@ class Attention(nn.Module):
         super().__init__()
         self.cfg = cfg
         hd = cfg.head_dim
-        self.wq = nn.Parameter(torch.empty(cfg.n_head * hd, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.wk = nn.Parameter(torch.empty(cfg.n_kv_head * hd, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.wv = nn.Parameter(torch.empty(cfg.n_kv_head * hd, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.wo = nn.Parameter(torch.empty(cfg.n_embd, cfg.n_head * hd, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.wq = Linear(cfg.n_embd, cfg.n_head * hd)                     # 576 -> 576
+        self.wk = Linear(cfg.n_embd, cfg.n_kv_head * hd)                  # 576 -> 192
+        self.wv = Linear(cfg.n_embd, cfg.n_kv_head * hd)                  # 576 -> 192
+        self.wo = Linear(cfg.n_head * hd, cfg.n_embd)                     # 576 -> 576
 
-    def forward(self, x, cos, sin, cache: KVCache | None, layer: int, dtype, want_att: bool = False):
+    def forward(self, x, cos, sin, cache: KVCache | None, layer: int, exact: bool, want_att: bool = False):
         B, T, C = x.shape                                                # batch, new tokens, 576
         nh, nkv, hd = self.cfg.n_head, self.cfg.n_kv_head, self.cfg.head_dim
-        q = _linear(x, self.wq, dtype).view(B, T, nh, hd).transpose(1, 2)   # (B, 9, T, 64)
-        k = _linear(x, self.wk, dtype).view(B, T, nkv, hd).transpose(1, 2)  # (B, 3, T, 64)
-        v = _linear(x, self.wv, dtype).view(B, T, nkv, hd).transpose(1, 2)  # (B, 3, T, 64)
+        q = self.wq(x, exact).view(B, T, nh, hd).transpose(1, 2)         # (B, 9, T, 64)
+        k = self.wk(x, exact).view(B, T, nkv, hd).transpose(1, 2)        # (B, 3, T, 64)
+        v = self.wv(x, exact).view(B, T, nkv, hd).transpose(1, 2)        # (B, 3, T, 64)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)          # positions T_past .. T_past + T - 1
         if cache is not None:
             k, v = cache.append(layer, k, v)                              # (B, 3, S, 64), S = T_past + T
@@ -186,7 +203,7 @@ class Attention(nn.Module):
         causal = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)  # token t sees keys 0 .. T_past + t
         att = att.masked_fill(~causal, float("-inf")).softmax(dim=-1)     # (B, 9, T, S) attention weights
         y = (att @ v).transpose(1, 2).reshape(B, T, nh * hd)              # (B, T, 576) heads side by side
-        return _linear(y, self.wo, dtype), (att if want_att else None)
+        return self.wo(y, exact), (att if want_att else None)
 
 
 class MLP(nn.Module):
@@ -194,13 +211,12 @@ class MLP(nn.Module):
 
     def __init__(self, cfg: LlamaConfig):
         super().__init__()
-        self.w_gate = nn.Parameter(torch.empty(cfg.n_inner, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.w_up = nn.Parameter(torch.empty(cfg.n_inner, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.w_down = nn.Parameter(torch.empty(cfg.n_embd, cfg.n_inner, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.gate = Linear(cfg.n_embd, cfg.n_inner)
+        self.up = Linear(cfg.n_embd, cfg.n_inner)
+        self.down = Linear(cfg.n_inner, cfg.n_embd)
 
-    def forward(self, x, dtype):
-        h = F.silu(_linear(x, self.w_gate, dtype)) * _linear(x, self.w_up, dtype)   # (B, T, 1536)
-        return _linear(h, self.w_down, dtype)                                        # (B, T, 576)
+    def forward(self, x, exact: bool):
+        return self.down(F.silu(self.gate(x, exact)) * self.up(x, exact), exact)   # (B, T, 1536) -> (B, T, 576)
 
 
 class Block(nn.Module):
@@ -211,54 +227,52 @@ class Block(nn.Module):
         self.mlp_norm = RMSNorm(cfg.n_embd, cfg.norm_eps)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, cos, sin, cache, layer, dtype, want_att=False):
-        a, att = self.attn(self.attn_norm(x), cos, sin, cache, layer, dtype, want_att)
+    def forward(self, x, cos, sin, cache, layer, exact, want_att=False):
+        a, att = self.attn(self.attn_norm(x), cos, sin, cache, layer, exact, want_att)
         x = x + a                                                         # (B, T, 576) residual stream
-        x = x + self.mlp(self.mlp_norm(x), dtype)
+        x = x + self.mlp(self.mlp_norm(x), exact)
         return x, att
 
 
 @dataclass
 class Forward:
-    logits: torch.Tensor | None          # (B, T, vocab) float32
+    logits: torch.Tensor | None          # (B, T, vocab) float32 (T = 1 with last_only)
     hidden: list[torch.Tensor]           # residual stream after the embedding and after each block: n_layer + 1 x (B, T, C)
     attentions: list[torch.Tensor]       # per block (B, n_head, T, S) when asked for
+    head: torch.Tensor | None = None     # the (vocab, C) output-head matrix used (float32 when exact)
 
 
 class Llama(nn.Module):
     def __init__(self, cfg: LlamaConfig):
         super().__init__()
         self.cfg = cfg
-        self.tok_emb = nn.Parameter(torch.empty(cfg.vocab_size, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.tok_emb = Linear(cfg.n_embd, cfg.vocab_size)                 # (49152, 576), also the output head
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
         self.norm = RMSNorm(cfg.n_embd, cfg.norm_eps)
         cos, sin = rope_tables(cfg, CONTEXT_CAP)
         self.register_buffer("rope_cos", cos, persistent=False)           # (CONTEXT_CAP, 32)
         self.register_buffer("rope_sin", sin, persistent=False)
 
-    def head(self, x, dtype=torch.float32):
-        """Tied output head: logits = x @ E^T, E the token embedding (49152, 576)."""
-        return _linear(x, self.tok_emb, dtype)
-
-    def forward(self, ids: torch.Tensor, cache: KVCache | None = None, dtype=torch.float32, *,
+    def forward(self, ids: torch.Tensor, cache: KVCache | None = None, exact: bool = True, *,
                 want_hidden=False, want_att=False, want_logits=True, last_only=False) -> Forward:
         """ids (B, T) -> Forward. With a cache, ids are the NEW tokens and positions continue after it."""
         B, T = ids.shape
         start = cache.n_tokens if cache is not None else 0
         cos, sin = self.rope_cos[start:start + T], self.rope_sin[start:start + T]   # (T, 32)
-        x = self.tok_emb[ids].float()                                     # (B, T, 576) token embeddings
+        E = self.tok_emb.exact_weight() if exact else self.tok_emb.weight  # (49152, 576)
+        x = E[ids].float()                                                # (B, T, 576) token embeddings
         hidden, atts = [x] if want_hidden else [], []
         for i, block in enumerate(self.blocks):
-            x, att = block(x, cos, sin, cache, i, dtype, want_att)
+            x, att = block(x, cos, sin, cache, i, exact, want_att)
             if want_hidden:
                 hidden.append(x)
             if want_att:
                 atts.append(att)
         logits = None
-        if want_logits:
+        if want_logits:                                                   # tied head: logits = norm(x) @ E^T
             x = self.norm(x[:, -1:] if last_only else x)
-            logits = self.head(x, dtype)                                  # (B, T, 49152)
-        return Forward(logits, hidden, atts)
+            logits = F.linear(x.to(E.dtype), E).float()                   # (B, T, 49152)
+        return Forward(logits, hidden, atts, E)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,7 +401,7 @@ class SmolLM:
         cache = KVCache(self.cfg.n_layer)
         self.last_cache_bytes = 0
         for _ in range(max_new_tokens):
-            out = self.model(x, cache, FAST_DTYPE, last_only=True)       # x: whole prompt, then 1 token
+            out = self.model(x, cache, exact=False, last_only=True)     # x: whole prompt, then 1 token
             probs = sampling_distribution(out.logits[0, -1], temperature, top_k, top_p)   # (vocab,)
             nxt = sample(probs, gen)
             self.last_cache_bytes = cache.nbytes()
@@ -407,11 +421,16 @@ class SmolLM:
     def logit_lens(self, ids) -> LogitLens:
         """Every block's residual stream read out through the final norm and the tied head (nostalgebraist 2020)."""
         out = self.model(self._ids(ids), want_hidden=True, want_logits=False)
-        h = torch.stack(out.hidden[1:], dim=0)[:, 0]                       # (n_layer, T, C) after each block
-        logits = self.model.head(self.model.norm(h))                      # (n_layer, T, vocab)
-        probs = logits.softmax(dim=-1)
-        top_p, top_i = probs.max(dim=-1)                                  # (n_layer, T)
-        return LogitLens(top_ids=top_i, top_probs=top_p, layer_logits_last=logits[:, -1])
+        E = out.head                                                      # (vocab, C) float32, decoded once
+        top_i, top_p, last = [], [], []
+        for h in out.hidden[1:]:                                          # after each block: (1, T, C)
+            logits = F.linear(self.model.norm(h[0]), E)                   # (T, vocab) read out like the last layer
+            p, i = logits.softmax(dim=-1).max(dim=-1)                     # (T,) top token and its probability
+            top_i.append(i)
+            top_p.append(p)
+            last.append(logits[-1])
+        return LogitLens(top_ids=torch.stack(top_i), top_probs=torch.stack(top_p),
+                         layer_logits_last=torch.stack(last))
 
     @torch.no_grad()
     def attention(self, ids) -> torch.Tensor:
@@ -429,7 +448,7 @@ class SmolLM:
         """Parameters per part; the output head is tied to the embedding, so it adds none."""
         parts = {"embedding": 0, "attention": 0, "mlp": 0, "norms": 0}
         for name, p in self.model.named_parameters():
-            part = ("embedding" if name == "tok_emb" else "attention" if ".attn." in name
+            part = ("embedding" if name.startswith("tok_emb") else "attention" if ".attn." in name
                     else "mlp" if ".mlp." in name else "norms")
             parts[part] += p.numel()
         parts["total"] = sum(parts.values())
@@ -489,8 +508,8 @@ def gguf_path() -> Path:
 
 # GGUF tensor names -> our parameter names
 _NAMES = {"attn_q": "attn.wq", "attn_k": "attn.wk", "attn_v": "attn.wv", "attn_output": "attn.wo",
-          "ffn_gate": "mlp.w_gate", "ffn_up": "mlp.w_up", "ffn_down": "mlp.w_down",
-          "attn_norm": "attn_norm.weight", "ffn_norm": "mlp_norm.weight"}
+          "ffn_gate": "mlp.gate", "ffn_up": "mlp.up", "ffn_down": "mlp.down",
+          "attn_norm": "attn_norm", "ffn_norm": "mlp_norm"}
 
 
 @lru_cache(maxsize=1)
@@ -506,22 +525,24 @@ def load_llm(path: str | None = None) -> SmolLM:
         model = Llama(cfg)                                                # no memory, no random init
     state = {}
     for name in g.tensors:
-        w = g.tensor(name)                                                # float32, exact
         if name == "token_embd.weight":
             key = "tok_emb"
         elif name == "output_norm.weight":
-            key = "norm.weight"
+            key = "norm"
         elif name == "output.weight":
             raise ValueError("expected a tied output head (no output.weight)")
         else:
             _, layer, kind, _ = name.split(".")                          # blk.<i>.<kind>.weight
             key = f"blocks.{layer}.{_NAMES[kind]}"
-        state[key] = w.to(STORAGE_DTYPE) if w.dim() == 2 else w           # matrices float16, norms float32
-    model.load_state_dict(state, strict=False, assign=True)
+        module = model.get_submodule(key)
+        w = g.tensor(name)                                                # float32, exact
+        if isinstance(module, Linear):
+            module.source = (g, name)                                     # exact numbers: decoded again when asked for
+            w = w.to(STORAGE_DTYPE)                                       # the copy kept: float16
+        state[f"{key}.weight"] = w
+        del w
+    model.load_state_dict(state, strict=True, assign=True)
     cos, sin = rope_tables(cfg, CONTEXT_CAP)
     model.rope_cos, model.rope_sin = cos, sin                             # buffers were on meta
     model.requires_grad_(False)
-    missing = [n for n, p in model.named_parameters() if p.is_meta]
-    if missing:
-        raise ValueError(f"weights missing from the GGUF: {missing[:3]}")
     return SmolLM(model.eval(), build_tokenizer(g.meta), g.meta)
