@@ -98,25 +98,30 @@ class GGUFFile:
         return dequantize(self.raw(name), info.ggml_type).reshape(info.shape)
 
 
-def dequantize(blocks: np.ndarray, ggml_type: int) -> torch.Tensor:
-    """(n_blocks, bytes per block) uint8 -> flat float32 weights, exactly like gguf.quants.dequantize."""
-    b = torch.from_numpy(blocks if blocks.flags.writeable else blocks.copy())   # (n, bytes)
+def dequantize(blocks, ggml_type: int) -> torch.Tensor:
+    """(n_blocks, bytes per block) uint8 (numpy or torch) -> flat float32 weights.
+
+    Equal, bit for bit, to gguf.quants.dequantize: the same float32 products and sums in the same order.
+    """
+    b = torch.as_tensor(blocks)                                          # (n, bytes) uint8
+    n = b.shape[0]
     if ggml_type == F32:
-        return b.view(torch.float32).reshape(-1)
+        return b.contiguous().view(torch.float32).reshape(-1)
     if ggml_type == F16:
-        return b.view(torch.float16).reshape(-1).float()
+        return b.contiguous().view(torch.float16).reshape(-1).float()
     if ggml_type == Q4_1:
         # 20 bytes = scale d (fp16), minimum m (fp16), 16 bytes of nibbles; w = d * q + m, q in 0..15
         d = b[:, 0:2].contiguous().view(torch.float16).float()           # (n, 1)
         m = b[:, 2:4].contiguous().view(torch.float16).float()           # (n, 1)
-        qs = b[:, 4:20]                                                  # (n, 16)
-        q = torch.cat([qs & 0x0F, qs >> 4], dim=1).float()               # (n, 32): low nibbles = weights 0..15
-        return (d * q + m).reshape(-1)
+        q = torch.empty(n, 32, dtype=torch.float32)                      # (n, 32)
+        q[:, :16] = b[:, 4:20] & 0x0F                                    # low nibbles: weights 0..15
+        q[:, 16:] = b[:, 4:20] >> 4                                      # high nibbles: weights 16..31
+        return q.mul_(d).add_(m).reshape(-1)
     if ggml_type == Q8_0:
         # 34 bytes = scale d (fp16), 32 signed bytes; w = d * q
         d = b[:, 0:2].contiguous().view(torch.float16).float()           # (n, 1)
         q = b[:, 2:34].contiguous().view(torch.int8).float()             # (n, 32)
-        return (d * q).reshape(-1)
+        return q.mul_(d).reshape(-1)
     raise NotImplementedError(f"GGML tensor type {ggml_type} is not supported here")
 
 
