@@ -85,7 +85,7 @@ tab_hand, tab_model = st.tabs([t("attention.tab_hand"), t("attention.tab_model")
 def by_hand() -> None:
     """The sentence and the settings that change the whole picture; d_k and the query token live in
     by_hand_view, a fragment of its own, so their key presses redraw only what they change."""
-    url_state("attention.sentence", "The cat sat on the mat because it was tired")
+    url_state("attention.sentence", "The cat sat on the mat because it was tired", max_chars=160)
     url_state("attention.source", "pretrained", choices=("pretrained", "random"))
     url_state("attention.heads", 1, lo=A.HEADS_RANGE[0], hi=A.HEADS_RANGE[1])
     url_state("attention.scale", True)
@@ -241,7 +241,7 @@ def _fill_example() -> None:
 
 @st.fragment
 def inside_model() -> None:
-    url_state("attention.text", EXAMPLES[0])
+    url_state("attention.text", EXAMPLES[0], max_chars=2000)
     url_state("attention.layer", 1, lo=1, hi=6)
     url_state("attention.mhead", 1, lo=1, hi=12)
     url_state("attention.token", 0, lo=0, hi=255)
@@ -318,8 +318,8 @@ def inside_model() -> None:
 @st.fragment
 def similarity() -> None:
     st.markdown(f"#### {t('attention.sim_title')}")
-    url_state("attention.sim_a", "A man is playing a guitar on the street.")
-    url_state("attention.sim_b", "Someone is making music outside.")
+    url_state("attention.sim_a", "A man is playing a guitar on the street.", max_chars=500)
+    url_state("attention.sim_b", "Someone is making music outside.", max_chars=500)
     ca, cb = st.columns(2)
     ca.text_input(t("attention.sim_a"), key="attention.sim_a", max_chars=500)
     cb.text_input(t("attention.sim_b"), key="attention.sim_b", max_chars=500)

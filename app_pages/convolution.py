@@ -37,7 +37,7 @@ url_state("conv.bias", 0.0, lo=-2.0, hi=2.0)
 url_state("conv.stride", 1, lo=1, hi=4)
 url_state("conv.padding", 0, lo=0, hi=3)
 url_state("conv.dilation", 1, lo=1, hi=3)
-url_state("conv.w", "")        # a custom kernel, as comma-separated numbers
+url_state("conv.w", "", max_chars=400)      # a custom kernel, as comma-separated numbers
 
 
 def _grid_frame(cells: list[list[str]]) -> pd.DataFrame:

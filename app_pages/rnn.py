@@ -92,7 +92,7 @@ def gates_chart(run, kind: str, labels) -> alt.VConcatChart:
 page_header("rnn")
 
 url_state("rnn.source", "text", choices=("text", "sine"))
-url_state("rnn.text", "hello hello")
+url_state("rnn.text", "hello hello", max_chars=200)
 url_state("rnn.freq", 2.0, lo=0.5, hi=6.0)
 url_state("rnn.noise", 0.1, lo=0.0, hi=0.5)
 
