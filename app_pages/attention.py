@@ -115,6 +115,8 @@ def by_hand() -> None:
     except UserInputError as e:
         show_error(e)
         return
+    if "[UNK]" in enc.tokens:
+        unk_warning(text, enc.tokens.count("[UNK]"), len(enc.tokens))
     source = st.session_state["attention.source"]
     X = A.token_embeddings(enc.ids, source=source, table=model.emb.tok.weight,
                            projection=pca_projection() if source == "pretrained" else None)
@@ -239,6 +241,16 @@ def _fill_example() -> None:
         st.session_state["attention.text"] = EXAMPLES[choice]
 
 
+def unk_warning(text: str, n: int, total: int) -> None:
+    """How many tokens are [UNK] and, per case (Chinese, emoji, other), which of the learner's
+    characters caused them and why."""
+    lines = [t("attention.unk", n=n, total=total)]
+    for kind, pieces in bert.unknown_pieces(minilm().tokenizer, text).items():
+        shown = " ".join(pieces[:8]) + ("…" if len(pieces) > 8 else "")
+        lines.append(f"- {t(f'attention.unk_{kind}', pieces=shown)}")
+    st.warning("\n".join(lines), icon=":material/translate:")
+
+
 @st.fragment
 def inside_model() -> None:
     url_state("attention.text", EXAMPLES[0], max_chars=2000)
@@ -259,7 +271,7 @@ def inside_model() -> None:
     if enc.truncated[0]:
         st.info(t("attention.truncated", max=model.cfg.max_tokens), icon=":material/content_cut:")
     if enc.n_unk[0]:
-        st.warning(t("attention.unk", n=enc.n_unk[0], total=T), icon=":material/translate:")
+        unk_warning(text, enc.n_unk[0], T)
     shown = min(T, MAX_SHOWN)
     if T > MAX_SHOWN:
         st.caption(t("attention.shown", shown=MAX_SHOWN, total=T))
@@ -336,7 +348,7 @@ def similarity() -> None:
         st.caption(t("attention.cosine_caption"))
         for k, n in enumerate(enc.n_unk):
             if n:
-                st.warning(t("attention.unk", n=n, total=len(enc.tokens[k])), icon=":material/translate:")
+                unk_warning((a, b)[k], n, len(enc.tokens[k]))
     run = st.button(t("attention.ig_button"), key="attention.ig", icon=":material/insights:")
     done = st.session_state.get("attention.ig_done")
     if run or done == (a, b):

@@ -17,6 +17,7 @@ from bigmodel_core.charts import Box, heatmap, line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
+from bigmodel_core.tex import tex_text
 from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state,
                        why_and_try)
 
@@ -211,18 +212,19 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
                   help=t("rnn.y_help_text"))
         m3.metric(t("rnn.p_next"), f"{out['p']:.0%}")
         y_tex = (rf"y_{{{step}}} = \mathrm{{softmax}}(V h_{{{step}}} + c) \;\Rightarrow\; "
-                 rf"\text{{'{shown}'}}\ ({out['p']:.0%})").replace("%", r"\%")
+                 + tex_text(f"'{shown}'") + rf"\ ({out['p'] * 100:.0f}\%)")
     else:
         m2.metric(t("rnn.y_t_sine", t=step), f"{out['value']:.2f}", help=t("rnn.y_help_sine"))
         nxt = seq.labels[step] if step < T else "—"
         m3.metric(t("rnn.x_next"), nxt)
         y_tex = rf"y_{{{step}}} = V h_{{{step}}} + c = {out['value']:.2f}"
-    x_tex = (rf"x_{{{step}}} = \text{{one-hot}}(\text{{'{seq.labels[step - 1]}'}})" if seq.kind == "text"
+    typed = tex_text(f"'{seq.labels[step - 1]}'")                       # learner text: escaped
+    x_tex = (rf"x_{{{step}}} = \text{{one-hot}}({typed})" if seq.kind == "text"
              else rf"x_{{{step}}} = {float(s.x[0]):.2f}")
     st.latex(r"\begin{gathered}\begin{aligned}"
              rf"h_{{{step}}} &= \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
              rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})"
-             rf"\\[4pt] &= \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{\text{{{t('rnn.pre_short')}}}}}\Big)"
+             rf"\\[4pt] &= \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{{tex_text(t('rnn.pre_short'))}}}\Big)"
              rf" = {fmt_vec(s.h)}\end{{aligned}}"     # one element: fewer to redraw per step
              r"\\[8pt]" + x_tex + r"\qquad " + y_tex + r"\end{gathered}")
     # the table is drawn only while its expander is open: a slider move then redraws less

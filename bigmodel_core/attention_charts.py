@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bigmodel_core.tex import tex_text
+
 FONT = 14                    # axis labels
 TITLE_FONT = 16
 # Streamlit fits a chart's axes *inside* its width ("fit") unless the spec says otherwise; "pad" keeps
@@ -152,11 +154,6 @@ def _vec(v: torch.Tensor, dims: int) -> str:
     return r"[" + vals + (r", \dots" if v.numel() > dims else "") + r"]"
 
 
-def _tok(s: str) -> str:
-    return r"\text{" + s.replace("\\", "").replace("{", "").replace("}", "").replace("#", r"\#")\
-        .replace("_", r"\_").replace("$", r"\$").replace("%", r"\%").replace("&", r"\&").replace("^", "") + "}"
-
-
 def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> list[str]:
     """The seed's formula for query row i of one head with the learner's numbers (KaTeX lines).
 
@@ -180,7 +177,7 @@ def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> lis
     lines.append(r"\small a_{%d,%d} = \frac{e^{s_{%d,%d}}}{\sum_k e^{s_{%d,k}}} = \frac{e^{%.2f}}{%s}"
                  r" = \frac{%.3g}{%.3g} = %.3f\quad (%s)"
                  % (i, j0, i, j0, i, s[j0].item(), shown, float(torch.exp(s[j0])), float(ex.sum()),
-                    w[j0].item(), _tok(toks[j0])))
+                    w[j0].item(), tex_text(toks[j0])))
     parts = [f"{w[j].item():.2f}" + r"\," + _vec(bh.V[head, j], dims) for j in range(len(toks)) if w[j] > 0]
     chunks = [" + ".join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
     body = r" \\ &\quad + ".join(chunks)
