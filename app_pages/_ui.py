@@ -208,6 +208,40 @@ def show_code(*functions) -> None:
             st.code(source_of(fn), language="python")
 
 
+def _css_text(text: str) -> str:
+    """A string as a CSS `content:` value."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def image_uploader(key: str):
+    """st.file_uploader for one picture, with Streamlit's own words in the learner's language.
+
+    No `type=`: every file reaches the app, so a GIF or a text file gets load_image's message in
+    the learner's language instead of the browser's English hover note. Streamlit 1.67 has no
+    setting for its uploader words ("Upload", "10MB per file • ..."): CSS draws ours in their place
+    (the originals stay in the page for screen readers and come back if Streamlit renames its
+    test ids). A file over the size limit never reaches the app (the browser refuses it, with an
+    English hover note), so the caption below says what happens before the learner tries.
+    """
+    up = st.file_uploader(t("common.upload"), key=key)
+    zone = f".st-key-{key.replace('.', '-')} [data-testid='stFileUploaderDropzone']"
+    st.html(f"""<style>
+    {zone} button [data-testid='stMarkdownContainer'] p {{font-size: 0;}}
+    {zone} button [data-testid='stMarkdownContainer'] p::after {{content: {_css_text(t("ui.upload_button"))};
+        font-size: 0.875rem;}}
+    {zone} [data-testid='stFileUploaderDropzoneInstructions'] span {{font-size: 0;}}
+    {zone} [data-testid='stFileUploaderDropzoneInstructions'] span::after {{
+        content: {_css_text(t("ui.upload_instructions"))}; font-size: 0.875rem;}}
+    </style>""")
+    st.caption(t("ui.upload_refused"))
+    return up
+
+
+def text_limit(n: int, where=st) -> None:
+    """Say under a text box how much it takes: the browser drops a longer paste without a word."""
+    where.caption(t("ui.max_chars", n=n))
+
+
 def show_error(err: UserInputError) -> None:
     """A learner's mistake, in their language, never a traceback."""
     st.error(err.message(lang()), icon=":material/error:")

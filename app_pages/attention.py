@@ -11,7 +11,7 @@ from bigmodel_core import attention_charts as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
-from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit, url_state, why_and_try
 
 KEY = "attention"
 EXAMPLES = [
@@ -95,6 +95,7 @@ def by_hand() -> None:
 
     r1 = st.columns([2.2, 1.3, 1.0], gap="medium")
     r1[0].text_input(t("attention.sentence"), key="attention.sentence", max_chars=160)
+    text_limit(160, r1[0])
     r1[1].radio(t("attention.source"), ("pretrained", "random"), key="attention.source",
                 format_func=lambda s: t(f"attention.source_{s}"))
     with r1[2]:
@@ -258,6 +259,7 @@ def inside_model() -> None:
     url_state("attention.mhead", 1, lo=1, hi=12)
     url_state("attention.token", 0, lo=0, hi=255)
     st.text_input(t("attention.text"), key="attention.text", max_chars=2000)
+    text_limit(2000)
     st.pills(t("attention.examples"), list(range(len(EXAMPLES))), key="attention.example",
              on_change=_fill_example, format_func=lambda k: EXAMPLES[k][:26] + "…")
     text = st.session_state["attention.text"]
@@ -335,6 +337,8 @@ def similarity() -> None:
     ca, cb = st.columns(2)
     ca.text_input(t("attention.sim_a"), key="attention.sim_a", max_chars=500)
     cb.text_input(t("attention.sim_b"), key="attention.sim_b", max_chars=500)
+    text_limit(500, ca)
+    text_limit(500, cb)
     sync_url("attention.sim_a", "attention.sim_b")
     a, b = st.session_state["attention.sim_a"], st.session_state["attention.sim_b"]
     if not a.strip() or not b.strip():

@@ -18,8 +18,8 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
 from bigmodel_core.tex import tex_text
-from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state,
-                       why_and_try)
+from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit,
+                           url_state, why_and_try)
 
 HIDDEN = 8               # units of the stepping cells: few enough to read every number
 GRAD_HIDDEN = 16         # units of the cells in the gradient chart
@@ -105,6 +105,7 @@ with col_in:
     source = st.session_state["rnn.source"]
     if source == "text":
         st.text_input(t("rnn.text"), key="rnn.text", max_chars=200)
+        text_limit(200)
     else:
         st.slider(t("rnn.freq"), 0.5, 6.0, step=0.5, key="rnn.freq")
         st.slider(t("rnn.noise"), 0.0, 0.5, step=0.05, key="rnn.noise")
