@@ -51,12 +51,13 @@ def _wait_for_device(engine: dict) -> None:
 
 engine = _engine()
 
-# Long display formulas wrap at their top-level = and + signs, as inline formulas do, instead of
-# running past the column (KaTeX splits a formula at those signs; display mode only forbids the
-# break with white-space: nowrap). A formula with no such sign scrolls inside its own box.
-# A metric's label wraps instead of ending in "…" (Streamlit keeps it on one line).
+# Long display formulas wrap at their top-level = and + signs (and at \allowbreak), as inline
+# formulas do, instead of running past the column: KaTeX splits a formula there, display mode only
+# forbids the break (white-space: nowrap). What cannot break scrolls inside its own box. Metric
+# labels and deltas and checkbox labels wrap instead of ending in "…" (Streamlit keeps them on one line).
 st.html("<style>.katex-display > .katex {white-space: normal;} .katex-display {overflow-x: auto; "
-        "overflow-y: hidden;} [data-testid='stMetricLabel'] :is(div, p) {white-space: normal; "
+        "overflow-y: hidden;} :is([data-testid='stMetricLabel'], [data-testid='stMetricDelta'], "
+        "[data-testid='stCheckbox']) :is([data-testid='stMarkdownContainer'], p) {white-space: normal; "
         "overflow: visible; text-overflow: clip;}</style>")
 
 # -- sidebar: language (kept in the URL so a teacher can share ?lang=zh), device, about ---------

@@ -260,7 +260,7 @@ gate_tex = {   # one equation per line so each fits a third of the page
             r" o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o)\\ g_t &= \tanh(W_g x_t + U_g h_{t-1} + b_g)\\"
             r" c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\ h_t &= o_t \odot \tanh(c_t) \end{aligned}",
     "gru": r"\begin{aligned} r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)\\ z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z)\\"
-           r" n_t &= \tanh(W_n x_t + b_{in} + r_t \odot (U_n h_{t-1} + b_{hn}))\\"
+           r" n_t &= \tanh\big(W_n x_t + b_{in}\\ &\qquad + r_t \odot (U_n h_{t-1} + b_{hn})\big)\\"   # two lines: fits a third of the page
            r" h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} \end{aligned}",
 }
 for col, kind in zip(g_cols, M.CELL_CLASSES):
