@@ -222,12 +222,13 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
     typed = tex_text(f"'{seq.labels[step - 1]}'")                       # learner text: escaped
     x_tex = (rf"x_{{{step}}} = \text{{one-hot}}({typed})" if seq.kind == "text"
              else rf"x_{{{step}}} = {float(s.x[0]):.2f}")
-    st.latex(r"\begin{gathered}\begin{aligned}"
-             rf"h_{{{step}}} &= \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
-             rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})"
-             rf"\\[4pt] &= \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{{tex_text(t('rnn.pre_short'))}}}\Big)"
-             rf" = {fmt_vec(s.h)}\end{{aligned}}"     # one element: fewer to redraw per step
-             r"\\[8pt]" + x_tex + r"\qquad " + y_tex + r"\end{gathered}")
+    # one formula per line, no aligned block: each wraps at its top-level + and = on a phone
+    with st.container(gap="small"):
+        st.latex(rf"h_{{{step}}} = \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
+                 rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})")
+        st.latex(rf"h_{{{step}}} = \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{{tex_text(t('rnn.pre_short'))}}}\Big)"
+                 rf" = {fmt_vec(s.h)}")
+        st.latex(x_tex + r"\qquad\allowbreak " + y_tex)
     # the table is drawn only while its expander is open: a slider move then redraws less
     numbers = st.expander(t("rnn.table"), icon=":material/table:", key="rnn.table_open", on_change="rerun")
     if numbers.open:

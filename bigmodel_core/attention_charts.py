@@ -154,7 +154,7 @@ def _vec(v: torch.Tensor, dims: int) -> str:
     return r"[" + vals + (r", \dots" if v.numel() > dims else "") + r"]"
 
 
-def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> list[str]:
+def row_latex(bh, head: int, i: int, *, dims: int = 2) -> list[str]:
     """The seed's formula for query row i of one head with the learner's numbers (KaTeX lines).
 
     a_ij = e^{s_ij} / sum_k e^{s_ik} worked out for the largest weight, then
@@ -179,10 +179,9 @@ def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> lis
                  % (i, j0, i, j0, i, s[j0].item(), shown, float(torch.exp(s[j0])), float(ex.sum()),
                     w[j0].item(), tex_text(toks[j0])))
     parts = [f"{w[j].item():.2f}" + r"\," + _vec(bh.V[head, j], dims) for j in range(len(toks)) if w[j] > 0]
-    chunks = [" + ".join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
-    body = r" \\ &\quad + ".join(chunks)
-    lines.append(r"\footnotesize\begin{aligned} c_{%d} = \textstyle\sum_j a_{%d,j}\, v_j &= %s \\ &= %s \end{aligned}"
-                 % (i, i, body, _vec(a.output[head, i], dims)))
+    # one line with top-level + and = signs: the page lets KaTeX wrap it there to fit the column
+    lines.append(r"\footnotesize c_{%d} = \textstyle\sum_j a_{%d,j}\, v_j = %s = %s"
+                 % (i, i, " + ".join(parts), _vec(a.output[head, i], dims)))
     return lines
 
 
