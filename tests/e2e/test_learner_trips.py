@@ -21,7 +21,7 @@ def _open(page, url: str) -> list[str]:
             if m.type == "error" and "404" not in m.text or "NaN" in m.text else None)
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
     page.goto(url)
-    wait_idle(page)
+    wait_idle(page, timeout=240_000)                  # a first visit to the RNN page trains its cells
     page.wait_for_timeout(800)                        # charts draw after the script finishes
     return problems
 
@@ -30,12 +30,12 @@ def _alerts(page) -> str:
     return "\n".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("path,key", [
-    ("rnn?rnn.source=sine&rnn.freq=nan", "rnn.freq"),
-    ("loss_landscape?loss_landscape.view=network&loss_landscape.span=nan", "loss_landscape.span"),
-    ("attention?attention.temp=-inf", "attention.temp"),
-    ("activations?activations.x0=inf", "activations.x0"),
+# one language each (the note's wording in both languages is checked for every key by tests/app/test_links.py)
+@pytest.mark.parametrize("path,key,lang", [
+    ("rnn?rnn.source=sine&rnn.freq=nan", "rnn.freq", "en"),
+    ("loss_landscape?loss_landscape.view=network&loss_landscape.span=nan", "loss_landscape.span", "zh"),
+    ("attention?attention.temp=-inf", "attention.temp", "en"),
+    ("activations?activations.x0=inf", "activations.x0", "zh"),
 ])
 def test_nan_in_a_link_draws_no_nan_and_says_so(page, app_url, path, key, lang):
     problems = _open(page, f"{app_url}/{path}&lang={lang}")
@@ -53,11 +53,12 @@ SPECIALS = r"100% {a}_b\c #&$^~"
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_learner_text_with_latex_specials_keeps_the_formulas_whole(page, app_url, lang):
     """Step the RNN through a text holding all ten of LaTeX's specials: each step's formula shows the
-    typed character (no red KaTeX parse error); then attention's row formula on the same text."""
+    typed character (no red KaTeX parse error); then attention's row formula on the same text.
+    (Chinese: the first steps only, for the formula's Chinese label; the characters are the same.)"""
     page.set_default_timeout(240_000)                    # first visit: the cells are trained on the text
     problems = _open(page, f"{app_url}/rnn?rnn.text={quote(SPECIALS)}&rnn.t=1&lang={lang}")
     thumb = page.locator('.st-key-rnn-t input[type="range"]')
-    for step, char in enumerate(SPECIALS, start=1):
+    for step, char in enumerate(SPECIALS if lang == "en" else SPECIALS[:6], start=1):
         if step > 1:
             thumb.focus()
             page.keyboard.press("ArrowRight")
@@ -67,7 +68,7 @@ def test_learner_text_with_latex_specials_keeps_the_formulas_whole(page, app_url
         shown = page.locator(".katex-display .katex-html", has_text="one-hot").first.inner_text()
         assert char.strip() in shown.replace("\n", "").split("one-hot")[1][:6], (char, shown[-80:])
     assert_no_exception(page)
-    for q in (0, 5, 10):                                 # attention's row formula names a token per query
+    for q in (0, 5, 10) if lang == "en" else ():         # attention's row formula names a token per query
         problems += _open(page, f"{app_url}/attention?attention.sentence={quote(SPECIALS)}"
                                 f"&attention.query={q}&lang={lang}")
         assert_no_exception(page)
