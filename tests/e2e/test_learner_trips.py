@@ -47,7 +47,7 @@ def test_nan_in_a_link_draws_no_nan_and_says_so(page, app_url, path, key, lang):
     assert page.locator(".katex-error").count() == 0
 
 
-SPECIALS = r"100% {a}_b\c #&$^~"
+SPECIALS = r"%{}_\#&$^~"                # LaTeX's ten special characters
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -58,7 +58,7 @@ def test_learner_text_with_latex_specials_keeps_the_formulas_whole(page, app_url
     page.set_default_timeout(240_000)                    # first visit: the cells are trained on the text
     problems = _open(page, f"{app_url}/rnn?rnn.text={quote(SPECIALS)}&rnn.t=1&lang={lang}")
     thumb = page.locator('.st-key-rnn-t input[type="range"]')
-    for step, char in enumerate(SPECIALS if lang == "en" else SPECIALS[:6], start=1):
+    for step, char in enumerate(SPECIALS if lang == "en" else SPECIALS[:3], start=1):
         if step > 1:
             thumb.focus()
             page.keyboard.press("ArrowRight")
