@@ -54,6 +54,15 @@ def _wait_for_device(engine: dict) -> None:
 
 engine = _engine()
 
+# Long display formulas wrap at their top-level = and + signs (and at \allowbreak), as inline
+# formulas do, instead of running past the column: KaTeX splits a formula there, display mode only
+# forbids the break (white-space: nowrap). What cannot break scrolls inside its own box. Metric
+# labels and deltas and checkbox labels wrap instead of ending in "…" (Streamlit keeps them on one line).
+st.html("<style>.katex-display > .katex {white-space: normal;} .katex-display {overflow-x: auto; "
+        "overflow-y: hidden;} :is([data-testid='stMetricLabel'], [data-testid='stMetricDelta'], "
+        "[data-testid='stCheckbox']) :is([data-testid='stMarkdownContainer'], p) {white-space: normal; "
+        "overflow: visible; text-overflow: clip;}</style>")
+
 # -- sidebar: language (kept in the URL so a teacher can share ?lang=zh), device, about ---------
 if "_lang_from_url" not in st.session_state:        # a shared link opens in its language
     st.session_state["_lang_from_url"] = st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "en"
@@ -68,9 +77,13 @@ with st.sidebar:
 sections: dict[str, list] = {}
 for info in available_pages():
     label = "" if info.section == "start" else t(f"nav.section.{info.section}")
-    sections.setdefault(label, []).append(
+    home = info.key == "home"           # served at "/"; the default page still reserves a url_path,
+    sections.setdefault(label, []).append(  # so it is "start", and a hidden twin answers "/home"
         st.Page(str(info.path), title=t(f"nav.page.{info.key}"), icon=info.icon,
-                url_path=info.key, default=info.key == "home"))
+                url_path="start" if home else info.key, default=home))
+    if home:                            # (a /home?lang=zh link opened Streamlit's "Page not found")
+        sections[label].append(st.Page(str(info.path), title=t("nav.page.home"), url_path="home",
+                                       visibility="hidden"))
 page = st.navigation(sections)
 _hostile.notice_slot(st.empty())    # above the page: says so if a forged widget value is rejected
 try:

@@ -15,7 +15,7 @@ import streamlit as st
 from bigmodel_core.data import load_image, load_mnist
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.cnn import load_cnn, preprocess_digit
-from app_pages._ui import show_error, t, url_state
+from app_pages._ui import image_uploader, show_error, t, url_state
 
 SOURCES = ("heldout", "draw", "upload")
 
@@ -82,7 +82,7 @@ def digit_input(prefix: str) -> Digit:
             show_error(e)
             return Digit(None, None, "draw:error")
     if source == "upload":
-        up = st.file_uploader(t("common.upload"), type=["png", "jpg", "jpeg"], key=f"{prefix}.upload")
+        up = image_uploader(f"{prefix}.upload")        # any file: ours says what is wrong with it
         if up is None:
             st.info(t("cnn_anatomy.upload_hint"), icon=":material/upload:")
             return Digit(None, None, "upload:none")

@@ -48,22 +48,24 @@ def digit_picker(prefix: str) -> None:
     c2.button(t("common.random"), on_click=random_digit, args=(f"{prefix}.digit",), key=f"{prefix}.random")
 
 
-def load_input(prefix: str, source: str, upload, *, rgb: bool, size: int):
+def load_input(prefix: str, source: str, upload, *, rgb: bool, size: int, notes=None):
     """The chosen picture: (x, resized, (width, height) before resizing).
 
     source "mnist" is the held-out digit <prefix>.digit, "upload" the uploaded file, anything else
     the photo <prefix>.photo. Without an upload, or with one that cannot be read (its message is
-    shown), the photo stands in, and the page says so.
+    shown), the photo stands in, and the page says so, in `notes` (a container right under the
+    uploader, so the message is where the learner looks) or here.
     """
     if source == "upload":
-        if upload is None:
-            st.info(t("convolution.upload_first"), icon=":material/upload:")
-        else:
-            data = upload.getvalue()
-            try:
-                return uploaded_image(hashlib.sha256(data).hexdigest(), data, rgb, size)
-            except UserInputError as e:
-                show_error(e)
-        st.caption(t("convolution.fallback_photo"))
+        with notes if notes is not None else st.container():
+            if upload is None:
+                st.info(t("convolution.upload_first"), icon=":material/upload:")
+            else:
+                data = upload.getvalue()
+                try:
+                    return uploaded_image(hashlib.sha256(data).hexdigest(), data, rgb, size)
+                except UserInputError as e:
+                    show_error(e)
+            st.caption(t("convolution.fallback_photo"))
     return builtin_image("mnist" if source == "mnist" else "photo", st.session_state[f"{prefix}.photo"],
                          int(st.session_state[f"{prefix}.digit"]), rgb, size)

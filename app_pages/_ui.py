@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,30 +94,62 @@ def available_pages() -> list[PageInfo]:
 # (Streamlit's own bind="query-params" writes an option's *formatted* label into the URL, so a
 # link made in Chinese would not open in English; this stores the option's value instead.)
 
-def url_state(key: str, default, *, choices=None, lo=None, hi=None) -> None:
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _parse(raw: str, default, *, choices, lo, hi, max_chars):
+    """The value a URL text stands for, or ValueError: parsed like `default`, finite, in range."""
+    if isinstance(default, bool):
+        if raw.lower() not in _TRUE + _FALSE:
+            raise ValueError(raw)
+        parsed = raw.lower() in _TRUE
+    elif default is None or isinstance(default, str):
+        parsed = raw
+        if max_chars is not None and len(parsed) > max_chars:
+            raise ValueError(raw)
+    else:
+        parsed = type(default)(raw)                      # int("nan") raises; float("nan") does not
+        if isinstance(parsed, float) and not math.isfinite(parsed):
+            raise ValueError(raw)                        # nan < lo is False: check it by name
+    if choices is not None and parsed not in choices:
+        raise ValueError(raw)
+    if (lo is not None and parsed < lo) or (hi is not None and parsed > hi):
+        raise ValueError(raw)
+    return parsed
+
+
+def _url_note(key: str, raw: str, used) -> None:
+    """Say, where the widget is, that a link's value was refused and which value stands in."""
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    shown = shown.replace("`", "'").replace("\n", " ")
+    used = "—" if used == "" else used
+    st.warning(t("ui.url_refused", name=key, raw=shown, used=used), icon=":material/link_off:")
+
+
+def url_state(key: str, default, *, choices=None, lo=None, hi=None, max_chars=None) -> None:
     """Seed st.session_state[key] from ?key=... once, before the widget with that key is drawn.
 
-    Values that do not parse, are not among `choices` or fall outside [lo, hi] give `default`.
+    A value that does not parse, is not finite (nan, inf), is not among `choices`, falls outside
+    [lo, hi] or is longer than `max_chars` gives `default`, and a note next to the widget says so
+    (it stays until the learner changes that setting).
     """
+    notes = st.session_state.setdefault("_url_notes", {})      # key -> (raw text, value used)
     if key in st.session_state:
+        if key in notes:
+            if st.session_state[key] == notes[key][1]:
+                _url_note(key, *notes[key])
+            else:
+                del notes[key]                                  # the learner moved on
         return
+    notes.pop(key, None)
     value = default
     raw = st.query_params.get(key)
     if raw is not None:
         try:
-            if isinstance(default, bool):
-                parsed = raw.lower() in ("1", "true", "yes", "on")
-            elif default is None or isinstance(default, str):
-                parsed = raw
-            else:
-                parsed = type(default)(raw)
-            if choices is not None and parsed not in choices:
-                raise ValueError(raw)
-            if (lo is not None and parsed < lo) or (hi is not None and parsed > hi):
-                raise ValueError(raw)
-            value = parsed
-        except (TypeError, ValueError):
-            pass
+            value = _parse(raw, default, choices=choices, lo=lo, hi=hi, max_chars=max_chars)
+        except (TypeError, ValueError, OverflowError):
+            notes[key] = (raw, default)
+            _url_note(key, raw, default)
     st.session_state[key] = value
 
 
@@ -153,12 +187,59 @@ def why_and_try(key: str) -> None:
                           if line.strip()))
 
 
+_SOURCES: dict = {}                 # function -> its source, read once per process
+_SOURCES_LOCK = threading.Lock()    # inspect.getsource raised SystemError under concurrent sessions
+
+
+def source_of(fn) -> str:
+    """The source of a core function, read on first use and kept (the files do not change while
+    the app runs)."""
+    with _SOURCES_LOCK:
+        if fn not in _SOURCES:
+            _SOURCES[fn] = inspect.getsource(fn)
+        return _SOURCES[fn]
+
+
 def show_code(*functions) -> None:
     """An expander with the source of the core functions behind the picture."""
     with st.expander(t("common.show_code"), icon=":material/code:"):
         st.caption(t("common.show_code_caption"))
         for fn in functions:
-            st.code(inspect.getsource(fn), language="python")
+            st.code(source_of(fn), language="python")
+
+
+def _css_text(text: str) -> str:
+    """A string as a CSS `content:` value."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def image_uploader(key: str):
+    """st.file_uploader for one picture, with Streamlit's own words in the learner's language.
+
+    No `type=`: every file reaches the app, so a GIF or a text file gets load_image's message in
+    the learner's language instead of the browser's English hover note. Streamlit 1.67 has no
+    setting for its uploader words ("Upload", "10MB per file • ..."): CSS draws ours in their place
+    (the originals stay in the page for screen readers and come back if Streamlit renames its
+    test ids). A file over the size limit never reaches the app (the browser refuses it, with an
+    English hover note), so the caption below says what happens before the learner tries.
+    """
+    up = st.file_uploader(t("common.upload"), key=key)
+    zone = f".st-key-{key.replace('.', '-')} [data-testid='stFileUploaderDropzone']"
+    st.html(f"""<style>
+    {zone} button [data-testid='stMarkdownContainer'] p {{font-size: 0;}}
+    {zone} button [data-testid='stMarkdownContainer'] p::after {{content: {_css_text(t("ui.upload_button"))};
+        font-size: 0.875rem;}}
+    {zone} [data-testid='stFileUploaderDropzoneInstructions'] span {{font-size: 0;}}
+    {zone} [data-testid='stFileUploaderDropzoneInstructions'] span::after {{
+        content: {_css_text(t("ui.upload_instructions"))}; font-size: 0.875rem;}}
+    </style>""")
+    st.caption(t("ui.upload_refused"))
+    return up
+
+
+def text_limit(n: int, where=st) -> None:
+    """Say under a text box how much it takes: the browser drops a longer paste without a word."""
+    where.caption(t("ui.max_chars", n=n))
 
 
 def show_error(err: UserInputError) -> None:

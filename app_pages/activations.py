@@ -200,9 +200,9 @@ def play_and_formula():
     used = TYPICAL_INIT[focus] if init == "typical" else init
     std = init_std(init, WIDTH, WIDTH, focus, slope)
     st.markdown(t(f"{K}.chain_text"))
-    st.latex(r"\frac{\partial L}{\partial h_{0}} = W_1^{\top} \operatorname{diag}\bigl(f'(z_1)\bigr)\,"
-             r"W_2^{\top} \operatorname{diag}\bigl(f'(z_2)\bigr) \cdots W_N^{\top} "
-             r"\operatorname{diag}\bigl(f'(z_N)\bigr)\, \frac{\partial L}{\partial h_N}")
+    st.latex(r"\frac{\partial L}{\partial h_{0}} = W_1^{\top} \operatorname{diag}\bigl(f'(z_1)\bigr)\,\allowbreak "
+             r"W_2^{\top} \operatorname{diag}\bigl(f'(z_2)\bigr) \allowbreak \cdots W_N^{\top} "     # \allowbreak: a phone
+             r"\operatorname{diag}\bigl(f'(z_N)\bigr)\, \allowbreak \frac{\partial L}{\partial h_N}")  # wraps here
     if used == "xavier":
         st.latex(rf"\text{{Xavier: }} W_{{ij}} \sim \mathcal{{N}}\!\Bigl(0, \tfrac{{2}}{{n_\text{{in}} + n_\text{{out}}}}\Bigr),"
                  rf"\quad \mathrm{{std}} = \sqrt{{2 / ({WIDTH} + {WIDTH})}} = {std:.4f}")

@@ -11,7 +11,7 @@ from bigmodel_core import attention_charts as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
-from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit, url_state, why_and_try
 
 KEY = "attention"
 EXAMPLES = [
@@ -85,7 +85,7 @@ tab_hand, tab_model = st.tabs([t("attention.tab_hand"), t("attention.tab_model")
 def by_hand() -> None:
     """The sentence and the settings that change the whole picture; d_k and the query token live in
     by_hand_view, a fragment of its own, so their key presses redraw only what they change."""
-    url_state("attention.sentence", "The cat sat on the mat because it was tired")
+    url_state("attention.sentence", "The cat sat on the mat because it was tired", max_chars=160)
     url_state("attention.source", "pretrained", choices=("pretrained", "random"))
     url_state("attention.heads", 1, lo=A.HEADS_RANGE[0], hi=A.HEADS_RANGE[1])
     url_state("attention.scale", True)
@@ -95,6 +95,7 @@ def by_hand() -> None:
 
     r1 = st.columns([2.2, 1.3, 1.0], gap="medium")
     r1[0].text_input(t("attention.sentence"), key="attention.sentence", max_chars=160)
+    text_limit(160, r1[0])
     r1[1].radio(t("attention.source"), ("pretrained", "random"), key="attention.source",
                 format_func=lambda s: t(f"attention.source_{s}"))
     with r1[2]:
@@ -115,6 +116,8 @@ def by_hand() -> None:
     except UserInputError as e:
         show_error(e)
         return
+    if "[UNK]" in enc.tokens:
+        unk_warning(text, enc.tokens.count("[UNK]"), len(enc.tokens))
     source = st.session_state["attention.source"]
     X = A.token_embeddings(enc.ids, source=source, table=model.emb.tok.weight,
                            projection=pca_projection() if source == "pretrained" else None)
@@ -239,13 +242,24 @@ def _fill_example() -> None:
         st.session_state["attention.text"] = EXAMPLES[choice]
 
 
+def unk_warning(text: str, n: int, total: int) -> None:
+    """How many tokens are [UNK] and, per case (Chinese, emoji, other), which of the learner's
+    characters caused them and why."""
+    lines = [t("attention.unk", n=n, total=total)]
+    for kind, pieces in bert.unknown_pieces(minilm().tokenizer, text).items():
+        shown = " ".join(pieces[:8]) + ("…" if len(pieces) > 8 else "")
+        lines.append(f"- {t(f'attention.unk_{kind}', pieces=shown)}")
+    st.warning("\n".join(lines), icon=":material/translate:")
+
+
 @st.fragment
 def inside_model() -> None:
-    url_state("attention.text", EXAMPLES[0])
+    url_state("attention.text", EXAMPLES[0], max_chars=2000)
     url_state("attention.layer", 1, lo=1, hi=6)
     url_state("attention.mhead", 1, lo=1, hi=12)
     url_state("attention.token", 0, lo=0, hi=255)
     st.text_input(t("attention.text"), key="attention.text", max_chars=2000)
+    text_limit(2000)
     st.pills(t("attention.examples"), list(range(len(EXAMPLES))), key="attention.example",
              on_change=_fill_example, format_func=lambda k: EXAMPLES[k][:26] + "…")
     text = st.session_state["attention.text"]
@@ -259,7 +273,7 @@ def inside_model() -> None:
     if enc.truncated[0]:
         st.info(t("attention.truncated", max=model.cfg.max_tokens), icon=":material/content_cut:")
     if enc.n_unk[0]:
-        st.warning(t("attention.unk", n=enc.n_unk[0], total=T), icon=":material/translate:")
+        unk_warning(text, enc.n_unk[0], T)
     shown = min(T, MAX_SHOWN)
     if T > MAX_SHOWN:
         st.caption(t("attention.shown", shown=MAX_SHOWN, total=T))
@@ -318,11 +332,13 @@ def inside_model() -> None:
 @st.fragment
 def similarity() -> None:
     st.markdown(f"#### {t('attention.sim_title')}")
-    url_state("attention.sim_a", "A man is playing a guitar on the street.")
-    url_state("attention.sim_b", "Someone is making music outside.")
+    url_state("attention.sim_a", "A man is playing a guitar on the street.", max_chars=500)
+    url_state("attention.sim_b", "Someone is making music outside.", max_chars=500)
     ca, cb = st.columns(2)
     ca.text_input(t("attention.sim_a"), key="attention.sim_a", max_chars=500)
     cb.text_input(t("attention.sim_b"), key="attention.sim_b", max_chars=500)
+    text_limit(500, ca)
+    text_limit(500, cb)
     sync_url("attention.sim_a", "attention.sim_b")
     a, b = st.session_state["attention.sim_a"], st.session_state["attention.sim_b"]
     if not a.strip() or not b.strip():
@@ -336,7 +352,7 @@ def similarity() -> None:
         st.caption(t("attention.cosine_caption"))
         for k, n in enumerate(enc.n_unk):
             if n:
-                st.warning(t("attention.unk", n=n, total=len(enc.tokens[k])), icon=":material/translate:")
+                unk_warning((a, b)[k], n, len(enc.tokens[k]))
     run = st.button(t("attention.ig_button"), key="attention.ig", icon=":material/insights:")
     done = st.session_state.get("attention.ig_done")
     if run or done == (a, b):

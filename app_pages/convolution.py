@@ -12,8 +12,8 @@ from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, kernel_pre
 from bigmodel_core.ops.window_pictures import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
                                                to_rgb_uint8)
 from app_pages._image_input import digit_picker, load_input
-from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
-                       why_and_try)
+from app_pages._ui import (image_uploader, page_header, section, show_code, show_error, sync_url, t, url_state,
+                           why_and_try)
 
 KEY = "convolution"
 SOURCES = ("photo", "mnist", "upload")
@@ -37,7 +37,7 @@ url_state("conv.bias", 0.0, lo=-2.0, hi=2.0)
 url_state("conv.stride", 1, lo=1, hi=4)
 url_state("conv.padding", 0, lo=0, hi=3)
 url_state("conv.dilation", 1, lo=1, hi=3)
-url_state("conv.w", "")        # a custom kernel, as comma-separated numbers
+url_state("conv.w", "", max_chars=400)      # a custom kernel, as comma-separated numbers
 
 
 def _grid_frame(cells: list[list[str]]) -> pd.DataFrame:
@@ -66,17 +66,18 @@ def _custom_seed(k: int) -> list[list[str]]:
 # -- controls (left) and the picture (right) ----------------------------------------------------
 controls, picture = st.columns([1, 3.2], gap="medium")
 with controls:
-    st.segmented_control(t(f"{KEY}.source"), SOURCES, key="conv.source", required=True,
-                         format_func=lambda s: t(f"{KEY}.sources.{s}"))
+    st.pills(t(f"{KEY}.source"), SOURCES, key="conv.source", required=True, wrap=True, width="stretch",
+             format_func=lambda s: t(f"{KEY}.sources.{s}"))      # pills wrap: no word cut in a narrow column
     source = st.session_state["conv.source"]
-    upload = None
+    upload, upload_notes = None, None
     if source == "photo":
         st.selectbox(t("common.photo"), PHOTO_NAMES, key="conv.photo",
                      format_func=lambda p: t(f"{KEY}.photos.{p}"))
     elif source == "mnist":
         digit_picker("conv")
     else:
-        upload = st.file_uploader(t("common.upload"), key="conv.upload")
+        upload = image_uploader("conv.upload")
+        upload_notes = st.container()                   # its message goes right under it
     st.toggle(t(f"{KEY}.rgb"), key="conv.rgb", help=t(f"{KEY}.rgb_help"))
     st.pills(t(f"{KEY}.size"), SIZES, key="conv.size", help=t(f"{KEY}.size_help"), required=True,
              wrap=True, width="stretch", format_func=lambda n: f"{n} px")
@@ -93,8 +94,8 @@ with controls:
         seed = _custom_seed(k)
         edited = st.data_editor(_grid_frame(seed), key=f"conv.grid{k}", hide_index=True,
                                 num_rows="fixed", width="stretch",
-                                column_config={str(j): st.column_config.TextColumn(str(j), width="small")
-                                               for j in range(k)})
+                                column_config={str(j): st.column_config.TextColumn(str(j), width=40 if k == 5 else 64)
+                                               for j in range(k)})    # pixels: all k columns fit the narrow column
         st.caption(t(f"{KEY}.custom_help"))
         try:
             kernel = parse_kernel_grid(edited)
@@ -119,7 +120,7 @@ if kernel_name.startswith("custom"):
 # -- the input ---------------------------------------------------------------------------------
 rgb, size = st.session_state["conv.rgb"], st.session_state["conv.size"]
 with controls:
-    x, resized, original = load_input("conv", source, upload, rgb=rgb, size=size)
+    x, resized, original = load_input("conv", source, upload, rgb=rgb, size=size, notes=upload_notes)
     H, W = x.shape[-2:]
     if resized:
         st.caption(t("common.resized", width=W, height=H) + " " +

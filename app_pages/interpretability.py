@@ -175,10 +175,10 @@ target, baseline, n_steps, comp = attributions(digit, pred, model_kind)
 
 section("formula")
 st.latex(r"\text{IG}_i(x) = (x_i - x'_i)\int_0^1 \frac{\partial F\big(x' + \alpha (x - x')\big)}{\partial x_i}\,d\alpha"
-         r"\qquad \sum_i \text{IG}_i(x) = F(x) - F(x')")
+         r"\qquad\allowbreak \sum_i \text{IG}_i(x) = F(x) - F(x')")      # \allowbreak: wraps on a phone
 st.latex(rf"\sum_i \text{{IG}}_i = {comp['sum_attr']:.4f}\;\approx\; F(x) - F(x') = {comp['f_x']:.4f} - "
          rf"({comp['f_baseline']:.4f}) = {comp['difference']:.4f},\quad \delta = {comp['delta']:.1e}")
-st.latex(r"\text{Saliency}_i = \Big|\frac{\partial F}{\partial x_i}\Big| \qquad "
+st.latex(r"\text{Saliency}_i = \Big|\frac{\partial F}{\partial x_i}\Big| \qquad\allowbreak "
          r"\text{Grad-CAM} = \mathrm{ReLU}\Big(\sum_k \underbrace{\tfrac{1}{Z}\sum_{i,j}\tfrac{\partial F}{\partial A^k_{ij}}}_{\alpha_k} A^k\Big)")
 st.caption(t("interpretability.formula_caption", target=target))
 st.latex(r"\phi = \arg\min_{\phi_0, \phi} \sum_{s} \pi(z_s)\,\big(F(h(z_s)) - \phi_0 - z_s^\top \phi\big)^2"

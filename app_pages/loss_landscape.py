@@ -515,6 +515,8 @@ except UserInputError as e:
     show_error(e)
     state = None
 section("formula")
-if state is not None:
-    toy_formula(state) if view == "toy" else network_formula(state)
+if state is not None and view == "toy":
+    toy_formula(state)
+elif state is not None:             # a statement, not a bare expression: Streamlit would draw its None
+    network_formula(state)
 why_and_try(KEY)

@@ -6,6 +6,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart, to_live_spec
 from bigmodel_core.ops.losses import (REGRESSION_LOSSES, classify, regression_curves, regression_point,
                                       softmax_cross_entropy, true_logit_sweep)
+from bigmodel_core.tex import tex_text
 from app_pages._ui import lang, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "losses"
@@ -71,41 +72,38 @@ def vec(a, fmt: str = "{:.3f}") -> str:
     return r"\bigl(" + ",\ ".join(fmt.format(v) for v in a) + r"\bigr)"
 
 
-def regression_formula(pred: float, target: float, delta: float, pts: dict) -> str:
-    """MSE, MAE and Huber with the learner's numbers, one line each (one st.latex element)."""
+def regression_formula(pred: float, target: float, delta: float, pts: dict) -> list[str]:
+    """MSE, MAE and Huber with the learner's numbers, one formula each (each wraps at its = signs)."""
     r = pred - target
-    return (r"\begin{gathered}"
-            r"\mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (y_i - \hat y_i)^2"
+    return [r"\mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (y_i - \hat y_i)^2"
             rf" \;\overset{{n=1}}{{=}}\; ({target:.2f} - ({pred:.2f}))^2 = {pts['mse'].loss:.3f},"
-            rf"\qquad \frac{{\partial\,\mathrm{{MSE}}}}{{\partial \hat y}} = 2(\hat y - y) = {pts['mse'].grad:+.3f}"
-            r" \\[1.2em] "
+            rf"\qquad\allowbreak \frac{{\partial\,\mathrm{{MSE}}}}{{\partial \hat y}} = 2(\hat y - y) = {pts['mse'].grad:+.3f}",
             r"\mathrm{MAE} = \frac{1}{n}\sum_{i=1}^{n} |y_i - \hat y_i|"
-            rf" = {pts['mae'].loss:.3f},\qquad \frac{{\partial\,\mathrm{{MAE}}}}{{\partial \hat y}}"
-            rf" = \operatorname{{sign}}(\hat y - y) = {pts['mae'].grad:+.0f}"
-            r" \\[1.2em] "
+            rf" = {pts['mae'].loss:.3f},\qquad\allowbreak \frac{{\partial\,\mathrm{{MAE}}}}{{\partial \hat y}}"
+            rf" = \operatorname{{sign}}(\hat y - y) = {pts['mae'].grad:+.0f}",
             r"\mathrm{Huber}_\delta = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
             r"\delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}"
-            rf"\quad r = \hat y - y = {r:+.2f},\ \delta = {delta:.1f}:\quad {pts['huber'].loss:.3f},"
-            rf"\quad \frac{{\partial}}{{\partial \hat y}} = {pts['huber'].grad:+.3f}"
-            r"\end{gathered}")
+            rf"\quad\allowbreak r = \hat y - y = {r:+.2f},\ \delta = {delta:.1f}:\quad\allowbreak {pts['huber'].loss:.3f},"
+            rf"\quad\allowbreak \frac{{\partial}}{{\partial \hat y}} = {pts['huber'].grad:+.3f}"]
 
 
-def classification_formula(c, y_cls: int, name: str) -> str:
+def classification_formula(c, y_cls: int, name: str) -> list[str]:
     """Softmax, cross-entropy, its gradient and MSE on the probabilities with the learner's numbers."""
-    return (r"\begin{gathered}"
-            r"p_i = \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}:\quad "
-            rf"z = {vec(c.logits, '{:.2f}')} \;\to\; p = {vec(c.probs)}"
-            r" \\[1.2em] "
+    return [r"p_i = \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}:\quad\allowbreak "
+            rf"z = {vec(c.logits, '{:.2f}')} \;\to\; p = {vec(c.probs)}",
             r"H(p, q) = -\sum_{i} p_i \log q_i \;\to\; \mathrm{CE} = -\sum_i y_i \log p_i"
-            rf" = -\log p_{{\text{{{name}}}}} = -\log {c.probs[y_cls]:.4f} = {c.ce:.3f}"
-            r" \\[1.2em] "
+            rf" = -\log p_{{{tex_text(name)}}} = -\log {c.probs[y_cls]:.4f} = {c.ce:.3f}",
             r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y = "
-            rf"{vec(c.probs)} - {vec(c.target, '{:.0f}')} = {vec(c.ce_grad, '{:+.3f}')}"
-            r" \\[1.2em] "
+            rf"{vec(c.probs)} - {vec(c.target, '{:.0f}')} = {vec(c.ce_grad, '{:+.3f}')}",
             r"\mathrm{MSE}(p, y) = \frac{1}{3}\sum_i (p_i - y_i)^2 = " + f"{c.mse:.3f}" +
-            r",\qquad \frac{\partial\,\mathrm{MSE}}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)"
-            r"\,\tfrac{2}{3}(p - y) = " + vec(c.mse_grad, "{:+.4f}") +
-            r"\end{gathered}")
+            r",\qquad\allowbreak \frac{\partial\,\mathrm{MSE}}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)"
+            r"\,\tfrac{2}{3}(p - y) = " + vec(c.mse_grad, "{:+.4f}")]
+
+
+def latex_lines(lines: list[str]) -> None:
+    """Formulas one under the other, each its own element so that each can wrap."""
+    for line in lines:
+        st.latex(line)
 
 
 @st.fragment
@@ -132,7 +130,7 @@ def prediction_play(out: dict, target: float, delta: float):
             cells[2 * i].metric(names[name], f"{pts[name].loss:.3f}")
             cells[2 * i + 1].metric(t(f"{K}.grad_of", name=names[name]), f"{pts[name].grad:+.3f}")
     with out["formula"]:
-        st.latex(regression_formula(pred, target, delta, pts))
+        latex_lines(regression_formula(pred, target, delta, pts))
 
 
 @st.fragment
@@ -157,7 +155,7 @@ def logits_play(out: dict, classes: list[str], y_cls: int):
         ratio = abs(c.ce_grad[y_cls]) / max(abs(c.mse_grad[y_cls]), 1e-12)
         m4.metric(t(f"{K}.metric_ratio"), f"{ratio:.1f}×")
     with out["formula"]:
-        st.latex(classification_formula(c, y_cls, classes[y_cls]))
+        latex_lines(classification_formula(c, y_cls, classes[y_cls]))
 
 
 def play_and_formula():

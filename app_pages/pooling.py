@@ -11,8 +11,8 @@ from bigmodel_core.ops.pool import global_avg_pool, pool2d_explained, shift_imag
 from bigmodel_core.ops.window_pictures import (WINNER, Outline, cell_size, heatmap_spec, html_grid,
                                                render_map, to_rgb_uint8)
 from app_pages._image_input import digit_picker, load_input
-from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t, url_state,
-                       why_and_try)
+from app_pages._ui import (image_uploader, page_header, section, show_code, show_error, sync_url, t, url_state,
+                           why_and_try)
 
 KEY = "pooling"
 SOURCES = ("photo", "mnist", "feature", "upload")
@@ -48,14 +48,15 @@ with controls:
     st.pills(t(f"{KEY}.source"), SOURCES, key="pool.source", required=True, wrap=True, width="stretch",
              format_func=lambda s: t(f"{KEY}.sources.{s}"))
     source = st.session_state["pool.source"]
-    upload = None
+    upload, upload_notes = None, None
     if source in ("photo", "feature"):
         st.selectbox(t("common.photo"), PHOTO_NAMES, key="pool.photo",
                      format_func=lambda p: t(f"convolution.photos.{p}"))
     if source == "mnist":
         digit_picker("pool")
     if source == "upload":
-        upload = st.file_uploader(t("common.upload"), key="pool.upload")
+        upload = image_uploader("pool.upload")
+        upload_notes = st.container()                   # its message goes right under it
     if source != "mnist":
         st.pills(t(f"{KEY}.size"), SIZES, key="pool.size", required=True, wrap=True, width="stretch",
                  help=t(f"{KEY}.size_help"), format_func=lambda n: f"{n} px")
@@ -70,7 +71,7 @@ sync_url("pool.source", "pool.photo", "pool.digit", "pool.size", "pool.kind", "p
 # -- the input ---------------------------------------------------------------------------------
 size = st.session_state["pool.size"]
 with controls:
-    x, resized, _ = load_input("pool", source, upload, rgb=False, size=size)
+    x, resized, _ = load_input("pool", source, upload, rgb=False, size=size, notes=upload_notes)
     if source == "feature":
         name, kernel, bias, c_stride, c_padding, c_dilation = _conv_settings()
         try:

@@ -18,8 +18,9 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
 from app_pages._queue import heavy
-from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state,
-                       why_and_try)
+from bigmodel_core.tex import tex_text
+from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit,
+                           url_state, why_and_try)
 
 HIDDEN = 8               # units of the stepping cells: few enough to read every number
 GRAD_HIDDEN = 16         # units of the cells in the gradient chart
@@ -93,7 +94,7 @@ def gates_chart(run, kind: str, labels) -> alt.VConcatChart:
 page_header("rnn")
 
 url_state("rnn.source", "text", choices=("text", "sine"))
-url_state("rnn.text", "hello hello")
+url_state("rnn.text", "hello hello", max_chars=200)
 url_state("rnn.freq", 2.0, lo=0.5, hi=6.0)
 url_state("rnn.noise", 0.1, lo=0.0, hi=0.5)
 
@@ -105,6 +106,7 @@ with col_in:
     source = st.session_state["rnn.source"]
     if source == "text":
         st.text_input(t("rnn.text"), key="rnn.text", max_chars=200)
+        text_limit(200)
     else:
         st.slider(t("rnn.freq"), 0.5, 6.0, step=0.5, key="rnn.freq")
         st.slider(t("rnn.noise"), 0.0, 0.5, step=0.05, key="rnn.noise")
@@ -212,20 +214,22 @@ def step_through(seq: M.Encoded, cells: dict) -> None:
                   help=t("rnn.y_help_text"))
         m3.metric(t("rnn.p_next"), f"{out['p']:.0%}")
         y_tex = (rf"y_{{{step}}} = \mathrm{{softmax}}(V h_{{{step}}} + c) \;\Rightarrow\; "
-                 rf"\text{{'{shown}'}}\ ({out['p']:.0%})").replace("%", r"\%")
+                 + tex_text(f"'{shown}'") + rf"\ ({out['p'] * 100:.0f}\%)")
     else:
         m2.metric(t("rnn.y_t_sine", t=step), f"{out['value']:.2f}", help=t("rnn.y_help_sine"))
         nxt = seq.labels[step] if step < T else "—"
         m3.metric(t("rnn.x_next"), nxt)
         y_tex = rf"y_{{{step}}} = V h_{{{step}}} + c = {out['value']:.2f}"
-    x_tex = (rf"x_{{{step}}} = \text{{one-hot}}(\text{{'{seq.labels[step - 1]}'}})" if seq.kind == "text"
+    typed = tex_text(f"'{seq.labels[step - 1]}'")                       # learner text: escaped
+    x_tex = (rf"x_{{{step}}} = \text{{one-hot}}({typed})" if seq.kind == "text"
              else rf"x_{{{step}}} = {float(s.x[0]):.2f}")
-    st.latex(r"\begin{gathered}\begin{aligned}"
-             rf"h_{{{step}}} &= \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
-             rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})"
-             rf"\\[4pt] &= \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{\text{{{t('rnn.pre_short')}}}}}\Big)"
-             rf" = {fmt_vec(s.h)}\end{{aligned}}"     # one element: fewer to redraw per step
-             r"\\[8pt]" + x_tex + r"\qquad " + y_tex + r"\end{gathered}")
+    # one formula per line, no aligned block: each wraps at its top-level + and = on a phone
+    with st.container(gap="small"):
+        st.latex(rf"h_{{{step}}} = \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
+                 rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})")
+        st.latex(rf"h_{{{step}}} = \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{{tex_text(t('rnn.pre_short'))}}}\Big)"
+                 rf" = {fmt_vec(s.h)}")
+        st.latex(x_tex + r"\qquad\allowbreak " + y_tex)
     # the table is drawn only while its expander is open: a slider move then redraws less
     numbers = st.expander(t("rnn.table"), icon=":material/table:", key="rnn.table_open", on_change="rerun")
     if numbers.open:
@@ -258,7 +262,7 @@ gate_tex = {   # one equation per line so each fits a third of the page
             r" o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o)\\ g_t &= \tanh(W_g x_t + U_g h_{t-1} + b_g)\\"
             r" c_t &= f_t \odot c_{t-1} + i_t \odot g_t\\ h_t &= o_t \odot \tanh(c_t) \end{aligned}",
     "gru": r"\begin{aligned} r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r)\\ z_t &= \sigma(W_z x_t + U_z h_{t-1} + b_z)\\"
-           r" n_t &= \tanh(W_n x_t + b_{in} + r_t \odot (U_n h_{t-1} + b_{hn}))\\"
+           r" n_t &= \tanh\big(W_n x_t + b_{in}\\ &\qquad + r_t \odot (U_n h_{t-1} + b_{hn})\big)\\"   # two lines: fits a third of the page
            r" h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} \end{aligned}",
 }
 for col, kind in zip(g_cols, M.CELL_CLASSES):

@@ -18,6 +18,7 @@ _EXPORTS = {
     "t": "bigmodel_core.i18n",
     "TrainConfig": "bigmodel_core.train",
     "fit": "bigmodel_core.train",
+    "tex_text": "bigmodel_core.tex",
 
 
     # convolution and pooling (issue 3) ------------------------------------------------------

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bigmodel_core.tex import tex_text
+
 FONT = 14                    # axis labels
 TITLE_FONT = 16
 # Streamlit fits a chart's axes *inside* its width ("fit") unless the spec says otherwise; "pad" keeps
@@ -152,12 +154,7 @@ def _vec(v: torch.Tensor, dims: int) -> str:
     return r"[" + vals + (r", \dots" if v.numel() > dims else "") + r"]"
 
 
-def _tok(s: str) -> str:
-    return r"\text{" + s.replace("\\", "").replace("{", "").replace("}", "").replace("#", r"\#")\
-        .replace("_", r"\_").replace("$", r"\$").replace("%", r"\%").replace("&", r"\&").replace("^", "") + "}"
-
-
-def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> list[str]:
+def row_latex(bh, head: int, i: int, *, dims: int = 2) -> list[str]:
     """The seed's formula for query row i of one head with the learner's numbers (KaTeX lines).
 
     a_ij = e^{s_ij} / sum_k e^{s_ik} worked out for the largest weight, then
@@ -180,12 +177,11 @@ def row_latex(bh, head: int, i: int, *, dims: int = 2, per_line: int = 2) -> lis
     lines.append(r"\small a_{%d,%d} = \frac{e^{s_{%d,%d}}}{\sum_k e^{s_{%d,k}}} = \frac{e^{%.2f}}{%s}"
                  r" = \frac{%.3g}{%.3g} = %.3f\quad (%s)"
                  % (i, j0, i, j0, i, s[j0].item(), shown, float(torch.exp(s[j0])), float(ex.sum()),
-                    w[j0].item(), _tok(toks[j0])))
+                    w[j0].item(), tex_text(toks[j0])))
     parts = [f"{w[j].item():.2f}" + r"\," + _vec(bh.V[head, j], dims) for j in range(len(toks)) if w[j] > 0]
-    chunks = [" + ".join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
-    body = r" \\ &\quad + ".join(chunks)
-    lines.append(r"\footnotesize\begin{aligned} c_{%d} = \textstyle\sum_j a_{%d,j}\, v_j &= %s \\ &= %s \end{aligned}"
-                 % (i, i, body, _vec(a.output[head, i], dims)))
+    # one line with top-level + and = signs: the page lets KaTeX wrap it there to fit the column
+    lines.append(r"\footnotesize c_{%d} = \textstyle\sum_j a_{%d,j}\, v_j = %s = %s"
+                 % (i, i, " + ".join(parts), _vec(a.output[head, i], dims)))
     return lines
 
 

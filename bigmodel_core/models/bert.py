@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +154,36 @@ class MiniLM(nn.Module):
         return Encoded(embeddings=self.pool(hidden, mask).cpu(), attn_weights=att.cpu(), tokens=tokens,
                        mask=mask.cpu(), n_unk=[sum(t == "[UNK]" for t in ts) for ts in tokens],
                        truncated=truncated)
+
+
+UNK_KINDS = ("cjk", "emoji", "other")
+
+
+def _unk_kind(piece: str) -> str:
+    """Why WordPiece had no piece for this text: Chinese/Japanese/Korean characters (the English
+    vocabulary holds only some of them), emoji and other symbols (none at all), or something else."""
+    names = [unicodedata.name(c, "") for c in piece]
+    if any(n.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC", "FULLWIDTH")) for n in names):
+        return "cjk"
+    if any(unicodedata.category(c) in ("So", "Sm", "Sk", "Cs", "Cn") or n.startswith(("VARIATION SELECTOR", "ZERO WIDTH"))
+           for c, n in zip(piece, names)):
+        return "emoji"
+    return "other"
+
+
+def unknown_pieces(tokenizer, text: str) -> dict[str, list[str]]:
+    """The pieces of `text` that became [UNK], by why (UNK_KINDS), each listed once in reading order.
+
+    WordPiece (Wu et al. 2016, as in BERT) spells a word with pieces of its 30,522-entry vocabulary;
+    a character with no piece makes its whole word [UNK]. The tokenizer's offsets give the text back.
+    """
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    found: dict[str, list[str]] = {}
+    for tok, (a, b) in zip(enc.tokens, enc.offsets):
+        piece = text[a:b]
+        if tok == "[UNK]" and piece and piece not in found.get(_unk_kind(piece), []):
+            found.setdefault(_unk_kind(piece), []).append(piece)
+    return {kind: found[kind] for kind in UNK_KINDS if kind in found}
 
 
 # Hugging Face names -> ours, applied in order (like nanoGPT's from_pretrained key mapping).

@@ -197,6 +197,19 @@ def depth_chart(df: pd.DataFrame, *, focus: str, n_layers: int, title: str, x_ti
     return _big_fonts(chart)
 
 
+LABEL_GAP_PX = 17          # value labels at least this far apart vertically (14 px bold text)
+
+
+def spread_labels(values: dict[str, float], gap: float) -> dict[str, float]:
+    """Heights for one label per value, at least `gap` apart: from the highest value down, each
+    label sits at its value unless that is too close to the one above, then just below it."""
+    heights, above = {}, None
+    for name in sorted(values, key=values.get, reverse=True):
+        heights[name] = values[name] if above is None else min(values[name], above - gap)
+        above = heights[name]
+    return {name: heights[name] for name in values}
+
+
 def regression_chart(df: pd.DataFrame, *, column: str, labels: dict[str, str], target: float,
                      prediction: float, current: dict[str, float], title: str, x_title: str,
                      y_title: str, target_label: str, width: int = 285, height: int = 250) -> alt.Chart:
@@ -224,18 +237,18 @@ def regression_chart(df: pd.DataFrame, *, column: str, labels: dict[str, str], t
             tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("prediction:Q", format=".2f"),
                      alt.Tooltip(f"{column}:Q", format=".3f")]),
     ]
-    pts = pd.DataFrame([{"loss": n, "label": labels[n], "prediction": prediction, column: v,
+    lo, hi = y_scale.domain
+    label_y = spread_labels(current, gap=LABEL_GAP_PX * (hi - lo) / height)
+    pts = pd.DataFrame([{"loss": n, "label": labels[n], "prediction": prediction, column: v, "ly": label_y[n],
                          "text": f"{v:.2f}"} for n, v in current.items()])
     layers += [
         alt.Chart(pd.DataFrame({"prediction": [prediction]})).mark_rule(color="#333", strokeDash=[2, 3]).encode(
             x="prediction:Q"),
         alt.Chart(pts).mark_point(filled=True, size=170, opacity=1).encode(
             x="prediction:Q", y=f"{column}:Q", color=color),
+        alt.Chart(pts).mark_text(align="left", dx=9, baseline="middle", fontSize=14, fontWeight="bold").encode(
+            x="prediction:Q", y=alt.Y("ly:Q", scale=y_scale), text="text:N", color=color),
     ]
-    for i, name in enumerate(current):       # one label each, nudged apart when the values coincide
-        layers.append(alt.Chart(pts[pts["loss"] == name]).mark_text(
-            align="left", dx=9, dy=-14 + 14 * i, fontSize=14, fontWeight="bold").encode(
-            x="prediction:Q", y=f"{column}:Q", text="text:N", color=color))
     chart = alt.layer(*layers).properties(width=width, height=height, title=title)
     return _big_fonts(chart)
 

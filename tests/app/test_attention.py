@@ -65,7 +65,7 @@ def test_model_half_counts_unk_for_chinese_and_ig_shows_delta(at):
     assert not at.warning                                               # English: no [UNK] message
     at.text_input(key="attention.text").set_value("猫坐在垫子上，因为它累了。").run()
     assert not at.exception
-    assert any(w.value == t("attention.unk", n=9, total=15) for w in at.warning)
+    assert any(w.value.startswith(t("attention.unk", n=9, total=15)) for w in at.warning)
     at.slider(key="attention.layer").set_value(4)
     at.slider(key="attention.mhead").set_value(7).run()
     assert any(t("attention.head_view", layer=4, head=7) in m for m in markdown(at))
@@ -80,3 +80,33 @@ def test_chinese_page_runs():
     assert not at.exception
     assert at.title[0].value == t("attention.title", "zh")
     assert any("为什么要除以" in m for m in markdown(at))
+
+
+def _warnings_for(lang, **texts):
+    """A fresh run with these texts (AppTest formats a Chinese page's radio values in English on a
+    rerun, so each case is its own first run)."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / "attention.py"), default_timeout=180)
+    at.session_state["lang"] = lang
+    for key, text in texts.items():
+        at.session_state[f"attention.{key}"] = text
+    at.run()
+    assert not at.exception
+    return [w.value for w in at.warning]
+
+
+def _reason(key, lang):
+    return t(key, lang, pieces="").split("（")[0].split("(")[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_unk_is_explained_per_case_on_both_tabs(lang):
+    """Chinese and emoji become [UNK] for different reasons: each warning names the learner's own
+    characters and the reason for their kind only (no talk of Chinese for an emoji)."""
+    [w] = _warnings_for(lang, sentence="good 👍 job")                    # the by-hand tab
+    assert w.startswith(t("attention.unk", lang, n=1, total=3))
+    assert t("attention.unk_emoji", lang, pieces="👍") in w and _reason("attention.unk_cjk", lang) not in w
+    [w] = _warnings_for(lang, sentence="我爱你 cat")
+    assert t("attention.unk_cjk", lang, pieces="爱 你") in w and _reason("attention.unk_emoji", lang) not in w
+    [w] = _warnings_for(lang, text="nice 🎉 party")                      # the real model's tab
+    assert w.startswith(t("attention.unk", lang, n=1, total=5))
+    assert t("attention.unk_emoji", lang, pieces="🎉") in w and _reason("attention.unk_cjk", lang) not in w

@@ -146,7 +146,8 @@ def test_16_bit_png_and_cmyk_jpeg_are_accepted():
     at = _upload("deep.png", _png(Image.fromarray(a)))
     assert not at.exception and _errors(at) == []
     assert _size(at) == "30 × 62"                                     # 200x100 shrunk to 64x32
-    assert any("64×32" in c.value for c in at.caption)                # the page says to what size
+    assert any("32×64" in c.value for c in at.caption)                # the page says to what size,
+    assert any("32×64" in m.value for m in at.markdown)               # rows × columns like the title
     at = _upload("print.jpg", _jpeg(Image.new("CMYK", (40, 30), (0, 255, 255, 0))))
     assert not at.exception and _errors(at) == [] and _size(at) == "28 × 38"
 
@@ -168,3 +169,40 @@ def test_play_starts_and_stops_the_sliding_window():
     at.button(key="conv.play").click().run()
     assert at.session_state["conv.playing"] is False
     assert at.button(key="conv.play").label == t("convolution.play", "en")
+
+
+def _order(node) -> list:
+    """The page's elements in the order they are drawn (depth first)."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        out.append(child)
+        out += _order(child)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_upload_says_its_limits_and_its_message_sits_under_it(lang):
+    """Before trying: the accepted types and the size limit (which the browser enforces with an
+    English hover note) in the learner's words; after: the message right under the uploader, before
+    the next control (it was below every slider, off the screen)."""
+    at = _upload("notes.txt", b"just text", lang)
+    assert not at.exception
+    assert list(at.get("file_uploader")[0].proto.type) == []          # every file reaches our checks
+    captions = [c.value for c in at.caption]
+    assert t("ui.upload_refused", lang) in captions
+    order = _order(at.columns[0])
+    kinds = [getattr(e, "type", "") for e in order]
+    i_up = kinds.index("file_uploader")
+    i_err = next(i for i, e in enumerate(order) if getattr(e, "type", "") == "error" and getattr(e, "value", None)
+                 == t("errors.image.not_image", lang))
+    i_next = next(i for i, e in enumerate(order) if getattr(e, "type", "") == "toggle")   # the RGB switch
+    assert i_up < i_err < i_next
+
+
+@pytest.mark.parametrize("photo", ["coffee", "text"])
+def test_resized_caption_and_title_agree_on_rows_by_columns(photo):
+    at = _page(conv_photo=photo, conv_size=64)
+    title = next(m.value for m in at.markdown if m.value.startswith("**Input "))
+    hw = title.split()[1].rstrip(",")                                  # "Input 43×64, padded by 0"
+    assert any(t("common.resized", "en", height=hw.split("×")[0], width=hw.split("×")[1]) in c.value
+               for c in at.caption), (hw, [c.value for c in at.caption])

@@ -81,3 +81,11 @@ def test_chinese_and_the_real_network():
     at = run("en", view="network", grid=11, plane="pca")
     assert at.radio(key="loss_landscape.plane").value == "pca"
     assert not at.exception and len(at.get("vega_lite_chart")) >= 2
+
+
+@pytest.mark.parametrize("view", ["toy", "network"])
+def test_no_stray_none_under_the_code(view):
+    """A bare expression on its own line is drawn by Streamlit's magic: a conditional call drew `None`."""
+    at = run(view=view)
+    assert not at.exception
+    assert all(m.value.strip("`") != "None" for m in at.markdown), [m.value for m in at.markdown][-5:]

@@ -49,3 +49,19 @@ def test_app_frame_runs_with_the_language_switch():
     at.session_state["lang"] = "zh"
     at.run()
     assert at.title[0].value == "大模型实验室"
+
+
+def test_no_page_has_a_bare_value_that_magic_would_draw():
+    """Streamlit's magic st.write()s every expression statement that is not a call: a conditional
+    `f(x) if a else g(x)` on its own line draws the literal `None` (it did on the loss landscape)."""
+    import ast
+    drawn = []
+    for path in sorted((ROOT / "app_pages").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            for stmt in body if isinstance(body, list) else []:
+                if (isinstance(stmt, ast.Expr) and not isinstance(stmt.value, (ast.Call, ast.Await, ast.Yield))
+                        and not (isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str))):
+                    drawn.append(f"{path.name}:{stmt.lineno}")
+    assert not drawn, drawn

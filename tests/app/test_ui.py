@@ -65,3 +65,26 @@ def test_user_errors_show_in_the_learners_language_and_the_page_goes_on():
     assert not at.exception
     assert "PNG" in at.error[0].value and "不是" in at.error[0].value
     assert at.markdown[-1].value == "still running"
+
+
+def test_show_code_reads_each_source_once_even_from_many_sessions(monkeypatch):
+    """inspect.getsource raised SystemError under 60 concurrent sessions: it now runs once per
+    function per process, under a lock; every caller gets the same text."""
+    import inspect
+    import threading
+
+    from app_pages import _ui
+    from bigmodel_core.ops.conv import conv2d_explained
+    calls = []
+    real = inspect.getsource
+    monkeypatch.setattr(_ui, "_SOURCES", {})
+    monkeypatch.setattr(_ui.inspect, "getsource", lambda fn: calls.append(fn) or real(fn))
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(_ui.source_of(conv2d_explained))) for _ in range(32)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert calls == [conv2d_explained]
+    assert len(got) == 32 and set(got) == {real(conv2d_explained)}
+    assert got[0].lstrip().startswith("def conv2d_explained")

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.i18n import t
-from bigmodel_core.models.bert import load_minilm, similarity_attributions
+from bigmodel_core.models.bert import load_minilm, similarity_attributions, unknown_pieces
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "minilm_reference.json"
 
@@ -95,6 +95,17 @@ def test_chinese_is_mostly_unk_and_the_page_says_so(model):
     for lang in ("en", "zh"):
         msg = t("attention.unk", lang, n=out.n_unk[0], total=len(out.tokens[0]))
         assert "9" in msg and "[UNK]" in msg and str(len(out.tokens[0])) in msg
+
+
+def test_unknown_pieces_name_the_learners_characters_by_kind(model):
+    tk = model.tokenizer
+    assert unknown_pieces(tk, "The cat sat.") == {}
+    assert unknown_pieces(tk, "good 👍 job 🎉 👍") == {"emoji": ["👍", "🎉"]}        # once each, in order
+    zh = unknown_pieces(tk, "猫坐在垫子上，因为它累了。")
+    assert list(zh) == ["cjk"] and len(zh["cjk"]) == 9                     # the nine [UNK]s above
+    assert unknown_pieces(tk, "a ∑ 😀 爱") == {"cjk": ["爱"], "emoji": ["∑", "😀"]}
+    n_unk = model.encode(["a ∑ 😀 爱"]).n_unk[0]
+    assert n_unk == sum(len(v) for v in unknown_pieces(tk, "a ∑ 😀 爱").values())
 
 
 def test_integrated_gradients_completeness(model):

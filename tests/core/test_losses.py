@@ -153,3 +153,25 @@ def test_moving_the_prediction_changes_only_the_point_data():
     assert len(same) == 3 and len(data_a) > 3       # zero line, target, curves kept; only point rows changed
     line = next(layer for layer in a["layer"] if layer["mark"]["type"] == "line")
     assert line["encoding"]["y"]["scale"]["domain"][0] == 0.0       # written out, not derived from the data
+
+
+@pytest.mark.parametrize("column", ["value", "grad"])
+def test_value_labels_never_overlap(column):
+    """The three value labels beside the current point stay a text line apart at every prediction
+    (MAE's and Huber's gradients are both 1.00 past δ; their losses differ by 0.5 near the target)."""
+    from bigmodel_core.ops.curve_charts import LABEL_GAP_PX, regression_chart
+    labels = {n: n for n in ("mse", "mae", "huber")}
+    frame = regression_curves(1.0, -5, 5)
+    for pred in np.arange(-5.0, 5.01, 0.25):
+        pts = {n: getattr(regression_point(n, float(pred), 1.0, 1.0), "loss" if column == "value" else "grad")
+               for n in labels}
+        spec = regression_chart(frame, column=column, labels=labels, target=1.0, prediction=float(pred), current=pts,
+                                title="t", x_title="x", y_title="y", target_label="y", height=250).to_dict()
+        text = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text"
+                    and layer["encoding"]["y"].get("field") == "ly")
+        lo, hi = text["encoding"]["y"]["scale"]["domain"]
+        rows = spec["datasets"][text["data"]["name"]]
+        px = sorted(250 * r["ly"] / (hi - lo) for r in rows)
+        assert all(b - a >= LABEL_GAP_PX - 1e-6 for a, b in zip(px, px[1:])), (pred, px)
+        for r in rows:                      # each label stays next to its own point
+            assert abs(r["ly"] - r[column]) <= 2 * LABEL_GAP_PX * (hi - lo) / 250 + 1e-9

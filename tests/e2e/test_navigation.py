@@ -1,6 +1,7 @@
 """Visit every page through the sidebar in a real browser; switch to Chinese; share ?lang=zh links."""
 from bigmodel_core.i18n import t
 from app_pages._ui import available_pages
+from tests.e2e.test_layout import cut_text_at_both_sizes
 from tests.e2e.conftest import (assert_no_exception, free_port, screenshot, start_server, stop_server,
                                wait_healthy, wait_idle)
 
@@ -48,6 +49,8 @@ def test_lang_link_opens_every_page_in_chinese(app_url, page):
             assert t(f"nav.page.{info.key}", "zh") in page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "lang=zh" in page.url
         screenshot(page, f"{info.key}-zh")
+        cut = cut_text_at_both_sizes(page, info.key, "zh")      # no text cut at 1400x1000 or 390x844
+        assert cut == [], f"{info.key} zh: " + " | ".join(cut[:6])
 
 
 def test_shared_link_is_the_first_visit_of_a_fresh_server(browser):
