@@ -17,8 +17,8 @@ from bigmodel_core.charts import Box, heatmap, line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
-from app_pages._queue import heavy
 from bigmodel_core.tex import tex_text
+from app_pages._queue import heavy
 from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit,
                            url_state, why_and_try)
 
