@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
+from bigmodel_core.regularization import (LAMBDAS, LIVE_INTERVAL_S, SLIDERS, STEPS, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
                                           l1_penalty, l2_penalty, make_task, MLP,
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
@@ -17,8 +17,6 @@ from app_pages._ui import (page_header, section, show_code, show_error, sync_url
                        url_state, why_and_try)
 
 KEY = "regularization"
-LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
-STEPS = (500, 1000, 1500, 2000, 3000)
 LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
 D = RegConfig()
 W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 180, 360, 110, 85    # plot areas (the spec's own size)
@@ -36,6 +34,12 @@ def chart(c, height: int) -> None:
 
 def k(name: str) -> str:
     return f"{KEY}.{name}"
+
+
+def slider(name: str, **kw) -> None:
+    """One of the page's sliders, with the range bigmodel_core.regularization.SLIDERS gives it."""
+    r = SLIDERS[name]
+    st.slider(t(k(name)), r.lo, r.hi, step=r.step, key=k(name), **kw)
 
 
 def fmt_lambda(v: float) -> str:
@@ -138,29 +142,29 @@ class Panel:
 
 page_header(KEY)
 url_state(k("task"), D.task, choices=TASKS)
-url_state(k("n_train"), D.n_train, lo=4, hi=100)
-url_state(k("noise"), D.noise, lo=0.0, hi=1.0)
+url_state(k("n_train"), D.n_train, lo=SLIDERS["n_train"].lo, hi=SLIDERS["n_train"].hi)
+url_state(k("noise"), D.noise, lo=SLIDERS["noise"].lo, hi=SLIDERS["noise"].hi)
 url_state(k("l1"), D.l1, choices=LAMBDAS)
 url_state(k("prox"), True)
 url_state(k("l2"), D.l2, choices=LAMBDAS)
-url_state(k("dropout"), D.dropout, lo=0.0, hi=0.7)
-url_state(k("patience"), D.patience, lo=0, hi=50)
-url_state(k("jitter"), D.jitter, lo=0.0, hi=0.5)
+url_state(k("dropout"), D.dropout, lo=SLIDERS["dropout"].lo, hi=SLIDERS["dropout"].hi)
+url_state(k("patience"), D.patience, lo=SLIDERS["patience"].lo, hi=SLIDERS["patience"].hi)
+url_state(k("jitter"), D.jitter, lo=SLIDERS["jitter"].lo, hi=SLIDERS["jitter"].hi)
 url_state(k("steps"), D.steps, choices=STEPS)
 
 controls, play = st.columns([1, 3.2], gap="medium")
 with controls:
     st.segmented_control(t(k("task")), TASKS, format_func=lambda v: t(k(f"task_{v}")), key=k("task"),
                          required=True)
-    st.slider(t(k("n_train")), 4, 100, step=1, key=k("n_train"))
-    st.slider(t(k("noise")), 0.0, 1.0, step=0.05, key=k("noise"))
+    slider("n_train")
+    slider("noise")
     st.markdown(f"**{t(k('remedies'))}**")
     st.select_slider(t(k("l1")), LAMBDAS, format_func=fmt_lambda, key=k("l1"), help=t(k("l1_help")))
     st.checkbox(t(k("prox")), key=k("prox"), help=t(k("prox_help")))
     st.select_slider(t(k("l2")), LAMBDAS, format_func=fmt_lambda, key=k("l2"), help=t(k("l2_help")))
-    st.slider(t(k("dropout")), 0.0, 0.7, step=0.05, key=k("dropout"), help=t(k("dropout_help")))
-    st.slider(t(k("patience")), 0, 50, step=5, key=k("patience"), help=t(k("patience_help")))
-    st.slider(t(k("jitter")), 0.0, 0.5, step=0.05, key=k("jitter"), help=t(k("jitter_help")))
+    slider("dropout", help=t(k("dropout_help")))
+    slider("patience", help=t(k("patience_help")))
+    slider("jitter", help=t(k("jitter_help")))
     st.select_slider(t(k("steps")), STEPS, key=k("steps"))
     train_clicked = st.button(t("common.train"), type="primary", key=k("train"), icon=":material/play_arrow:",
                               width="stretch")
