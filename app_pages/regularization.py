@@ -12,13 +12,16 @@ from bigmodel_core.regularization import (LAMBDAS, LIVE_INTERVAL_S, SLIDERS, STE
                                           l1_penalty, l2_penalty, make_task, MLP,
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
+from bigmodel_core.train import TrainConfig
 from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
+from app_pages._training import diverged_text
 from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t,
                        url_state, why_and_try)
 
 KEY = "regularization"
 LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
 D = RegConfig()
+DIVERGE_FACTOR = TrainConfig().diverge_factor
 W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 180, 360, 110, 85    # plot areas (the spec's own size)
 # element heights: the plot plus title, legend and axes (Streamlit fits the chart into these)
 EL_FIT, EL_MAP, EL_LOSS, EL_HIST = 300, 370, 280, 210
@@ -112,19 +115,29 @@ class Panel:
         rows = result.curve.to_dict("records")
         self.draw(result.task, result.final, rows, result.best_step if result.stopped_early else None,
                   result.config.steps)
-        if result.history.diverged:
-            self.note.warning(t("common.diverged", step=result.history.diverged_at), icon=":material/warning:")
+        h = result.history
+        if h.diverged:                              # (the clip makes it rare; the weights drawn are finite)
+            self.note.warning(diverged_text(h.diverged_at, h.diverged_how, h.first_loss, h.diverged_loss,
+                                            DIVERGE_FACTOR) + " " + t(k("diverged_advice"),
+                                                                      dropout=t(k("dropout")), noise=t(k("noise"))),
+                              icon=":material/warning:")
         elif result.stopped_early:
             self.note.info(t(k("stopped_early"), step=result.best_step), icon=":material/front_hand:")
 
-    def train_live(self, cfg: RegConfig, prox: bool):
-        """Train through bigmodel_core.train.fit, redrawing at most every LIVE_INTERVAL_S seconds."""
+    def train_live(self, cfg: RegConfig, prox: bool, side: str):
+        """Train through bigmodel_core.train.fit, redrawing at most every LIVE_INTERVAL_S seconds.
+
+        A click on Stop (or any widget) reruns the script, which Streamlit does by raising inside the
+        next st call here; the run's last snapshot is kept in the session first, so the rerun can
+        draw it whole and say where training stopped."""
         task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
         rows: list[dict] = []
         throttle = Throttle(LIVE_INTERVAL_S)
+        live = st.session_state[k("live")] = {"key": (cfg, prox), "side": side, "rows": rows, "snap": None}
 
         def on_snapshot(snap: Snapshot) -> None:
             rows.append({"step": snap.step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
+            live["snap"] = snap
             if throttle.ready():
                 started = time.perf_counter()
                 self.draw(task, snap, rows, steps=cfg.steps, histogram=throttle.updates % 2 == 0)
@@ -133,6 +146,7 @@ class Panel:
         t0 = time.perf_counter()
         result = train_run(cfg, on_snapshot=on_snapshot, l1_mode="proximal" if prox else "penalty")
         seconds = time.perf_counter() - t0
+        st.session_state.pop(k("live"), None)
         self.show(result)
         return result, throttle.updates, seconds
 
@@ -168,7 +182,8 @@ with controls:
     st.select_slider(t(k("steps")), STEPS, key=k("steps"))
     train_clicked = st.button(t("common.train"), type="primary", key=k("train"), icon=":material/play_arrow:",
                               width="stretch")
-    st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")  # a click reruns
+    # a click reruns the script, which interrupts a training run at its next redraw (at most 0.25 s)
+    st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")
 sync_url(*(k(n) for n in ("task", "n_train", "noise", "l1", "prox", "l2", "dropout", "patience",
                           "jitter", "steps")))
 
@@ -189,30 +204,55 @@ except UserInputError as e:
     st.stop()
 
 shown = None                                        # the (config, prox) whose results are drawn
+live = ss.pop(k("live"), None)                      # a training run the last click interrupted
+stopped = live if (live is not None and live["snap"] is not None and not train_clicked
+                  and live["key"][0].task == task_kind) else None
+partial = None                                      # its snapshot, when it was the right-hand side's
 with play:
     status = st.empty()
     left, right = st.columns(2, gap="medium")
+    title_cfg, title_prox = stopped["key"] if stopped else (cfg, prox)
     with left:
         panel_a = Panel(t(k("without")))
     with right:
-        panel_b = Panel(t(k("with"), what=describe(cfg, prox)))
+        panel_b = Panel(t(k("with"), what=describe(title_cfg, title_prox)))
     base_key, reg_key = (cfg.baseline(), True), (cfg, prox)
     task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
     model0 = MLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
     with torch.no_grad():
         snap0 = snapshot(model0, task, cfg, 0)     # the untrained network: the same on both sides
-    if train_clicked:
+    if stopped:                                     # Stop: draw where training got to, whole
+        s_cfg, s_prox = stopped["key"]
+        s_task = make_task(s_cfg.task, s_cfg.n_train, s_cfg.noise, s_cfg.seed)
+        snap_s = stopped["snap"]
+        note = t(k("stopped"), step=snap_s.step, total=s_cfg.steps)
+        status.warning(note, icon=":material/stop_circle:")
+        if stopped["side"] == "a":
+            panel_a.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+            panel_a.note.warning(note, icon=":material/stop_circle:")
+            if s_cfg.regularized:
+                s_model0 = MLP(s_task.X_train.shape[1], s_cfg.hidden, s_cfg.depth, seed=s_cfg.seed).eval()
+                with torch.no_grad():
+                    panel_b.draw(s_task, snapshot(s_model0, s_task, s_cfg, 0), None, steps=s_cfg.steps)
+            else:
+                panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+        else:
+            panel_a.show(runs[(s_cfg.baseline(), True)])
+            panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+            panel_b.note.warning(note, icon=":material/stop_circle:")
+            partial = (snap_s, s_cfg)
+    elif train_clicked:
         if base_key not in runs:
             panel_b.draw(task, snap0, None, steps=cfg.steps)
         if base_key in runs:
             panel_a.show(runs[base_key])
         else:
-            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True)
+            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True, "a")
         if not cfg.regularized:
             panel_b.show(runs[base_key])
             runs[reg_key] = runs[base_key]
         else:
-            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox)
+            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox, "b")
             status.caption(t(k("live"), updates=updates, seconds=f"{seconds:.1f}",
                              rate=f"{updates / max(seconds, 1e-9):.1f}"))
         ss[k("last")] = reg_key
@@ -228,7 +268,7 @@ with play:
     if shown is not None and not train_clicked:
         panel_a.show(runs[(shown[0].baseline(), True)])
         panel_b.show(runs[shown])
-    if shown is None:                               # nothing trained yet: the untrained network
+    if shown is None and not stopped:               # nothing trained yet: the untrained network
         status.info(t(k("press_train")), icon=":material/touch_app:")
         panel_a.draw(task, snap0, None, steps=cfg.steps)
         panel_b.draw(task, snap0, None, steps=cfg.steps)
@@ -239,8 +279,9 @@ with play:
 # (2) The formula, with the learner's numbers (the right-hand run, or the untrained network)
 
 section("formula")
-snap = runs[shown].final if shown is not None else snap0
-lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else (cfg.l1, cfg.l2)
+snap = runs[shown].final if shown is not None else partial[0] if partial else snap0
+lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else \
+    (partial[1].l1, partial[1].l2) if partial else (cfg.l1, cfg.l2)
 n_weights = snap.weights.size
 st.markdown(t(k("formula_intro"), n=f"{n_weights:,}"))
 f1, f2 = st.columns(2)
