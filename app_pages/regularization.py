@@ -124,7 +124,7 @@ class Panel:
         elif result.stopped_early:
             self.note.info(t(k("stopped_early"), step=result.best_step), icon=":material/front_hand:")
 
-    def train_live(self, cfg: RegConfig, prox: bool, side: str):
+    def train_live(self, cfg: RegConfig, prox: bool, side: str, pair: tuple[RegConfig, bool]):
         """Train through bigmodel_core.train.fit, redrawing at most every LIVE_INTERVAL_S seconds.
 
         A click on Stop (or any widget) reruns the script, which Streamlit does by raising inside the
@@ -133,7 +133,7 @@ class Panel:
         task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
         rows: list[dict] = []
         throttle = Throttle(LIVE_INTERVAL_S)
-        live = st.session_state[k("live")] = {"key": (cfg, prox), "side": side, "rows": rows, "snap": None}
+        live = st.session_state[k("live")] = {"key": pair, "side": side, "rows": rows, "snap": None}
 
         def on_snapshot(snap: Snapshot) -> None:
             rows.append({"step": snap.step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
@@ -222,7 +222,7 @@ with play:
     with torch.no_grad():
         snap0 = snapshot(model0, task, cfg, 0)     # the untrained network: the same on both sides
     if stopped:                                     # Stop: draw where training got to, whole
-        s_cfg, s_prox = stopped["key"]
+        s_cfg, s_prox = stopped["key"]              # the A/B pair's right-hand settings
         s_task = make_task(s_cfg.task, s_cfg.n_train, s_cfg.noise, s_cfg.seed)
         snap_s = stopped["snap"]
         note = t(k("stopped"), step=snap_s.step, total=s_cfg.steps)
@@ -236,8 +236,9 @@ with play:
                     panel_b.draw(s_task, snapshot(s_model0, s_task, s_cfg, 0), None, steps=s_cfg.steps)
             else:
                 panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
-        else:
-            panel_a.show(runs[(s_cfg.baseline(), True)])
+        else:                                       # the left side finished before the right began
+            if (s_cfg.baseline(), True) in runs:
+                panel_a.show(runs[(s_cfg.baseline(), True)])
             panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
             panel_b.note.warning(note, icon=":material/stop_circle:")
             partial = (snap_s, s_cfg)
@@ -247,12 +248,12 @@ with play:
         if base_key in runs:
             panel_a.show(runs[base_key])
         else:
-            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True, "a")
+            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True, "a", reg_key)
         if not cfg.regularized:
             panel_b.show(runs[base_key])
             runs[reg_key] = runs[base_key]
         else:
-            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox, "b")
+            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox, "b", reg_key)
             status.caption(t(k("live"), updates=updates, seconds=f"{seconds:.1f}",
                              rate=f"{updates / max(seconds, 1e-9):.1f}"))
         ss[k("last")] = reg_key

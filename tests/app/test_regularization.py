@@ -127,23 +127,27 @@ def test_a_diverged_run_names_the_pages_controls_and_draws_no_inf(lang):
     assert len(lines) == 2 and all(math.isfinite(float(v)) for v in lines[1].split("`")[1:-1:2][:3])
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_stop_draws_where_training_got_to_and_says_so(lang):
+@pytest.mark.parametrize("lang,side", [("en", "b"), ("zh", "b"), ("en", "a")])
+def test_stop_draws_where_training_got_to_and_says_so(lang, side):
     """A click on Stop reruns the page mid-training (the run is interrupted at its next redraw); the
-    rerun finds the run's last snapshot and draws it whole, with the step it stopped at."""
+    rerun finds the run's last snapshot and draws it whole, with the step it stopped at. Side "a":
+    stopped while the left (unregularized) side trained; "b": while the right side trained."""
     snaps = []
-    full = train_run(CFG, on_snapshot=snaps.append)
+    full = train_run(CFG if side == "b" else CFG.baseline(), on_snapshot=snaps.append)
     cut = next(s for s in snaps if s.step >= 200)
     rows = [{"step": s.step, "train_loss": s.train_loss, "val_loss": s.val_loss} for s in snaps if s.step <= cut.step]
     at = set_knobs(page(lang))
-    at.session_state["regularization.runs"] = {(CFG.baseline(), True): train_run(CFG.baseline())}
-    at.session_state["regularization.live"] = {"key": (CFG, True), "side": "b", "rows": rows, "snap": cut}
+    if side == "b":
+        at.session_state["regularization.runs"] = {(CFG.baseline(), True): train_run(CFG.baseline())}
+    at.session_state["regularization.live"] = {"key": (CFG, True), "side": side, "rows": rows, "snap": cut}
     at.button(key="regularization.stop").click().run()
     assert not at.exception
     said = t("regularization.stopped", lang, step=cut.step, total=CFG.steps)
-    assert [w.value for w in at.warning].count(said) == 2              # at the top and on the right side
+    assert [w.value for w in at.warning].count(said) == 2              # at the top and on the side
     assert len(at.get("vega_lite_chart")) >= 6                         # both sides drawn whole
     left, right = [m.value for m in at.markdown if m.value.startswith(f"**{t('regularization.train_loss', lang)}**")]
-    assert f"`{cut.val_loss:.4f}`" in right and f"`{full.final.val_loss:.4f}`" not in right
+    stopped_side, other = (right, left) if side == "b" else (left, right)
+    assert f"`{cut.val_loss:.4f}`" in stopped_side and f"`{full.final.val_loss:.4f}`" not in stopped_side
+    assert f"`{cut.val_loss:.4f}`" not in other
     at.run()                                                           # the next rerun: the usual notice
     assert not any(w.value == said for w in at.warning)
