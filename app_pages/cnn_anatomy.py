@@ -10,11 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.charts import line_chart
-from bigmodel_core.cnn_charts import confusion_chart, fc1_image, feature_map_grid, filter_grid
+from bigmodel_core.cnn_charts import (confusion_chart, fc1_image, feature_map_grid, filter_grid,
+                                      softmax_line_latex)
 from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
                                       load_record, mnist_tensors, new_cnn)
-from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit
+from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit, guessing_accuracy, outcome
 from app_pages._queue import heavy
+from app_pages._training import diverged_text, lr_advice, number
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
 from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
@@ -102,10 +104,13 @@ with c_params:
 
 
 # ---------------------------------------------------------------------------------------------
-# Train it yourself (a fragment: its widgets rerun only this part while training runs)
+# Train it yourself. The settings are a fragment (moving a slider reruns only them); the Train and
+# Stop buttons and the training itself are in the page's own run, because only a click outside every
+# fragment interrupts a running script at once: Streamlit queues a fragment widget's click until the
+# run ends, so a Stop inside the fragment would act only after training had finished.
 
 @st.fragment
-def train_yourself():
+def train_settings() -> None:
     st.subheader(t("cnn_anatomy.train_title"))
     st.caption(t("cnn_anatomy.train_caption"))
     url_state(f"{KEY}.epochs", 2, lo=1, hi=10)
@@ -116,27 +121,34 @@ def train_yourself():
     with c1:
         epochs = st.slider(t("common.epochs"), 1, 10, key=f"{KEY}.epochs")
     with c2:
-        lr = st.select_slider(t("common.learning_rate"), LRS, key=f"{KEY}.lr", format_func=lambda v: f"{v:g}")
+        st.select_slider(t("common.learning_rate"), LRS, key=f"{KEY}.lr", format_func=lambda v: f"{v:g}")
     with c3:
         batch = st.select_slider(t("common.batch_size"), BATCHES, key=f"{KEY}.batch")
     with c4:
-        opt = st.selectbox(t("common.optimizer"), OPTIMIZERS, key=f"{KEY}.optimizer",
-                           format_func=lambda o: t(f"cnn_anatomy.opt_{o}"))
+        st.selectbox(t("common.optimizer"), OPTIMIZERS, key=f"{KEY}.optimizer",
+                     format_func=lambda o: t(f"cnn_anatomy.opt_{o}"))
     sync_url(f"{KEY}.epochs", f"{KEY}.lr", f"{KEY}.batch", f"{KEY}.optimizer")
-    X_train, y_train, X_test, y_test = data_tensors()
-    steps = epochs * math.ceil(len(X_train) / batch)
-    b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="center")
-    start = b1.button(t("common.train"), key=f"{KEY}.train", type="primary", icon=":material/play_arrow:")
-    b2.button(t("common.stop"), key=f"{KEY}.stop", icon=":material/stop:")
-    b3.caption(t("cnn_anatomy.budget", steps=steps, samples=len(X_train)))
+    n_train = len(data_tensors()[0])
+    st.caption(t("cnn_anatomy.budget", steps=epochs * math.ceil(n_train / batch), samples=n_train))
 
-    run = st.session_state.get(f"{KEY}.run")
+
+def train_yourself() -> None:
+    ss = st.session_state
+    epochs, lr, batch, opt = (ss[f"{KEY}.{n}"] for n in ("epochs", "lr", "batch", "optimizer"))
+    X_train, y_train, X_test, y_test = data_tensors()
+    steps_per_epoch = math.ceil(len(X_train) / batch)
+    b1, b2, _ = st.columns([1, 1, 3], vertical_alignment="center")
+    start = b1.button(t("common.train"), key=f"{KEY}.train", type="primary", icon=":material/play_arrow:")
+    b2.button(t("common.stop"), key=f"{KEY}.stop", icon=":material/stop:")   # a click interrupts the run
+
+    run = ss.get(f"{KEY}.run")
     if run is not None and run["status"] == "running" and not start:    # interrupted by Stop (a rerun)
+        model = ss[f"{KEY}.trained_model"].eval()                 # the weights of the last step taken
         run["status"] = "stopped"
-        X_test_, y_test_ = data_tensors()[2:]
-        run["cm"] = confusion_matrix(st.session_state[f"{KEY}.trained_model"].eval(), X_test_, y_test_)
+        run["filters"].append((math.ceil(run["step"] / run["steps_per_epoch"]),
+                               model.conv1.weight.detach().cpu().clone()))
+        run["cm"] = confusion_matrix(model, X_test, y_test)
         run["test_acc"] = float(np.trace(run["cm"]) / run["cm"].sum())
-        st.rerun(scope="app")                                     # redraw the layers with the partial weights
     progress_box, message_box = st.empty(), st.empty()
     c_loss, c_acc, c_filt = st.columns([1, 1, 1.1])
     loss_box, acc_box, filt_box = c_loss.empty(), c_acc.empty(), c_filt.empty()
@@ -159,29 +171,45 @@ def train_yourself():
                 st.markdown(f"**{t('cnn_anatomy.filters_after', epoch=epoch)}**")
                 st.image(filter_grid(kernels, scale=1), width=31 * 11)
         if final:
-            if run["status"] == "diverged":
-                message_box.error(t("common.diverged", step=run["diverged_at"]), icon=":material/warning:")
-            elif run["status"] == "stopped":
-                message_box.warning(t("common.stopped", step=run["step"]), icon=":material/stop_circle:")
-            elif run["status"] == "finished":
-                message_box.success(t("common.finished", steps=run["step"], seconds=f"{run['seconds']:.1f}")
-                                    + " " + t("cnn_anatomy.test_acc", acc=f"{run['test_acc']:.1%}"))
+            verdict_note(run)
             if run.get("cm") is not None:
                 with cm_box.container():
                     st.markdown(f"**{t('cnn_anatomy.confusion_title')}**")
                     altair(confusion_chart(run["cm"], x_title=t("cnn_anatomy.predicted"),
                                            y_title=t("cnn_anatomy.true")), key=f"{KEY}.cm_chart")
 
+    def verdict_note(run):
+        """What the run amounts to (bigmodel_core.train.outcome), naming the control to change."""
+        acc = t("cnn_anatomy.test_acc", acc=f"{run['test_acc']:.1%}") if math.isfinite(run["test_acc"]) else ""
+        if run["status"] == "diverged":
+            message_box.error(diverged_text(run["diverged_at"], run["diverged_how"], run["first_loss"],
+                                            run["diverged_loss"], run["diverge_factor"])
+                              + " " + lr_advice(t("common.learning_rate"), run["lr"], "0.001"),
+                              icon=":material/warning:")
+        elif run["status"] == "stopped":
+            progress_box.progress(run["step"] / max(1, run["total"]),
+                                  text=t("train.stopped_progress", step=run["step"], total=run["total"]))
+            message_box.warning(t("train.stopped", step=run["step"], total=run["total"]) + " " + acc,
+                                icon=":material/stop_circle:")
+        elif run["status"] == "chance":
+            message_box.warning(t("train.chance", acc=f"{run['test_acc']:.1%}", chance=f"{run['chance']:.1%}")
+                                + " " + lr_advice(t("common.learning_rate"), run["lr"], "0.001", chance=True),
+                                icon=":material/warning:")
+        elif run["status"] == "learned":
+            message_box.success(t("common.finished", steps=run["step"], seconds=f"{run['seconds']:.1f}") + " " + acc)
+
     if start:
         model = new_cnn(seed=0)
         config = TrainConfig(epochs=epochs, lr=lr, batch_size=batch, optimizer=opt, seed=0, report_every=5,
-                             eval_every=max(1, math.ceil(len(X_train) / batch) // 2))
-        run = {"status": "running", "step": 0, "loss_rows": [], "acc_rows": [], "filters": [], "cm": None,
-               "diverged_at": None, "seconds": 0.0, "test_acc": float("nan"),
-               "steps_per_epoch": math.ceil(len(X_train) / batch)}
-        st.session_state[f"{KEY}.run"] = run
-        st.session_state[f"{KEY}.trained_model"] = model       # the page uses it from now on
-        st.session_state[f"{KEY}.run_id"] = st.session_state.get(f"{KEY}.run_id", 0) + 1
+                             eval_every=max(1, steps_per_epoch // 2))
+        run = {"status": "running", "step": 0, "total": epochs * steps_per_epoch, "loss_rows": [],
+               "acc_rows": [], "filters": [], "cm": None, "diverged_at": None, "diverged_how": None,
+               "first_loss": None, "diverged_loss": None, "diverge_factor": config.diverge_factor,
+               "seconds": 0.0, "test_acc": float("nan"), "lr": lr, "chance": guessing_accuracy(y_test),
+               "steps_per_epoch": steps_per_epoch}
+        ss[f"{KEY}.run"] = run
+        ss[f"{KEY}.trained_model"] = model                        # the page uses it from now on
+        ss[f"{KEY}.run_id"] = ss.get(f"{KEY}.run_id", 0) + 1
         run["filters"].append((0, model.conv1.weight.detach().cpu().clone()))
         bar = progress_box.progress(0.0, text=t("common.training"))
         X_eval, y_eval = X_train[:1000], y_train[:1000]
@@ -194,7 +222,7 @@ def train_yourself():
                     "train_acc": accuracy(m, X_eval, y_eval)}
 
         def on_progress(ev):
-            run["step"] = ev.step
+            run["step"] = ev.step                                 # (a Stop click interrupts at the next st call)
             if math.isfinite(ev.train_loss):
                 run["loss_rows"].append({"step": ev.step, "series": t("cnn_anatomy.train"), "value": ev.train_loss})
             if ev.metrics:
@@ -207,24 +235,27 @@ def train_yourself():
                     run["filters"].append((math.ceil(ev.step / run["steps_per_epoch"]),
                                            model.conv1.weight.detach().cpu().clone()))
             bar.progress(ev.fraction, text=t("cnn_anatomy.progress", step=ev.step, total=ev.total_steps,
-                                             epoch=ev.epoch + 1, loss=f"{ev.train_loss:.3f}"))
+                                             epoch=ev.epoch + 1, loss=number(ev.train_loss)))
             draw(run)
 
         with heavy("cnn_train"):                                  # one training at a time per process
             hist = fit(model, (X_train, y_train), config, loss_fn=F.cross_entropy, evaluate=evaluate,
                        on_progress=on_progress)
-        run["status"], run["diverged_at"], run["seconds"] = hist.reason, hist.diverged_at, hist.seconds
+        run.update(diverged_at=hist.diverged_at, diverged_how=hist.diverged_how, first_loss=hist.first_loss,
+                   diverged_loss=hist.diverged_loss, seconds=hist.seconds)
         run["step"] = hist.steps[-1] if hist.steps else 0
         if not hist.diverged:
             run["cm"] = confusion_matrix(model, X_test, y_test)
             run["test_acc"] = float(np.trace(run["cm"]) / run["cm"].sum())
-        progress_box.progress(1.0 if hist.reason == "finished" else run["step"] / max(1, steps))
+        run["status"] = outcome(hist, accuracy=run["test_acc"], chance=run["chance"], n_eval=len(y_test))
+        progress_box.progress(1.0 if hist.reason == "finished" else run["step"] / max(1, run["total"]))
         draw(run, final=True)
         st.rerun(scope="app")                                     # redraw the layers with the new weights
     elif run is not None:
         draw(run, final=True)
 
 
+train_settings()
 train_yourself()
 rec = load_record()
 st.caption(t("cnn_anatomy.bundled_note", acc=f"{rec['test_accuracy']:.1%}", epochs=rec["training"]["epochs"],
@@ -238,9 +269,11 @@ st.latex(r"y_{c}(i,j) = \sum_{c'}\sum_{u=0}^{2}\sum_{v=0}^{2} k_{c,c'}(u,v)\, x_
          r"\qquad \text{pool}(i,j) = \max_{(u,v)\in 2\times2} \text{ReLU}(y)(2i+u,\,2j+v)")
 st.latex(r"p = \mathrm{softmax}\big(W_2\,\mathrm{ReLU}(W_1\,\mathrm{flatten}(h_{\text{pool2}}) + b_1) + b_2\big)"
          r"\qquad p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}")
-z = acts["logits"].numpy().astype(np.float64)
-st.latex(rf"z_{{{pred}}} = {z[pred]:.2f},\quad \sum_j e^{{z_j}} = {np.exp(z - z.max()).sum() * np.exp(z.max()):.4g}"
-         rf",\quad p_{{{pred}}} = \frac{{e^{{{z[pred]:.2f}}}}}{{\sum_j e^{{z_j}}}} = {probs[pred]:.4f}")
+line = softmax_line_latex(acts["logits"].numpy(), pred)
+if line is not None:
+    st.latex(line)
+else:                                                             # a diverged network's logits
+    st.warning(t("cnn_anatomy.logits_not_finite"), icon=":material/warning:")
 st.caption(t("cnn_anatomy.formula_caption", conv1=f"{320:,}", conv2=f"{18496:,}", fc1=f"{401536:,}",
              fc2=f"{1290:,}", total=f"{count_parameters(model):,}"))
 show_code(CNN, cnn_activations)

@@ -8,20 +8,21 @@ import streamlit as st
 import torch
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.regularization import (LIVE_INTERVAL_S, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
+from bigmodel_core.regularization import (LAMBDAS, LIVE_INTERVAL_S, SLIDERS, STEPS, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
                                           l1_penalty, l2_penalty, make_task, MLP,
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
+from bigmodel_core.train import TrainConfig
 from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
 from app_pages._queue import heavy
+from app_pages._training import diverged_text
 from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t,
                        url_state, why_and_try)
 
 KEY = "regularization"
-LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
-STEPS = (500, 1000, 1500, 2000, 3000)
 LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
 D = RegConfig()
+DIVERGE_FACTOR = TrainConfig().diverge_factor
 W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 180, 360, 110, 85    # plot areas (the spec's own size)
 # element heights: the plot plus title, legend and axes (Streamlit fits the chart into these)
 EL_FIT, EL_MAP, EL_LOSS, EL_HIST = 300, 370, 280, 210
@@ -37,6 +38,12 @@ def chart(c, height: int) -> None:
 
 def k(name: str) -> str:
     return f"{KEY}.{name}"
+
+
+def slider(name: str, **kw) -> None:
+    """One of the page's sliders, with the range bigmodel_core.regularization.SLIDERS gives it."""
+    r = SLIDERS[name]
+    st.slider(t(k(name)), r.lo, r.hi, step=r.step, key=k(name), **kw)
 
 
 def fmt_lambda(v: float) -> str:
@@ -109,19 +116,29 @@ class Panel:
         rows = result.curve.to_dict("records")
         self.draw(result.task, result.final, rows, result.best_step if result.stopped_early else None,
                   result.config.steps)
-        if result.history.diverged:
-            self.note.warning(t("common.diverged", step=result.history.diverged_at), icon=":material/warning:")
+        h = result.history
+        if h.diverged:                              # (the clip makes it rare; the weights drawn are finite)
+            self.note.warning(diverged_text(h.diverged_at, h.diverged_how, h.first_loss, h.diverged_loss,
+                                            DIVERGE_FACTOR) + " " + t(k("diverged_advice"),
+                                                                      dropout=t(k("dropout")), noise=t(k("noise"))),
+                              icon=":material/warning:")
         elif result.stopped_early:
             self.note.info(t(k("stopped_early"), step=result.best_step), icon=":material/front_hand:")
 
-    def train_live(self, cfg: RegConfig, prox: bool):
-        """Train through bigmodel_core.train.fit, redrawing at most every LIVE_INTERVAL_S seconds."""
+    def train_live(self, cfg: RegConfig, prox: bool, side: str, pair: tuple[RegConfig, bool]):
+        """Train through bigmodel_core.train.fit, redrawing at most every LIVE_INTERVAL_S seconds.
+
+        A click on Stop (or any widget) reruns the script, which Streamlit does by raising inside the
+        next st call here; the run's last snapshot is kept in the session first, so the rerun can
+        draw it whole and say where training stopped."""
         task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
         rows: list[dict] = []
         throttle = Throttle(LIVE_INTERVAL_S)
+        live = st.session_state[k("live")] = {"key": pair, "side": side, "rows": rows, "snap": None}
 
         def on_snapshot(snap: Snapshot) -> None:
             rows.append({"step": snap.step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
+            live["snap"] = snap
             if throttle.ready():
                 started = time.perf_counter()
                 self.draw(task, snap, rows, steps=cfg.steps, histogram=throttle.updates % 2 == 0)
@@ -131,6 +148,7 @@ class Panel:
         with heavy("regularization_train"):                       # one training at a time per process
             result = train_run(cfg, on_snapshot=on_snapshot, l1_mode="proximal" if prox else "penalty")
         seconds = time.perf_counter() - t0
+        st.session_state.pop(k("live"), None)
         self.show(result)
         return result, throttle.updates, seconds
 
@@ -140,33 +158,34 @@ class Panel:
 
 page_header(KEY)
 url_state(k("task"), D.task, choices=TASKS)
-url_state(k("n_train"), D.n_train, lo=4, hi=100)
-url_state(k("noise"), D.noise, lo=0.0, hi=1.0)
+url_state(k("n_train"), D.n_train, lo=SLIDERS["n_train"].lo, hi=SLIDERS["n_train"].hi)
+url_state(k("noise"), D.noise, lo=SLIDERS["noise"].lo, hi=SLIDERS["noise"].hi)
 url_state(k("l1"), D.l1, choices=LAMBDAS)
 url_state(k("prox"), True)
 url_state(k("l2"), D.l2, choices=LAMBDAS)
-url_state(k("dropout"), D.dropout, lo=0.0, hi=0.7)
-url_state(k("patience"), D.patience, lo=0, hi=50)
-url_state(k("jitter"), D.jitter, lo=0.0, hi=0.5)
+url_state(k("dropout"), D.dropout, lo=SLIDERS["dropout"].lo, hi=SLIDERS["dropout"].hi)
+url_state(k("patience"), D.patience, lo=SLIDERS["patience"].lo, hi=SLIDERS["patience"].hi)
+url_state(k("jitter"), D.jitter, lo=SLIDERS["jitter"].lo, hi=SLIDERS["jitter"].hi)
 url_state(k("steps"), D.steps, choices=STEPS)
 
 controls, play = st.columns([1, 3.2], gap="medium")
 with controls:
     st.segmented_control(t(k("task")), TASKS, format_func=lambda v: t(k(f"task_{v}")), key=k("task"),
                          required=True)
-    st.slider(t(k("n_train")), 4, 100, step=1, key=k("n_train"))
-    st.slider(t(k("noise")), 0.0, 1.0, step=0.05, key=k("noise"))
+    slider("n_train")
+    slider("noise")
     st.markdown(f"**{t(k('remedies'))}**")
     st.select_slider(t(k("l1")), LAMBDAS, format_func=fmt_lambda, key=k("l1"), help=t(k("l1_help")))
     st.checkbox(t(k("prox")), key=k("prox"), help=t(k("prox_help")))
     st.select_slider(t(k("l2")), LAMBDAS, format_func=fmt_lambda, key=k("l2"), help=t(k("l2_help")))
-    st.slider(t(k("dropout")), 0.0, 0.7, step=0.05, key=k("dropout"), help=t(k("dropout_help")))
-    st.slider(t(k("patience")), 0, 50, step=5, key=k("patience"), help=t(k("patience_help")))
-    st.slider(t(k("jitter")), 0.0, 0.5, step=0.05, key=k("jitter"), help=t(k("jitter_help")))
+    slider("dropout", help=t(k("dropout_help")))
+    slider("patience", help=t(k("patience_help")))
+    slider("jitter", help=t(k("jitter_help")))
     st.select_slider(t(k("steps")), STEPS, key=k("steps"))
     train_clicked = st.button(t("common.train"), type="primary", key=k("train"), icon=":material/play_arrow:",
                               width="stretch")
-    st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")  # a click reruns
+    # a click reruns the script, which interrupts a training run at its next redraw (at most 0.25 s)
+    st.button(t("common.stop"), key=k("stop"), icon=":material/stop:", width="stretch")
 sync_url(*(k(n) for n in ("task", "n_train", "noise", "l1", "prox", "l2", "dropout", "patience",
                           "jitter", "steps")))
 
@@ -187,30 +206,56 @@ except UserInputError as e:
     st.stop()
 
 shown = None                                        # the (config, prox) whose results are drawn
+live = ss.pop(k("live"), None)                      # a training run the last click interrupted
+stopped = live if (live is not None and live["snap"] is not None and not train_clicked
+                  and live["key"][0].task == task_kind) else None
+partial = None                                      # its snapshot, when it was the right-hand side's
 with play:
     status = st.empty()
     left, right = st.columns(2, gap="medium")
+    title_cfg, title_prox = stopped["key"] if stopped else (cfg, prox)
     with left:
         panel_a = Panel(t(k("without")))
     with right:
-        panel_b = Panel(t(k("with"), what=describe(cfg, prox)))
+        panel_b = Panel(t(k("with"), what=describe(title_cfg, title_prox)))
     base_key, reg_key = (cfg.baseline(), True), (cfg, prox)
     task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
     model0 = MLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
     with torch.no_grad():
         snap0 = snapshot(model0, task, cfg, 0)     # the untrained network: the same on both sides
-    if train_clicked:
+    if stopped:                                     # Stop: draw where training got to, whole
+        s_cfg, s_prox = stopped["key"]              # the A/B pair's right-hand settings
+        s_task = make_task(s_cfg.task, s_cfg.n_train, s_cfg.noise, s_cfg.seed)
+        snap_s = stopped["snap"]
+        note = t(k("stopped"), step=snap_s.step, total=s_cfg.steps)
+        status.warning(note, icon=":material/stop_circle:")
+        if stopped["side"] == "a":
+            panel_a.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+            panel_a.note.warning(note, icon=":material/stop_circle:")
+            if s_cfg.regularized:
+                s_model0 = MLP(s_task.X_train.shape[1], s_cfg.hidden, s_cfg.depth, seed=s_cfg.seed).eval()
+                with torch.no_grad():
+                    panel_b.draw(s_task, snapshot(s_model0, s_task, s_cfg, 0), None, steps=s_cfg.steps)
+            else:
+                panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+        else:                                       # the left side finished before the right began
+            if (s_cfg.baseline(), True) in runs:
+                panel_a.show(runs[(s_cfg.baseline(), True)])
+            panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+            panel_b.note.warning(note, icon=":material/stop_circle:")
+            partial = (snap_s, s_cfg)
+    elif train_clicked:
         if base_key not in runs:
             panel_b.draw(task, snap0, None, steps=cfg.steps)
         if base_key in runs:
             panel_a.show(runs[base_key])
         else:
-            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True)
+            runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True, "a", reg_key)
         if not cfg.regularized:
             panel_b.show(runs[base_key])
             runs[reg_key] = runs[base_key]
         else:
-            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox)
+            runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox, "b", reg_key)
             status.caption(t(k("live"), updates=updates, seconds=f"{seconds:.1f}",
                              rate=f"{updates / max(seconds, 1e-9):.1f}"))
         ss[k("last")] = reg_key
@@ -226,7 +271,7 @@ with play:
     if shown is not None and not train_clicked:
         panel_a.show(runs[(shown[0].baseline(), True)])
         panel_b.show(runs[shown])
-    if shown is None:                               # nothing trained yet: the untrained network
+    if shown is None and not stopped:               # nothing trained yet: the untrained network
         status.info(t(k("press_train")), icon=":material/touch_app:")
         panel_a.draw(task, snap0, None, steps=cfg.steps)
         panel_b.draw(task, snap0, None, steps=cfg.steps)
@@ -237,8 +282,9 @@ with play:
 # (2) The formula, with the learner's numbers (the right-hand run, or the untrained network)
 
 section("formula")
-snap = runs[shown].final if shown is not None else snap0
-lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else (cfg.l1, cfg.l2)
+snap = runs[shown].final if shown is not None else partial[0] if partial else snap0
+lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else \
+    (partial[1].l1, partial[1].l2) if partial else (cfg.l1, cfg.l2)
 n_weights = snap.weights.size
 st.markdown(t(k("formula_intro"), n=f"{n_weights:,}"))
 f1, f2 = st.columns(2)

@@ -127,3 +127,27 @@ def signed_colorbar(width: int = 224, height: int = 14) -> np.ndarray:
     colour = np.where((v >= 0)[:, None], np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85]))
     row = (1 - w) + colour * w                                             # (width, 3) over white
     return (np.repeat(row[None], height, axis=0) * 255).round().astype(np.uint8)
+
+
+def latex_number(v: float, digits: int = 2) -> str:
+    """A number for a formula: fixed point while short, a × 10^n when large or tiny."""
+    if v != 0 and not 1e-3 <= abs(v) < 1e5:
+        mantissa, exp = f"{v:.{digits}e}".split("e")
+        return rf"{mantissa}\times 10^{{{int(exp)}}}"
+    return f"{v:.{digits}f}"
+
+
+def softmax_line_latex(z, k: int) -> str | None:
+    """The numbers of p_k = e^{z_k} / sum_j e^{z_j} for one digit, or None if a logit is not finite.
+
+    sum_j e^{z_j} overflows float64 once a logit passes ~709 (a diverged network's logits reach 1e13),
+    so it is computed as log-sum-exp, L = z_max + log sum_j e^{z_j - z_max}, and written e^{L} when e^L
+    would be too long to read; p_k = e^{z_k - L} never overflows."""
+    z = np.asarray(z, dtype=np.float64)                                # (10,) logits
+    if not np.isfinite(z).all():
+        return None
+    L = z.max() + np.log(np.exp(z - z.max()).sum())                   # log sum_j e^{z_j}
+    total = f"{np.exp(L):.4g}" if L < 20 else rf"e^{{{latex_number(L)}}}"
+    p = float(np.exp(z[k] - L))
+    return (rf"z_{{{k}}} = {latex_number(z[k])},\quad \sum_j e^{{z_j}} = {total}"
+            rf",\quad p_{{{k}}} = \frac{{e^{{{latex_number(z[k])}}}}}{{\sum_j e^{{z_j}}}} = {p:.4f}")

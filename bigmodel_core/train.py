@@ -7,10 +7,19 @@
 - Device-aware: the model and the data move to `device` (get_device() by default).
 - Progress: `on_progress(TrainEvent)` after every `report_every` steps and after every evaluation.
 - Stoppable: `should_stop()` is polled every step; the loop ends cleanly with reason "stopped".
-- Divergence: a non-finite loss or gradient ends the run with reason "diverged" and the step number,
-  before the optimizer applies it, so the model keeps its last finite weights and charts stay finite.
+- Divergence: the run ends with reason "diverged" and the step number, before the optimizer applies
+  the step, when the loss or the gradient is not finite, or when the loss has grown past
+  `diverge_factor` times the first step's loss. Waiting for inf is too late: a cross-entropy on
+  logits of 1e6 is still finite (the CNN at lr 100 "finished" at loss 1e13), and an MSE reaches inf
+  only after the weights are ~1e19. The model keeps its last weights, which are finite.
+- Gradient clipping (`grad_clip`, as nanoGPT's train.py): the gradient's global norm is scaled down
+  to at most grad_clip before each step (Pascanu et al. 2013, "On the difficulty of training RNNs",
+  §3.2), so one step moves the weights by at most lr * grad_clip (lr * grad_clip / (1 - beta) with
+  momentum beta): an overshoot cannot grow geometrically.
 - Regularization hooks: `penalty(model)` is added to the loss (e.g. L1, or an L2 sum written out);
   `after_step(model)` runs after each optimizer step (e.g. L1's proximal soft-threshold).
+- After the run, `outcome(history, ...)` says what the learner should be told: it finished and
+  learned, it was stopped, it diverged, or it finished no better than guessing.
 """
 from __future__ import annotations
 
@@ -39,6 +48,8 @@ class TrainConfig:
     max_steps: int | None = None  # stop after this many steps even mid-epoch
     report_every: int = 10      # steps between progress reports
     eval_every: int | None = None  # steps between evaluations; None = at each epoch's end
+    grad_clip: float = 0.0      # scale the gradient's global norm down to this before a step; 0 = off
+    diverge_factor: float = 1e3  # a loss above this many times the first step's loss = diverged
 
 
 @dataclass
@@ -62,7 +73,11 @@ class TrainHistory:
     train_loss: list[float] = field(default_factory=list)   # mean loss over each report interval
     evals: list[dict[str, float]] = field(default_factory=list)  # {"step": .., "epoch": .., metrics}
     reason: str = "finished"    # "finished", "stopped" or "diverged"
-    diverged_at: int | None = None  # the step whose loss or gradient was not finite
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite, or exploded
+    diverged_how: str | None = None  # "nonfinite" (inf / NaN) or "exploded" (> diverge_factor x first)
+    first_loss: float | None = None  # the loss of the first step (the yardstick of "exploded")
+    diverged_loss: float | None = None  # the loss that ended the run (may be inf or NaN)
+    clipped_steps: int = 0      # steps whose gradient norm was scaled down to grad_clip
     seconds: float = 0.0
     samples_seen: int = 0
 
@@ -85,12 +100,13 @@ def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {name!r}; expected one of {OPTIMIZERS}")
 
 
-def _grads_finite(params: list[torch.Tensor]) -> bool:
+def _grad_norm(params: list[torch.Tensor]) -> tuple[float, list[torch.Tensor]]:
+    """The gradient's global L2 norm ||g|| over every parameter, and the gradients themselves."""
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
-        return True
+        return 0.0, grads
     norms = torch._foreach_norm(grads)                       # one norm per tensor, fused
-    return bool(torch.isfinite(torch.stack(norms)).all())
+    return float(torch.linalg.vector_norm(torch.stack(norms))), grads
 
 
 def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config: TrainConfig, *,
@@ -131,6 +147,13 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
         hist.evals.append({"step": step, "epoch": epoch, **metrics})
         return metrics
 
+    def limit(first: float) -> float:
+        return config.diverge_factor * first if first > 0 else math.inf
+
+    def diverge(at: int, loss_value: float, how: str | None = None) -> None:
+        hist.reason, hist.diverged_at, hist.diverged_loss = "diverged", at, loss_value
+        hist.diverged_how = how or ("nonfinite" if not math.isfinite(loss_value) else "exploded")
+
     def report(metrics=None):
         nonlocal running, n_running
         if n_running:
@@ -157,13 +180,19 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
                 loss = loss + penalty(model)
             opt.zero_grad(set_to_none=True)
             loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                hist.reason, hist.diverged_at = "diverged", step + 1
+            if hist.first_loss is None:
+                hist.first_loss = loss_value
+            if not math.isfinite(loss_value) or loss_value > limit(hist.first_loss):
+                diverge(step + 1, loss_value)
                 break
             loss.backward()
-            if not _grads_finite(params):
-                hist.reason, hist.diverged_at = "diverged", step + 1
+            norm, grads = _grad_norm(params)
+            if not math.isfinite(norm):
+                diverge(step + 1, loss_value, "nonfinite")
                 break
+            if config.grad_clip and norm > config.grad_clip:  # g <- g * c / ||g||
+                torch._foreach_mul_(grads, config.grad_clip / (norm + 1e-6))
+                hist.clipped_steps += 1
             opt.step()
             if after_step is not None:
                 with torch.no_grad():
@@ -198,3 +227,26 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
         logits = model(X[i:i + batch_size].to(device))
         correct += (logits.argmax(-1).cpu() == y[i:i + batch_size].cpu()).sum().item()
     return correct / X.shape[0]
+
+
+def guessing_accuracy(labels: torch.Tensor) -> float:
+    """The best accuracy without looking at the input: always answer the most common label."""
+    return float(torch.bincount(labels.flatten().long()).max()) / labels.numel()
+
+
+def guessing_bound(chance: float, n: int, z: float = 3.0) -> float:
+    """Accuracy a guesser can still reach on n samples by luck: chance + z standard errors,
+    sqrt(chance * (1 - chance) / n) (a binomial proportion). Below it, a run learned nothing."""
+    return chance + z * math.sqrt(chance * (1 - chance) / max(1, n))
+
+
+def outcome(history: TrainHistory, *, accuracy: float | None = None, chance: float | None = None,
+            n_eval: int = 1) -> str:
+    """What a finished run amounts to: "diverged", "stopped", "chance" (it finished, but its
+    accuracy is no better than guessing: the steps undid themselves or never moved) or "learned"."""
+    if history.reason in ("diverged", "stopped"):
+        return history.reason
+    if accuracy is not None and chance is not None and (
+            not math.isfinite(accuracy) or accuracy <= guessing_bound(chance, n_eval)):
+        return "chance"
+    return "learned"

@@ -86,3 +86,70 @@ def test_max_steps_and_optimizers():
     for name in ("sgd", "momentum", "adam"):
         hist = fit(_model(), (X, y), TrainConfig(optimizer=name, max_steps=7, lr=0.05), loss_fn=F.cross_entropy)
         assert hist.steps[-1] == 7 and hist.reason == "finished"
+
+
+# -- issue 19: divergence before inf, gradient clipping, "no better than guessing" ----------------
+
+from bigmodel_core.train import guessing_accuracy, guessing_bound, outcome  # noqa: E402
+
+
+def test_an_exploding_cross_entropy_is_diverged_although_it_stays_finite():
+    """Cross-entropy on exploding logits never reaches inf (log-softmax is stable): the CNN at lr 100
+    "finished" at loss 1e13. A loss past diverge_factor x the first one ends the run as diverged."""
+    X, y = _blobs()
+    hist = fit(_model(), (X * 50, y), TrainConfig(epochs=3, lr=1e3, optimizer="adam", batch_size=32),
+               loss_fn=F.cross_entropy)
+    assert hist.diverged and hist.diverged_how == "exploded"
+    assert math.isfinite(hist.diverged_loss) and hist.diverged_loss > 1e3 * hist.first_loss
+    first = torch.randperm(400, generator=torch.Generator().manual_seed(0))[:32]     # fit's first batch
+    assert hist.first_loss == F.cross_entropy(_model()(X[first] * 50), y[first]).item()
+    calm = fit(_model(), (X, y), TrainConfig(epochs=3, lr=1e-2, batch_size=32), loss_fn=F.cross_entropy)
+    assert calm.reason == "finished" and calm.diverged_how is None
+
+
+def test_grad_clip_bounds_every_step_to_lr_times_the_clip():
+    """Plain SGD: ||theta_{t+1} - theta_t|| = lr * min(||g||, c), checked step by step."""
+    X, y = _blobs()
+    model = _model()
+    lr, clip = 0.5, 0.1
+    moves = []
+
+    def measure(m, prev=[None]):
+        flat = torch.cat([p.detach().flatten() for p in m.parameters()])
+        if prev[0] is not None:
+            moves.append(float((flat - prev[0]).norm()))
+        prev[0] = flat.clone()
+
+    measure(model)
+    hist = fit(model, (X * 10, y), TrainConfig(epochs=1, lr=lr, optimizer="sgd", batch_size=40, grad_clip=clip),
+               loss_fn=F.cross_entropy, after_step=measure)
+    assert len(moves) == 10 and max(moves) <= lr * clip * (1 + 1e-4)
+    assert hist.clipped_steps >= 1
+    unclipped = []
+    fit(_model(), (X * 10, y), TrainConfig(epochs=1, lr=lr, optimizer="sgd", batch_size=40),
+        loss_fn=F.cross_entropy, after_step=lambda m, prev=[None]: unclipped.append(
+            float(torch.cat([p.grad.flatten() for p in m.parameters()]).norm())))
+    assert max(unclipped) > clip                                     # the clip did act above
+
+
+def test_guessing_bound_matches_the_binomial_tail():
+    """chance + 3 standard errors: a guesser lands below it with probability ~99.9 % (checked by
+    simulating guessers)."""
+    g = torch.Generator().manual_seed(0)
+    n, chance = 1000, 0.1
+    guessers = (torch.rand(20000, n, generator=g) < chance).float().mean(1)      # (20000,) accuracies
+    share_below = float((guessers <= guessing_bound(chance, n)).float().mean())
+    assert 0.995 < share_below < 1.0
+    assert guessing_accuracy(torch.tensor([0, 1, 1, 2, 1])) == 0.6
+
+
+def test_outcome_names_what_the_run_amounts_to():
+    X, y = _blobs()
+    good = fit(_model(), (X, y), TrainConfig(epochs=3, lr=1e-2, batch_size=32), loss_fn=F.cross_entropy)
+    acc = accuracy(_model(), X, y)
+    assert outcome(good, accuracy=0.95, chance=0.5, n_eval=400) == "learned"
+    assert outcome(good, accuracy=0.52, chance=0.5, n_eval=400) == "chance"
+    assert outcome(good, accuracy=float("nan"), chance=0.5, n_eval=400) == "chance"
+    assert outcome(good) == "learned" and 0 <= acc <= 1
+    good.reason = "stopped"
+    assert outcome(good, accuracy=0.2, chance=0.5, n_eval=400) == "stopped"

@@ -52,3 +52,33 @@ def test_digit_slider_and_drawing(app_url, page):
     assert_no_exception(page)
     assert _prediction(page) == "1"
     screenshot(page, "cnn_anatomy-drawn")
+
+
+def test_stop_interrupts_training_at_once(app_url, page):
+    """Issue 19: Stop inside the training fragment was queued until training ended (Streamlit does not
+    let a fragment's click interrupt a run); the progress bar froze and the page kept the old weights."""
+    import re
+    import time
+    from bigmodel_core.i18n import t
+    page.goto(app_url)
+    wait_idle(page)
+    page.goto(f"{app_url}/cnn_anatomy?cnn_anatomy.epochs=10&cnn_anatomy.batch=32")     # 1,250 steps
+    wait_idle(page)
+    assert t("cnn_anatomy.weights_bundled", "en") in page.locator("body").inner_text()
+    page.locator(".st-key-cnn_anatomy-train button").click()
+    page.wait_for_selector("text=/Step \\d+ \\/ 1250/", timeout=120_000)
+    clicked = time.monotonic()
+    page.locator(".st-key-cnn_anatomy-stop button").click()                 # one click
+    warning = page.locator('[data-testid="stAlert"]', has_text="Training stopped at step")
+    warning.wait_for(timeout=30_000)
+    wait_idle(page)
+    took = time.monotonic() - clicked
+    assert_no_exception(page)
+    step, total = map(int, re.search(r"step (\d+) of (\d+)", warning.inner_text()).groups())
+    assert total == 1250 and 0 < step < 1250
+    body = page.locator("body").inner_text()
+    assert f"Stopped at step {step} / 1250" in body                          # the bar says so too
+    assert t("cnn_anatomy.weights_trained", "en") in body                   # the layers use the new weights
+    assert t("cnn_anatomy.weights_bundled", "en") not in body
+    print(f"Stop -> message in {took:.1f} s at step {step}")
+    screenshot(page, "cnn_anatomy-stopped")

@@ -48,3 +48,27 @@ def test_moons_task_in_chinese(app_url, page):
     assert_no_exception(page)
     assert "L2 λ₂=0.01" in page.locator("h5").nth(1).inner_text()
     screenshot(page, "regularization-moons-zh")
+
+
+def test_stop_draws_the_run_where_it_stopped(app_url, page):
+    """Issue 19: Stop left half-drawn panels and then the untrained network, with no word of it."""
+    import math
+    import time
+    page.goto(app_url)
+    wait_idle(page)
+    page.goto(f"{app_url}/regularization?regularization.steps=3000&regularization.dropout=0.3")
+    wait_idle(page)
+    page.locator(".st-key-regularization-train button").click()
+    page.wait_for_timeout(3000)                                             # training, drawn live
+    clicked = time.monotonic()
+    page.locator(".st-key-regularization-stop button").click()
+    page.locator('[data-testid="stAlert"]', has_text="Training stopped at step").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    took = time.monotonic() - clicked
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 6      # both sides drawn whole
+    for side in (0, 1):
+        values = re.findall(r"[-+]?\d+\.\d+|[-+]?inf|nan", numbers(page, side))
+        assert values and all(math.isfinite(float(v)) for v in values)
+    print(f"Stop -> message in {took:.1f} s")
+    screenshot(page, "regularization-stopped")
