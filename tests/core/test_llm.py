@@ -134,7 +134,8 @@ def test_logit_lens_last_layer_is_the_model_output(llm):
     lens = llm.logit_lens(ids)
     logits = llm.logits(ids)
     assert lens.top_ids.shape == lens.top_probs.shape == (30, len(ids))
-    assert torch.allclose(lens.layer_logits_last[-1], logits[-1], atol=1e-5, rtol=0)
+    # the same maths in a differently shaped product (all layers at once): float32 rounding, ~1e-5 of |z| ~ 10
+    assert torch.allclose(lens.layer_logits_last[-1], logits[-1], atol=2e-4, rtol=0)
     assert torch.equal(lens.top_ids[-1], logits.argmax(-1))
     assert torch.allclose(lens.top_probs[-1], logits.softmax(-1).max(-1).values, atol=5e-5)
     assert llm.decode([int(lens.top_ids[-1, -1])]) == " Paris"               # the answer forms by the last layer
