@@ -226,8 +226,8 @@ with play:
         c_seed.number_input(t(f"{KEY}.seed"), 0, 10_000, step=1, key=f"{KEY}.seed", help=t(f"{KEY}.seed_help"))
         c_n.slider(t(f"{KEY}.n"), 1, MAX_NEW, key=f"{KEY}.n")
         b1, b2 = st.columns(2)
-        do_sample = b1.form_submit_button(t(f"{KEY}.sample"), icon=":material/casino:", width="stretch")
-        do_generate = b2.form_submit_button(t(f"{KEY}.generate"), icon=":material/play_arrow:", type="primary",
+        do_sample = b1.form_submit_button(t(f"{KEY}.sample"), key=f"{KEY}.sample", icon=":material/casino:", width="stretch")
+        do_generate = b2.form_submit_button(t(f"{KEY}.generate"), key=f"{KEY}.generate", icon=":material/play_arrow:", type="primary",
                                             width="stretch")
     if do_sample or do_generate:
         problem = commit_settings(sent)
@@ -286,18 +286,20 @@ if do_generate:
 text_box.html(continuation_html(model, model_text, gen))
 if gen["ids"]:
     new = len(gen["ids"])
-    c1, c2, c3 = stats_box.columns(3)
-    c1.metric(t(f"{KEY}.new_tokens"), new)
-    c2.metric(t(f"{KEY}.kv_cache"), f"{gen['cache'] / 2**20:.2f} MB",
-              help=t(f"{KEY}.kv_cache_help", n=len(context)))
-    c3.metric(t(f"{KEY}.repeats"), f"{llm_text.repeated_ngram_share(gen['ids'], 4):.0%}",
-              help=t(f"{KEY}.repeats_help"))
-    if gen["status"] == "stopped":
-        st.warning(t(f"{KEY}.stopped", n=new), icon=":material/stop_circle:")
-    elif gen["status"] == "eos":
-        st.info(t(f"{KEY}.eos"), icon=":material/flag:")
-    elif gen["status"] == "finished" and gen["seconds"] > 0:
-        st.caption(t(f"{KEY}.speed", n=new, seconds=f"{gen['seconds']:.1f}", rate=f"{new / gen['seconds']:.1f}"))
+    with stats_box.container():
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t(f"{KEY}.new_tokens"), new)
+        c2.metric(t(f"{KEY}.kv_cache"), f"{gen['cache'] / 2**20:.2f} MB",
+                  help=t(f"{KEY}.kv_cache_help", n=len(context)))
+        c3.metric(t(f"{KEY}.repeats"), f"{llm_text.repeated_ngram_share(gen['ids'], 4):.0%}",
+                  help=t(f"{KEY}.repeats_help"))
+        if gen["status"] == "stopped":
+            st.warning(t(f"{KEY}.stopped", n=new), icon=":material/stop_circle:")
+        elif gen["status"] == "eos":
+            st.info(t(f"{KEY}.eos"), icon=":material/flag:")
+        elif gen["status"] == "finished" and gen["seconds"] > 0:
+            st.caption(t(f"{KEY}.speed", n=new, seconds=f"{gen['seconds']:.1f}",
+                         rate=f"{new / gen['seconds']:.1f}"))
 
 # --- the formula, with the numbers of the committed settings -------------------------------------
 section("formula")
