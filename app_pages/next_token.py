@@ -154,7 +154,7 @@ def continuation_html(model: L.SmolLM, prompt_text: str, gen: dict) -> str:
         spans.append(f'<span class="nt-gen" style="background:{colour(p)}" title="{tip}">{html.escape(text)}</span>')
     style = ("<style>.nt-text{font-size:1.05rem;line-height:1.8;white-space:pre-wrap;word-break:break-word;"
              "padding:.6rem .8rem;border:1px solid #e6e6e6;border-radius:.5rem}.nt-prompt{color:#555}"
-             ".nt-gen{border-radius:3px;padding:1px 0}.nt-legend span{padding:0 .5rem;margin-right:.3rem;"
+             ".nt-gen{border-radius:3px;padding:1px 0}.nt-legend span{white-space:nowrap;padding:0 .5rem;margin-right:.3rem;"
              "border-radius:3px;font-size:.85rem}</style>")
     legend = "".join(f'<span style="background:{c}">p ≥ {lo:g}</span>' for lo, c in PROB_COLOURS[:-1])
     legend += f'<span style="background:{PROB_COLOURS[-1][1]};color:white">p &lt; {PROB_COLOURS[-2][0]:g}</span>'
