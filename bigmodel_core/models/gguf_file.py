@@ -8,8 +8,7 @@ A GGUF file is four parts, one after the other (spec: ggml's docs/gguf.md):
     data         every tensor's bytes, starting at the next multiple of `general.alignment` (32)
 
 `gguf.GGUFReader` parses the same file field by field (about 2 s for this vocabulary); here the long
-string arrays are read in one pass and the tensor data is a numpy memmap, so opening costs ~0.1 s and no
-tensor is read until asked for. Dequantization (Q4_1, Q8_0, F16, F32) is a few torch tensor ops and equals
+string arrays are read in one pass and no tensor is read until asked for, so opening costs ~0.1 s. Dequantization (Q4_1, Q8_0, F16, F32) is a few torch tensor ops and equals
 `gguf.quants.dequantize` exactly (tests/core/test_llm.py checks it).
 """
 from __future__ import annotations
@@ -30,6 +29,7 @@ _SCALAR = {_UINT8: "<u1", _INT8: "<i1", _UINT16: "<u2", _INT16: "<i2", _UINT32: 
 F32, F16, Q4_1, Q8_0 = 0, 1, 3, 8
 BLOCK = {F32: (1, 4), F16: (1, 2), Q4_1: (32, 20), Q8_0: (32, 34)}
 TYPE_NAME = {F32: "F32", F16: "F16", Q4_1: "Q4_1", Q8_0: "Q8_0"}
+_HEADER_BYTES = 8 << 20        # read this much for the metadata (this model's is 1.8 MB)
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ class GGUFFile:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.data = np.memmap(self.path, dtype=np.uint8, mode="r")     # the whole file, read lazily
-        buf = memoryview(self.data)
+        with open(self.path, "rb") as f:
+            head = f.read(_HEADER_BYTES)                                   # metadata + tensor infos: ~2 MB
+        buf = memoryview(head)
         if bytes(buf[:4]) != b"GGUF":
             raise ValueError(f"{self.path} is not a GGUF file")
         self.version, n_tensors, n_kv = struct.unpack_from("<IQQ", buf, 4)
@@ -78,10 +79,18 @@ class GGUFFile:
         self.tensors = {n: TensorInfo(n, s, t, start + o) for n, s, t, o in infos}
 
     def raw(self, name: str) -> np.ndarray:
-        """The tensor's bytes as stored (no copy): uint8 array of shape (n_blocks, bytes per block)."""
+        """The tensor's bytes as stored: uint8 array of shape (n_blocks, bytes per block).
+
+        Read with pread into a fresh buffer (from the OS page cache after the first time), not through
+        a memmap: mapped pages would stay counted in the process's resident memory.
+        """
         info = self.tensors[name]
         block, nbytes = BLOCK[info.ggml_type]
-        return self.data[info.offset: info.offset + info.n_bytes].reshape(-1, nbytes)
+        buf = bytearray(info.n_bytes)
+        with open(self.path, "rb", buffering=0) as f:
+            f.seek(info.offset)
+            f.readinto(buf)
+        return np.frombuffer(buf, dtype=np.uint8).reshape(-1, nbytes)
 
     def tensor(self, name: str) -> torch.Tensor:
         """Dequantized to float32, torch shape (out, in) for a matrix."""
@@ -89,25 +98,30 @@ class GGUFFile:
         return dequantize(self.raw(name), info.ggml_type).reshape(info.shape)
 
 
-def dequantize(blocks: np.ndarray, ggml_type: int) -> torch.Tensor:
-    """(n_blocks, bytes per block) uint8 -> flat float32 weights, exactly like gguf.quants.dequantize."""
-    b = torch.from_numpy(np.array(blocks))                               # (n, bytes), a writable copy
+def dequantize(blocks, ggml_type: int) -> torch.Tensor:
+    """(n_blocks, bytes per block) uint8 (numpy or torch) -> flat float32 weights.
+
+    Equal, bit for bit, to gguf.quants.dequantize: the same float32 products and sums in the same order.
+    """
+    b = torch.as_tensor(blocks)                                          # (n, bytes) uint8
+    n = b.shape[0]
     if ggml_type == F32:
-        return b.view(torch.float32).reshape(-1)
+        return b.contiguous().view(torch.float32).reshape(-1)
     if ggml_type == F16:
-        return b.view(torch.float16).reshape(-1).float()
+        return b.contiguous().view(torch.float16).reshape(-1).float()
     if ggml_type == Q4_1:
         # 20 bytes = scale d (fp16), minimum m (fp16), 16 bytes of nibbles; w = d * q + m, q in 0..15
         d = b[:, 0:2].contiguous().view(torch.float16).float()           # (n, 1)
         m = b[:, 2:4].contiguous().view(torch.float16).float()           # (n, 1)
-        qs = b[:, 4:20]                                                  # (n, 16)
-        q = torch.cat([qs & 0x0F, qs >> 4], dim=1).float()               # (n, 32): low nibbles = weights 0..15
-        return (d * q + m).reshape(-1)
+        q = torch.empty(n, 32, dtype=torch.float32)                      # (n, 32)
+        q[:, :16] = b[:, 4:20] & 0x0F                                    # low nibbles: weights 0..15
+        q[:, 16:] = b[:, 4:20] >> 4                                      # high nibbles: weights 16..31
+        return q.mul_(d).add_(m).reshape(-1)
     if ggml_type == Q8_0:
         # 34 bytes = scale d (fp16), 32 signed bytes; w = d * q
         d = b[:, 0:2].contiguous().view(torch.float16).float()           # (n, 1)
         q = b[:, 2:34].contiguous().view(torch.int8).float()             # (n, 32)
-        return (d * q).reshape(-1)
+        return q.mul_(d).reshape(-1)
     raise NotImplementedError(f"GGML tensor type {ggml_type} is not supported here")
 
 

@@ -32,17 +32,23 @@ Public API (the LLM pages call only these; names are stable):
     kv_cache_bytes(cfg, n_tokens, bytes_per_value=4) -> int   # 2 x layers x kv_heads x head_dim x tokens x bytes
     CONTEXT_CAP, MAX_TEXT_CHARS                  # the app's caps (UserInputError beyond them)
 
-Numbers: the matrices are stored dequantized in float16 (134.5 M x 2 bytes = 269 MB, not 538 MB in
-float32), and every matrix product runs in float32 on those values for `logits`, `logit_lens`,
-`attention` and `residual_norms`; `generate`/`stream` run the per-token matrix-vector products in float16
-(4x faster on CPU) with the residual stream, norms, softmax and the KV cache in float32. Both are checked
-against an independent reference (transformers' GGUF loader): logits to 1e-3, greedy continuations
-exactly (tests/core/test_llm.py, fixture from scripts/make_llm_reference.py).
+Numbers and memory: the matrices stay in RAM as the GGUF stores them, 4-bit Q4_1 blocks (and the Q8_0
+embedding), 93 MB in all, and are decoded to float32 when a product needs them; every number is float32
+computed from the file's exact weights. `generate`/`stream` decode all of them once per generation
+(538 MB, freed afterwards: `Llama.decoded()`), then read them once per token. Why not a float16 copy
+(269 MB)? Measured here: float16 weights move the logits by up to 0.03 (the parity is 1e-3), a float16
+product rounds logits near 25 to steps of 0.016 and changed a greedy continuation (two tokens 0.003
+apart), and on this CPU (no AVX512-FP16) a float16 matrix-vector product is no faster than float32.
+Checked against an independent reference (transformers' GGUF loader): logits to 1e-3 (6e-5 measured),
+greedy continuations exactly (tests/core/test_llm.py, fixture from scripts/make_llm_reference.py).
 """
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -53,13 +59,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.gguf_file import GGUFFile
+from bigmodel_core.models.gguf_file import BLOCK, GGUFFile, dequantize
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_CAP = 1024          # tokens the app lets one prompt + continuation use (the model was trained to 8192)
 MAX_TEXT_CHARS = 20_000     # characters the app tokenizes at once (a 1 MB paste is refused, not tokenized)
-STORAGE_DTYPE = torch.float16   # weights at rest: 2 bytes per parameter
-FAST_DTYPE = torch.float16      # generate's matrix-vector products
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,36 @@ def kv_cache_bytes(cfg: LlamaConfig, n_tokens: int, bytes_per_value: int = 4) ->
 # ---------------------------------------------------------------------------------------------
 # The network
 
-def _linear(x: torch.Tensor, w: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """x @ w.T computed in `dtype` (weights stored in STORAGE_DTYPE), result back in float32."""
-    return F.linear(x.to(dtype), w.to(dtype)).float()
+class QuantLinear(nn.Module):
+    """y = x W^T, bias-free, with W (out, in) kept as the GGUF stores it: 4-bit Q4_1 blocks (Q8_0 for the
+    embedding), 0.625 (1.06) bytes per weight instead of 4. The weights are decoded to float32 when a
+    product needs them (bit-equal to gguf.quants.dequantize), so every number is computed in float32
+    from the file's exact weights; `Llama.decoded()` keeps them decoded for the length of a generation.
+    """
+
+    def __init__(self, n_in: int, n_out: int):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        self.ggml_type: int | None = None                                 # Q4_1 / Q8_0, set by load_llm
+        self.register_buffer("blocks", torch.empty(0, dtype=torch.uint8), persistent=False)  # (n_blocks, bytes)
+        self.decoded: torch.Tensor | None = None                          # float32 (out, in) during a generation
+
+    def weight(self) -> torch.Tensor:
+        """(out, in) float32."""
+        if self.decoded is not None:
+            return self.decoded
+        return dequantize(self.blocks, self.ggml_type).view(self.n_out, self.n_in)
+
+    def rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """W[ids] without decoding the other rows: the embedding lookup. ids (...) -> (..., in)."""
+        if self.decoded is not None:
+            return self.decoded[ids]
+        per_row = self.blocks.view(self.n_out, -1, self.blocks.shape[1])  # (out, blocks per row, bytes)
+        flat = per_row[ids.reshape(-1)].reshape(-1, self.blocks.shape[1])
+        return dequantize(flat, self.ggml_type).view(*ids.shape, self.n_in)
+
+    def forward(self, x):
+        return F.linear(x, self.weight())                                 # (..., out) float32
 
 
 class RMSNorm(nn.Module):
@@ -119,8 +150,8 @@ class RMSNorm(nn.Module):
 
 def rope_tables(cfg: LlamaConfig, n_pos: int) -> tuple[torch.Tensor, torch.Tensor]:
     """cos, sin of angle p * theta_i, theta_i = base^(-2i / head_dim), i < head_dim / 2: each (n_pos, 32)."""
-    inv_freq = cfg.rope_base ** (-torch.arange(0, cfg.head_dim, 2, dtype=torch.float32) / cfg.head_dim)
-    angles = torch.arange(n_pos, dtype=torch.float32)[:, None] * inv_freq[None, :]   # (n_pos, hd/2)
+    inv_freq = 1.0 / (cfg.rope_base ** (torch.arange(0, cfg.head_dim, 2, dtype=torch.int64).float() / cfg.head_dim))
+    angles = torch.arange(n_pos, dtype=torch.int64).float()[:, None] * inv_freq[None, :]   # (n_pos, hd/2)
     return torch.cos(angles), torch.sin(angles)
 
 
@@ -165,17 +196,17 @@ class Attention(nn.Module):
         super().__init__()
         self.cfg = cfg
         hd = cfg.head_dim
-        self.wq = nn.Parameter(torch.empty(cfg.n_head * hd, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.wk = nn.Parameter(torch.empty(cfg.n_kv_head * hd, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.wv = nn.Parameter(torch.empty(cfg.n_kv_head * hd, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.wo = nn.Parameter(torch.empty(cfg.n_embd, cfg.n_head * hd, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.wq = QuantLinear(cfg.n_embd, cfg.n_head * hd)                     # 576 -> 576
+        self.wk = QuantLinear(cfg.n_embd, cfg.n_kv_head * hd)                  # 576 -> 192
+        self.wv = QuantLinear(cfg.n_embd, cfg.n_kv_head * hd)                  # 576 -> 192
+        self.wo = QuantLinear(cfg.n_head * hd, cfg.n_embd)                     # 576 -> 576
 
-    def forward(self, x, cos, sin, cache: KVCache | None, layer: int, dtype, want_att: bool = False):
+    def forward(self, x, cos, sin, cache: KVCache | None, layer: int, want_att: bool = False):
         B, T, C = x.shape                                                # batch, new tokens, 576
         nh, nkv, hd = self.cfg.n_head, self.cfg.n_kv_head, self.cfg.head_dim
-        q = _linear(x, self.wq, dtype).view(B, T, nh, hd).transpose(1, 2)   # (B, 9, T, 64)
-        k = _linear(x, self.wk, dtype).view(B, T, nkv, hd).transpose(1, 2)  # (B, 3, T, 64)
-        v = _linear(x, self.wv, dtype).view(B, T, nkv, hd).transpose(1, 2)  # (B, 3, T, 64)
+        q = self.wq(x).view(B, T, nh, hd).transpose(1, 2)         # (B, 9, T, 64)
+        k = self.wk(x).view(B, T, nkv, hd).transpose(1, 2)        # (B, 3, T, 64)
+        v = self.wv(x).view(B, T, nkv, hd).transpose(1, 2)        # (B, 3, T, 64)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)          # positions T_past .. T_past + T - 1
         if cache is not None:
             k, v = cache.append(layer, k, v)                              # (B, 3, S, 64), S = T_past + T
@@ -186,7 +217,7 @@ class Attention(nn.Module):
         causal = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)  # token t sees keys 0 .. T_past + t
         att = att.masked_fill(~causal, float("-inf")).softmax(dim=-1)     # (B, 9, T, S) attention weights
         y = (att @ v).transpose(1, 2).reshape(B, T, nh * hd)              # (B, T, 576) heads side by side
-        return _linear(y, self.wo, dtype), (att if want_att else None)
+        return self.wo(y), (att if want_att else None)
 
 
 class MLP(nn.Module):
@@ -194,13 +225,12 @@ class MLP(nn.Module):
 
     def __init__(self, cfg: LlamaConfig):
         super().__init__()
-        self.w_gate = nn.Parameter(torch.empty(cfg.n_inner, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.w_up = nn.Parameter(torch.empty(cfg.n_inner, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
-        self.w_down = nn.Parameter(torch.empty(cfg.n_embd, cfg.n_inner, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.gate = QuantLinear(cfg.n_embd, cfg.n_inner)
+        self.up = QuantLinear(cfg.n_embd, cfg.n_inner)
+        self.down = QuantLinear(cfg.n_inner, cfg.n_embd)
 
-    def forward(self, x, dtype):
-        h = F.silu(_linear(x, self.w_gate, dtype)) * _linear(x, self.w_up, dtype)   # (B, T, 1536)
-        return _linear(h, self.w_down, dtype)                                        # (B, T, 576)
+    def forward(self, x):
+        return self.down(F.silu(self.gate(x)) * self.up(x))   # (B, T, 1536) -> (B, T, 576)
 
 
 class Block(nn.Module):
@@ -211,54 +241,84 @@ class Block(nn.Module):
         self.mlp_norm = RMSNorm(cfg.n_embd, cfg.norm_eps)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, cos, sin, cache, layer, dtype, want_att=False):
-        a, att = self.attn(self.attn_norm(x), cos, sin, cache, layer, dtype, want_att)
+    def forward(self, x, cos, sin, cache, layer, want_att=False):
+        a, att = self.attn(self.attn_norm(x), cos, sin, cache, layer, want_att)
         x = x + a                                                         # (B, T, 576) residual stream
-        x = x + self.mlp(self.mlp_norm(x), dtype)
+        x = x + self.mlp(self.mlp_norm(x))
         return x, att
 
 
 @dataclass
 class Forward:
-    logits: torch.Tensor | None          # (B, T, vocab) float32
+    logits: torch.Tensor | None          # (B, T, vocab) float32 (T = 1 with last_only)
     hidden: list[torch.Tensor]           # residual stream after the embedding and after each block: n_layer + 1 x (B, T, C)
     attentions: list[torch.Tensor]       # per block (B, n_head, T, S) when asked for
+    head: torch.Tensor | None = None     # the (vocab, C) float32 output-head matrix, when logits were computed
 
 
 class Llama(nn.Module):
     def __init__(self, cfg: LlamaConfig):
         super().__init__()
         self.cfg = cfg
-        self.tok_emb = nn.Parameter(torch.empty(cfg.vocab_size, cfg.n_embd, dtype=STORAGE_DTYPE), requires_grad=False)
+        self.tok_emb = QuantLinear(cfg.n_embd, cfg.vocab_size)            # (49152, 576), also the output head
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
         self.norm = RMSNorm(cfg.n_embd, cfg.norm_eps)
         cos, sin = rope_tables(cfg, CONTEXT_CAP)
         self.register_buffer("rope_cos", cos, persistent=False)           # (CONTEXT_CAP, 32)
         self.register_buffer("rope_sin", sin, persistent=False)
 
-    def head(self, x, dtype=torch.float32):
-        """Tied output head: logits = x @ E^T, E the token embedding (49152, 576)."""
-        return _linear(x, self.tok_emb, dtype)
+    def quant_linears(self) -> list[QuantLinear]:
+        return [m for m in self.modules() if isinstance(m, QuantLinear)]
 
-    def forward(self, ids: torch.Tensor, cache: KVCache | None = None, dtype=torch.float32, *,
+    @contextmanager
+    def decoded(self):
+        """Keep every matrix decoded (float32, 538 MB) while inside: a generation reads each of them once
+        per token. Shared by concurrent users; freed when the last one leaves."""
+        with _DECODE_LOCK:
+            self._users = getattr(self, "_users", 0) + 1
+            if self._users == 1:
+                for m in self.quant_linears():
+                    m.decoded = m.weight()
+        try:
+            yield self
+        finally:
+            with _DECODE_LOCK:
+                self._users -= 1
+                if self._users == 0:
+                    for m in self.quant_linears():
+                        m.decoded = None
+                    release_memory()
+
+    def forward(self, ids: torch.Tensor, cache: KVCache | None = None, *,
                 want_hidden=False, want_att=False, want_logits=True, last_only=False) -> Forward:
         """ids (B, T) -> Forward. With a cache, ids are the NEW tokens and positions continue after it."""
         B, T = ids.shape
         start = cache.n_tokens if cache is not None else 0
         cos, sin = self.rope_cos[start:start + T], self.rope_sin[start:start + T]   # (T, 32)
-        x = self.tok_emb[ids].float()                                     # (B, T, 576) token embeddings
+        x = self.tok_emb.rows(ids)                                        # (B, T, 576) token embeddings
         hidden, atts = [x] if want_hidden else [], []
         for i, block in enumerate(self.blocks):
-            x, att = block(x, cos, sin, cache, i, dtype, want_att)
+            x, att = block(x, cos, sin, cache, i, want_att)
             if want_hidden:
                 hidden.append(x)
             if want_att:
                 atts.append(att)
-        logits = None
-        if want_logits:
-            x = self.norm(x[:, -1:] if last_only else x)
-            logits = self.head(x, dtype)                                  # (B, T, 49152)
-        return Forward(logits, hidden, atts)
+        logits = E = None
+        if want_logits:                                                   # tied head: logits = norm(x) @ E^T
+            E = self.tok_emb.weight()                                     # (49152, 576) float32
+            logits = F.linear(self.norm(x[:, -1:] if last_only else x), E)   # (B, T, 49152)
+        return Forward(logits, hidden, atts, E)
+
+
+_DECODE_LOCK = threading.Lock()
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the OS (glibc keeps it otherwise); a no-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,15 +446,16 @@ class SmolLM:
         gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
         cache = KVCache(self.cfg.n_layer)
         self.last_cache_bytes = 0
-        for _ in range(max_new_tokens):
-            out = self.model(x, cache, FAST_DTYPE, last_only=True)       # x: whole prompt, then 1 token
-            probs = sampling_distribution(out.logits[0, -1], temperature, top_k, top_p)   # (vocab,)
-            nxt = sample(probs, gen)
-            self.last_cache_bytes = cache.nbytes()
-            yield GenStep(nxt, float(probs[nxt]), self.last_cache_bytes)
-            if stop_at_eos and nxt == self.cfg.eos_id:
-                return
-            x = torch.tensor([[nxt]], dtype=torch.long)                  # (1, 1) the next input
+        with self.model.decoded():                                        # decode the 4-bit weights once, not per token
+            for _ in range(max_new_tokens):
+                out = self.model(x, cache, last_only=True)                # x: whole prompt, then 1 token
+                probs = sampling_distribution(out.logits[0, -1], temperature, top_k, top_p)   # (vocab,)
+                nxt = sample(probs, gen)
+                self.last_cache_bytes = cache.nbytes()
+                yield GenStep(nxt, float(probs[nxt]), self.last_cache_bytes)
+                if stop_at_eos and nxt == self.cfg.eos_id:
+                    return
+                x = torch.tensor([[nxt]], dtype=torch.long)              # (1, 1) the next input
 
     def generate(self, ids, max_new_tokens: int, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                  seed: int | None = 0, stop_at_eos: bool = True) -> list[int]:
@@ -407,17 +468,26 @@ class SmolLM:
     def logit_lens(self, ids) -> LogitLens:
         """Every block's residual stream read out through the final norm and the tied head (nostalgebraist 2020)."""
         out = self.model(self._ids(ids), want_hidden=True, want_logits=False)
-        h = torch.stack(out.hidden[1:], dim=0)[:, 0]                       # (n_layer, T, C) after each block
-        logits = self.model.head(self.model.norm(h))                      # (n_layer, T, vocab)
-        probs = logits.softmax(dim=-1)
-        top_p, top_i = probs.max(dim=-1)                                  # (n_layer, T)
-        return LogitLens(top_ids=top_i, top_probs=top_p, layer_logits_last=logits[:, -1])
+        E = self.model.tok_emb.weight()                                   # (vocab, C) float32, decoded once
+        top_i, top_p, last = [], [], []
+        for h in out.hidden[1:]:                                          # after each block: (1, T, C)
+            logits = F.linear(self.model.norm(h[0]), E)                   # (T, vocab) read out like the last layer
+            p, i = logits.softmax(dim=-1).max(dim=-1)                     # (T,) top token and its probability
+            top_i.append(i)
+            top_p.append(p)
+            last.append(logits[-1])
+        del out, E
+        release_memory()                                                  # the 113 MB head and 30 read-outs
+        return LogitLens(top_ids=torch.stack(top_i), top_probs=torch.stack(top_p),
+                         layer_logits_last=torch.stack(last))
 
     @torch.no_grad()
-    def attention(self, ids) -> torch.Tensor:
-        """(n_layer, n_head, T, T) attention weights over the prompt; rows sum to 1, zero above the diagonal."""
+    def attention(self, ids, layers: list[int] | None = None) -> torch.Tensor:
+        """(n_layer, n_head, T, T) attention weights over the prompt (or only the given layers, in that
+        order); rows sum to 1, zero above the diagonal (a token never looks ahead)."""
         out = self.model(self._ids(ids), want_att=True, want_logits=False)
-        return torch.stack([a[0] for a in out.attentions], dim=0)
+        picked = range(self.cfg.n_layer) if layers is None else layers
+        return torch.stack([out.attentions[i][0] for i in picked], dim=0)
 
     @torch.no_grad()
     def residual_norms(self, ids) -> torch.Tensor:
@@ -428,10 +498,12 @@ class SmolLM:
     def parameter_breakdown(self) -> dict[str, int]:
         """Parameters per part; the output head is tied to the embedding, so it adds none."""
         parts = {"embedding": 0, "attention": 0, "mlp": 0, "norms": 0}
-        for name, p in self.model.named_parameters():
-            part = ("embedding" if name == "tok_emb" else "attention" if ".attn." in name
-                    else "mlp" if ".mlp." in name else "norms")
-            parts[part] += p.numel()
+        for name, mod in self.model.named_modules():
+            if isinstance(mod, QuantLinear):
+                part = "embedding" if name == "tok_emb" else "attention" if ".attn." in name else "mlp"
+                parts[part] += mod.n_in * mod.n_out
+            elif isinstance(mod, RMSNorm):
+                parts["norms"] += mod.weight.numel()
         parts["total"] = sum(parts.values())
         return parts
 
@@ -489,39 +561,40 @@ def gguf_path() -> Path:
 
 # GGUF tensor names -> our parameter names
 _NAMES = {"attn_q": "attn.wq", "attn_k": "attn.wk", "attn_v": "attn.wv", "attn_output": "attn.wo",
-          "ffn_gate": "mlp.w_gate", "ffn_up": "mlp.w_up", "ffn_down": "mlp.w_down",
-          "attn_norm": "attn_norm.weight", "ffn_norm": "mlp_norm.weight"}
+          "ffn_gate": "mlp.gate", "ffn_up": "mlp.up", "ffn_down": "mlp.down",
+          "attn_norm": "attn_norm", "ffn_norm": "mlp_norm"}
 
 
 @lru_cache(maxsize=1)
 def load_llm(path: str | None = None) -> SmolLM:
-    """SmolLM2-135M-Instruct from its GGUF: config, weights (dequantized once, stored in float16), tokenizer.
+    """SmolLM2-135M-Instruct from its GGUF: config, 4-bit weights (kept as stored), tokenizer.
 
     Cached: one copy per process (the app also wraps it in st.cache_resource). CPU only: 135 M parameters
     run fast enough on a laptop, and the pages read every layer's numbers back anyway.
     """
     g = GGUFFile(path or gguf_path())
     cfg = LlamaConfig.from_gguf(g.meta)
-    with torch.device("meta"):
-        model = Llama(cfg)                                                # no memory, no random init
-    state = {}
-    for name in g.tensors:
-        w = g.tensor(name)                                                # float32, exact
+    model = Llama(cfg)                                                    # empty: no random init to overwrite
+    data = torch.frombuffer(bytearray(g.path.read_bytes()), dtype=torch.uint8)   # the whole file, 93 MB, read once
+    for name, info in g.tensors.items():
         if name == "token_embd.weight":
             key = "tok_emb"
         elif name == "output_norm.weight":
-            key = "norm.weight"
+            key = "norm"
         elif name == "output.weight":
             raise ValueError("expected a tied output head (no output.weight)")
         else:
             _, layer, kind, _ = name.split(".")                          # blk.<i>.<kind>.weight
             key = f"blocks.{layer}.{_NAMES[kind]}"
-        state[key] = w.to(STORAGE_DTYPE) if w.dim() == 2 else w           # matrices float16, norms float32
-    model.load_state_dict(state, strict=False, assign=True)
-    cos, sin = rope_tables(cfg, CONTEXT_CAP)
-    model.rope_cos, model.rope_sin = cos, sin                             # buffers were on meta
+        module = model.get_submodule(key)
+        raw = data[info.offset: info.offset + info.n_bytes].view(-1, BLOCK[info.ggml_type][1])   # a view, no copy
+        if isinstance(module, QuantLinear):
+            assert info.shape == (module.n_out, module.n_in), (name, info.shape)
+            module.blocks, module.ggml_type = raw, info.ggml_type        # kept 4-bit
+        else:
+            module.weight.copy_(dequantize(raw, info.ggml_type))          # RMSNorm gains: float32
     model.requires_grad_(False)
-    missing = [n for n, p in model.named_parameters() if p.is_meta]
+    missing = [n for n, m in model.named_modules() if isinstance(m, QuantLinear) and m.ggml_type is None]
     if missing:
         raise ValueError(f"weights missing from the GGUF: {missing[:3]}")
     return SmolLM(model.eval(), build_tokenizer(g.meta), g.meta)
