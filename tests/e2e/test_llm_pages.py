@@ -97,7 +97,7 @@ def test_next_token_bars_keyboard_and_generate(app_url, page):
     # "Generate" commits the settings: they reach the URL, and the text grows by 4 tokens
     page.get_by_role("button", name=t("next_token.generate")).click()
     page.wait_for_url("**next_token.temp=0.9**")
-    wait_idle(page)
+    wait_idle(page, timeout=300_000)                             # decodes the 4-bit weights, then 4 tokens
     page.get_by_text(t("next_token.new_tokens")).first.wait_for()
     assert len(sent) > before
     new_tokens = page.locator('[data-testid="stMetric"]', has_text=t("next_token.new_tokens"))
