@@ -29,6 +29,7 @@ Public API (the LLM pages call only these; names are stable):
     llm.residual_norms(ids) -> Tensor (n_layer + 1, T)   # |x| after the embedding and after each block
     llm.parameter_breakdown() -> dict            # embedding / attention / mlp / norms, sums to 134,515,008
     llm.merge_steps(token_id) -> list[MergeStep] # the BPE merges that built a token, step by step
+    llm.bpe_steps(piece) -> list[MergeStep]      # the same for any pre-token (byte-level symbols)
     kv_cache_bytes(cfg, n_tokens, bytes_per_value=4) -> int   # 2 x layers x kv_heads x head_dim x tokens x bytes
     CONTEXT_CAP, MAX_TEXT_CHARS                  # the app's caps (UserInputError beyond them)
 
@@ -466,20 +467,26 @@ class SmolLM:
     # -- looking inside -------------------------------------------------------------------------
     @torch.no_grad()
     def logit_lens(self, ids) -> LogitLens:
-        """Every block's residual stream read out through the final norm and the tied head (nostalgebraist 2020)."""
+        """Every block's residual stream read out through the final norm and the tied head (nostalgebraist 2020).
+
+        The read-out of block l at position t is softmax(norm(h_l[t]) @ E^T): the same head the model uses
+        after its last block, so the last row of the grid is the model's own prediction.
+        """
         out = self.model(self._ids(ids), want_hidden=True, want_logits=False)
         E = self.model.tok_emb.weight()                                   # (vocab, C) float32, decoded once
+        h = torch.stack(out.hidden[1:], dim=0)[:, 0]                      # (n_layer, T, C) after each block
+        L, T, _ = h.shape
+        step = max(1, 512 // T)                                           # layers per product: <= 512 rows at once
         top_i, top_p, last = [], [], []
-        for h in out.hidden[1:]:                                          # after each block: (1, T, C)
-            logits = F.linear(self.model.norm(h[0]), E)                   # (T, vocab) read out like the last layer
-            p, i = logits.softmax(dim=-1).max(dim=-1)                     # (T,) top token and its probability
-            top_i.append(i)
-            top_p.append(p)
-            last.append(logits[-1])
-        del out, E
-        release_memory()                                                  # the 113 MB head and 30 read-outs
-        return LogitLens(top_ids=torch.stack(top_i), top_probs=torch.stack(top_p),
-                         layer_logits_last=torch.stack(last))
+        for l0 in range(0, L, step):
+            logits = F.linear(self.model.norm(h[l0:l0 + step]), E)        # (layers, T, vocab)
+            best, idx = logits.max(dim=-1)                                # (layers, T) top token
+            top_p.append(torch.exp(best - logits.logsumexp(dim=-1)))       # its softmax probability
+            top_i.append(idx)
+            last.append(logits[:, -1])                                    # (layers, vocab) at the last position
+        del out, E, logits
+        release_memory()                                                  # the 113 MB head and the read-outs
+        return LogitLens(top_ids=torch.cat(top_i), top_probs=torch.cat(top_p), layer_logits_last=torch.cat(last))
 
     @torch.no_grad()
     def attention(self, ids, layers: list[int] | None = None) -> torch.Tensor:
@@ -512,18 +519,22 @@ class SmolLM:
 
     # -- BPE, step by step ----------------------------------------------------------------------
     def merge_steps(self, token_id: int) -> list[MergeStep]:
-        """Replay byte-level BPE on one token's bytes: start from single bytes, apply the lowest-ranked
-        (earliest learned) merge present, repeat. The last step's result is the token itself."""
-        if self._merge_rank is None:
-            self._merge_rank = {tuple(m.split(" ", 1)): r for r, m in enumerate(self._merges)}
-        target = self.vocab[token_id]
+        """The BPE merges that built one token from its bytes, in order (none for a single byte or a
+        control token). The last step's `pieces` is the token alone."""
         if token_id in self.special_ids:
             return []
-        pieces = list(target)                                             # byte-level symbols, one per byte
+        return self.bpe_steps(self.vocab[token_id])
+
+    def bpe_steps(self, piece: str) -> list[MergeStep]:
+        """Replay byte-level BPE on one pre-token (GPT-2's byte symbols, e.g. "Ġcat" for " cat"): start
+        from single bytes, merge the pair learned earliest (lowest rank), repeat until no learned pair is
+        left (Sennrich et al. 2016). The final pieces are the tokens the tokenizer gives this pre-token."""
+        if self._merge_rank is None:
+            self._merge_rank = {tuple(m.split(" ", 1)): r for r, m in enumerate(self._merges)}
+        pieces = list(piece)                                              # byte-level symbols, one per byte
         steps = []
         while len(pieces) > 1:
-            pairs = [(self._merge_rank.get((a, b), math.inf), i) for i, (a, b) in enumerate(zip(pieces, pieces[1:]))]
-            rank, i = min(pairs)
+            rank, i = min((self._merge_rank.get(pair, math.inf), i) for i, pair in enumerate(zip(pieces, pieces[1:])))
             if rank == math.inf:
                 break
             left, right = pieces[i], pieces[i + 1]

@@ -16,6 +16,7 @@ The model gives one logit z_i per token of the vocabulary. Then
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -26,11 +27,11 @@ MAX_TEMPERATURE = 5.0
 
 def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
     """Refuse settings outside the sliders' ranges (they may come from a hand-edited URL)."""
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE):
+    if not (isinstance(temperature, numbers.Real) and math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE):
         raise UserInputError("errors.llm.bad_temperature", value=temperature, max=MAX_TEMPERATURE)
-    if not (isinstance(top_k, int) and top_k >= 0):
+    if not (isinstance(top_k, numbers.Integral) and not isinstance(top_k, bool) and top_k >= 0):
         raise UserInputError("errors.llm.bad_top_k", value=top_k)
-    if not (isinstance(top_p, (int, float)) and math.isfinite(top_p) and 0 < top_p <= 1):
+    if not (isinstance(top_p, numbers.Real) and math.isfinite(top_p) and 0 < top_p <= 1):
         raise UserInputError("errors.llm.bad_top_p", value=top_p)
 
 
@@ -47,8 +48,8 @@ def sampling_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k:
     order = torch.argsort(probs, descending=True, stable=True)           # most probable first; ties by id
     sorted_p = probs[order]                                              # (V,)
     keep = torch.ones_like(sorted_p, dtype=torch.bool)
-    if 0 < top_k < len(z):
-        keep[top_k:] = False                                             # top-k: the k most probable
+    if 0 < int(top_k) < len(z):
+        keep[int(top_k):] = False                                             # top-k: the k most probable
     kept = torch.where(keep, sorted_p, torch.zeros_like(sorted_p))
     kept = kept / kept.sum()                                             # renormalized after top-k
     if top_p < 1.0:
