@@ -39,7 +39,7 @@ def inspect(ids: tuple[int, ...]):
     lens = model.logit_lens(list(ids))
     att = model.attention(list(ids)).numpy()                  # (30, 9, T, T)
     norms = model.residual_norms(list(ids)).numpy()           # (31, T)
-    final = int(model.logits(list(ids))[-1].argmax())
+    final = int(lens.top_ids[-1, -1])                          # the last layer's lens is the model's output
     probs, ranks = answer_by_layer(lens.layer_logits_last, final)
     top_tokens = [[llm_text.visible(s) for s in model.token_strings(row)] for row in lens.top_ids.tolist()]
     return {"top_tokens": top_tokens, "top_probs": lens.top_probs.numpy(), "att": att, "norms": norms,
