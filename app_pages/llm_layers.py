@@ -12,7 +12,7 @@ from bigmodel_core import llm_text
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.llm_inspect import answer_by_layer, parameter_formulas
 from bigmodel_core.models import llm as L
-from app_pages._ui import page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
+from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
 
 KEY = "llm_layers"
 EXAMPLES = [
@@ -107,25 +107,39 @@ with answer:
         st.markdown(t(f"{KEY}.answer_text", token=final_tok, layer=first_layer, n=cfg.n_layer))
 
 # --- 2. attention: 30 x 9 heads in one picture, click to enlarge ---------------------------------------
-st.markdown(f"#### {t(f'{KEY}.att_title')}")
-s1, s2 = st.columns(2)
-s1.slider(t(f"{KEY}.layer"), 1, cfg.n_layer, key=f"{KEY}.layer")
-s2.slider(t(f"{KEY}.head"), 1, cfg.n_head, key=f"{KEY}.head")
-sync_url(f"{KEY}.layer", f"{KEY}.head")
-layer, head = st.session_state[f"{KEY}.layer"], st.session_state[f"{KEY}.head"]
-grid, big = st.columns([1, 1.5], gap="medium")
-with grid:
-    vega(AC.model_view_spec(res["att"], selected=(layer, head), head_px=20, layer_title=t(f"{KEY}.layer_axis"),
-                            head_title=t(f"{KEY}.head_axis")),
-         key=f"{KEY}.heads_click", on_select=_on_head_click)
-    st.caption(t(f"{KEY}.att_grid_caption", heads=cfg.n_layer * cfg.n_head, kv=cfg.n_kv_head))
-with big:
-    st.markdown(f"**{t(f'{KEY}.head_title', layer=layer, head=head, kv=(head - 1) // (cfg.n_head // cfg.n_kv_head) + 1)}**")
-    cell = max(9.0, min(34.0, 460 / T))
-    vega(AC.matrix_spec(res["att"][layer - 1, head - 1], row_labels=tokens, col_labels=tokens, kind="weights",
-                        cell_px=cell, numbers=cell >= 30, value_title="a_ij", legend=False,
-                        x_title=t(f"{KEY}.keys"), y_title=t(f"{KEY}.queries")))
-    st.caption(t(f"{KEY}.head_caption"))
+@st.cache_data(max_entries=32, show_spinner=False)
+def heads_spec(ids: tuple[int, ...], layer: int, head: int, lang_: str) -> dict:
+    """The 270 heads as one PNG with a clickable square each (built once per prompt and chosen head)."""
+    return AC.model_view_spec(inspect(ids)["att"], selected=(layer, head), head_px=20,
+                              layer_title=t(f"{KEY}.layer_axis"), head_title=t(f"{KEY}.head_axis"))
+
+
+@st.fragment
+def attention_section(ids: tuple[int, ...], tokens: list[str]) -> None:
+    """A fragment: the layer / head sliders and a click on a head rerun only this part."""
+    att = inspect(ids)["att"]
+    T = len(tokens)
+    st.markdown(f"#### {t(f'{KEY}.att_title')}")
+    s1, s2 = st.columns(2)
+    s1.slider(t(f"{KEY}.layer"), 1, cfg.n_layer, key=f"{KEY}.layer")
+    s2.slider(t(f"{KEY}.head"), 1, cfg.n_head, key=f"{KEY}.head")
+    sync_url(f"{KEY}.layer", f"{KEY}.head")
+    layer, head = st.session_state[f"{KEY}.layer"], st.session_state[f"{KEY}.head"]
+    grid, big = st.columns([1, 1.5], gap="medium")
+    with grid:
+        vega(heads_spec(ids, layer, head, lang()), key=f"{KEY}.heads_click", on_select=_on_head_click)
+        st.caption(t(f"{KEY}.att_grid_caption", heads=cfg.n_layer * cfg.n_head, kv=cfg.n_kv_head))
+    with big:
+        kv = (head - 1) // (cfg.n_head // cfg.n_kv_head) + 1
+        st.markdown(f"**{t(f'{KEY}.head_title', layer=layer, head=head, kv=kv)}**")
+        cell = max(9.0, min(34.0, 460 / T))
+        vega(AC.matrix_spec(att[layer - 1, head - 1], row_labels=tokens, col_labels=tokens, kind="weights",
+                            cell_px=cell, numbers=cell >= 30, value_title="a_ij", legend=False,
+                            x_title=t(f"{KEY}.keys"), y_title=t(f"{KEY}.queries")))
+        st.caption(t(f"{KEY}.head_caption"))
+
+
+attention_section(tuple(ids), tokens)
 
 # --- 3. the residual stream, 4. the parameters --------------------------------------------------------
 c_norm, c_params = st.columns([1.2, 1], gap="large")
