@@ -14,7 +14,7 @@ transformers at run time.
 
 Public API (the LLM pages call only these; names are stable):
 
-    llm = load_llm()                             # one copy per process (cached), ~1-2 s
+    llm = load_llm()                             # one copy per process (cached); 1.5 s, +139 MiB resident
     llm.encode(text) -> list[int]                # control tokens such as <|im_start|> recognized; no BOS
     llm.decode(ids) -> str
     llm.token_strings(ids) -> list[str]          # each id's text (bytes that are not whole UTF-8 shown as <0xE4>)
@@ -22,8 +22,11 @@ Public API (the LLM pages call only these; names are stable):
     llm.logits(ids) -> Tensor (T, vocab)         # float32, CPU, every position's next-token logits
     llm.next_token_logits(ids) -> Tensor (vocab,)  # the last position only (cheaper)
     llm.generate(ids, max_new_tokens, temperature=1.0, top_k=0, top_p=1.0, seed=0) -> list[int]
-    llm.stream(ids, max_new_tokens, ...) -> iterator of GenStep (token id, its probability, cache bytes)
+    llm.stream(ids, max_new_tokens, ...) -> iterator of GenStep (token id, its probability, cache bytes);
+                                                 # holds the decoded weights (538 MB) until exhausted or closed:
+                                                 # on Stop call .close() (garbage collection also closes it)
     llm.last_cache_bytes                         # the real KV cache's size after the last generate/stream
+                                                 # (process-wide; per session use GenStep.cache_bytes)
     llm.logit_lens(ids) -> LogitLens             # (n_layer, T) top token ids and probabilities per layer
     llm.attention(ids, layers=None) -> Tensor (n_layer, n_head, T, T)  # softmax weights, causal
     llm.residual_norms(ids) -> Tensor (n_layer + 1, T)   # |x| after the embedding and after each block
