@@ -34,6 +34,35 @@ _LATENCY_PROBE = """
 """
 QUIET_MS = 300   # no DOM change for this long after the last one = the page is idle and drawn
 
+# Client-side explorables (components v2) redraw inside a shadow root, which a MutationObserver on
+# document.body does not see, and with no rerun. This probe observes the component's shadow root:
+# key press -> the first animation frame after the explorable changed its DOM (the frame that paints
+# it), and counts the messages the page sends to the server meanwhile (a rerun is one of them).
+_WS_COUNTER = """
+() => {
+  if (window.__wsSent !== undefined) return;
+  window.__wsSent = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (...args) { window.__wsSent += 1; return send.apply(this, args); };
+}
+"""
+_CLIENT_PROBE = """
+(hostSelector) => {
+  const host = document.querySelector(hostSelector + ' [data-testid="stBidiComponentIsolated"]')
+            || document.querySelector(hostSelector);
+  const root = host.shadowRoot || host;
+  window.__cbench = {keydown: null, frame: null, sent0: 0, changed: false};
+  document.addEventListener('keydown', () => Object.assign(window.__cbench,
+      {keydown: performance.now(), frame: null, sent0: window.__wsSent, changed: false}), true);
+  new MutationObserver(() => {
+    const b = window.__cbench;
+    if (b.keydown === null || b.changed) return;
+    b.changed = true;
+    requestAnimationFrame(() => { b.frame = performance.now(); });
+  }).observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+}
+"""
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -55,6 +84,32 @@ class Scenario:
     target_ms: float | None = None
     setup_js: str | None = None    # optional JS run once before timing (e.g. click something)
     extra: dict = field(default_factory=dict)
+    client: str | None = None      # a client-side explorable: CSS selector of its element (st-key-...)
+
+
+def measure_client_latency(page, base_url: str, sc: Scenario) -> tuple[list[float], int]:
+    """Key press -> the next frame with the explorable redrawn; also the messages sent to the server
+    during the presses (0 when the control is purely client-side)."""
+    page.add_init_script(_WS_COUNTER)
+    url = f"{base_url}/{sc.page}" + (f"?{sc.query}" if sc.query else "")
+    page.goto(url)
+    wait_idle(page, timeout=180_000)
+    page.locator(sc.client).first.wait_for()
+    page.evaluate(_WS_COUNTER)
+    page.evaluate(_CLIENT_PROBE, sc.client)
+    samples, sent = [], 0
+    for i in range(sc.warmup + sc.presses):
+        selector, key = sc.steps[i % len(sc.steps)]
+        page.locator(selector).first.focus()
+        page.keyboard.press(key)
+        page.wait_for_function("() => window.__cbench.frame !== null", timeout=10_000)
+        page.wait_for_timeout(50)                  # anything sent to the server would go now
+        b = page.evaluate("() => ({ms: window.__cbench.frame - window.__cbench.keydown,"
+                          " sent: window.__wsSent - window.__cbench.sent0})")
+        if i >= sc.warmup:
+            samples.append(b["ms"])
+            sent += b["sent"]
+    return samples, sent
 
 
 def measure_latency(page, base_url: str, sc: Scenario) -> list[float]:
@@ -71,6 +126,7 @@ def measure_latency(page, base_url: str, sc: Scenario) -> list[float]:
         target = page.locator(selector).first
         if key.startswith("click:"):
             fx, fy = (float(v) for v in key[len("click:"):].split(","))
+            target.scroll_into_view_if_needed()      # a click below the fold would land nowhere
             box = target.bounding_box()
             page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
         else:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from bench import scenarios as scenarios_pkg
-from bench.browser import cold_start, launch_browser, measure_latency, server_rss_mb
+from bench.browser import cold_start, launch_browser, measure_client_latency, measure_latency, server_rss_mb
 from bench.record import record, summarize_ms, write_markdown
 from tests.e2e.conftest import free_port, start_server, stop_server, wait_healthy, wait_idle
 
@@ -50,13 +50,19 @@ def run_browser(only: str | None) -> None:
             for sc in all_scenarios():
                 if only and only not in sc.name:
                     continue
-                samples = measure_latency(page, base, sc)
+                extra = dict(sc.extra)
+                if sc.client:
+                    samples, sent = measure_client_latency(page, base, sc)
+                    extra["messages_to_server"] = sent
+                else:
+                    samples, sent = measure_latency(page, base, sc), 0
                 s = summarize_ms(samples)
-                print(f"{sc.name}: p50 {s['p50']:.0f} ms, p95 {s['p95']:.0f} ms", flush=True)
+                print(f"{sc.name}: p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms"
+                      + (f", {sent} messages to the server" if sc.client else ""), flush=True)
                 record(sc.name, page=sc.page or "home", what=sc.what, value=s["p95"], unit="ms p95",
-                       target=f"<= {sc.target_ms:g} ms p95" if sc.target_ms else "",
-                       ok=None if sc.target_ms is None else s["p95"] <= sc.target_ms,
-                       detail={"p50_ms": s["p50"], "n": s["n"], **sc.extra})
+                       target=(f"<= {sc.target_ms:g} ms p95" + (", 0 reruns" if sc.client else "")) if sc.target_ms else "",
+                       ok=None if sc.target_ms is None else s["p95"] <= sc.target_ms and sent == 0,
+                       detail={"p50_ms": s["p50"], "n": s["n"], **extra})
             if not only or "memory" in only:
                 for info in available_pages():
                     page.goto(f"{base}/{'' if info.key == 'home' else info.key}")

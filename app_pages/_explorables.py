@@ -1,0 +1,50 @@
+"""Client-side explorables: pictures that only re-arrange data already sent, drawn in the browser.
+
+Each explorable is one JS file + one CSS file in app_pages/components/, read once at import and
+registered as a Streamlit components v2 component (inline HTML/CSS/JS: no iframe, no build step, no
+CDN). Python sends the data once; the browser redraws on every slider move with no server rerun and
+reports a value back (setStateValue) only when the learner commits it. Under AppTest a component
+renders nothing, so every page keeps its settings in st.session_state as well.
+"""
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+COMPONENTS_DIR = Path(__file__).parent / "components"
+
+
+def _register(name: str):
+    return st.components.v2.component(
+        f"bigmodel_{name}",
+        css=(COMPONENTS_DIR / f"{name}.css").read_text(encoding="utf-8"),
+        js=(COMPONENTS_DIR / f"{name}.js").read_text(encoding="utf-8"),
+    )
+
+
+_sampling = _register("sampling")
+
+
+def float32_b64(values) -> str:
+    """A vector as little-endian float32 bytes in base64: what the JS decodes into a Float32Array."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings: dict, labels: dict,
+                        lang: str, key: str):
+    """Top-20 next-token bars with temperature / top-k / top-p sliders drawn in the browser.
+
+    logits: (vocab,) next-token logits, sent once as float32. token_labels: [(id, display string)]
+    for the likeliest ids. settings: {"temperature", "top_k", "top_p"}, the committed values (the
+    sliders start there). Returns the learner's settings as last moved (None before any move); mount
+    it inside an st.form so they reach Python only when the form is submitted.
+    """
+    result = _sampling(
+        key=key,
+        data={"logits": float32_b64(logits), "tokens": [[int(i), s] for i, s in token_labels],
+              "settings": settings, "labels": labels, "lang": lang},
+    )
+    return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
