@@ -34,7 +34,7 @@ ADV_WEIGHTS, ADV_RECORD = ASSETS / "cnn_mnist_adv.safetensors", ASSETS / "cnn_mn
 FRACTIONS = (0.1, 0.2, 0.3, 0.5, 1.0)
 LRS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 10.0)
 CLIPS = (0.0, 0.5, 1.0, 2.0, 5.0)
-NOISES = (0.0, 0.5, 1.0, 2.0, 4.0)
+NOISES = (0.0, 0.01, 0.03, 0.1, 0.3)   # sigma: above ~0.3 the noise (sigma S / m per weight) swamps the updates
 D = FedConfig()
 
 
@@ -379,7 +379,8 @@ def federated_play() -> FedConfig | None:
                              [{"round": r.round, "accuracy": r.accuracy} for r in plain.rounds]
             draw(fed_rows, central_rows, plain_rows)
             if res.diverged:
-                note.error(t(k("fed.diverged"), round=res.diverged_round), icon=":material/warning:")
+                why = "fed.diverged_noise" if shown.noise > 0 else "fed.diverged"     # name the control to turn
+                note.error(t(k(why), round=res.diverged_round), icon=":material/warning:")
             elif central["reason"] == "diverged":
                 note.warning(t(k("fed.central_diverged"), step=central["diverged_at"]), icon=":material/warning:")
             else:

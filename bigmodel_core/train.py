@@ -9,7 +9,7 @@
 - Stoppable: `should_stop()` is polled every step; the loop ends cleanly with reason "stopped".
 - Divergence: the run ends with reason "diverged" and the step number, before the optimizer applies
   the step, when the loss or the gradient is not finite, or when the loss has grown past
-  `diverge_factor` times the first step's loss. Waiting for inf is too late: a cross-entropy on
+  `diverge_factor` times the first step's loss (or times 1, if that was smaller). Waiting for inf is too late: a cross-entropy on
   logits of 1e6 is still finite (the CNN at lr 100 "finished" at loss 1e13), and an MSE reaches inf
   only after the weights are ~1e19. The model keeps its last weights, which are finite.
 - Gradient clipping (`grad_clip`, as nanoGPT's train.py): the gradient's global norm is scaled down
@@ -148,7 +148,9 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
         return metrics
 
     def limit(first: float) -> float:
-        return config.diverge_factor * first if first > 0 else math.inf
+        # yardstick at least 1: a run that starts almost solved (a federated client whose two classes the
+        # global model already knows, first loss 0.001) may rise to a loss of 1 without having exploded
+        return config.diverge_factor * max(first, 1.0)
 
     def diverge(at: int, loss_value: float, how: str | None = None) -> None:
         hist.reason, hist.diverged_at, hist.diverged_loss = "diverged", at, loss_value

@@ -94,7 +94,7 @@ def test_fedavg_trains_from_the_page_and_no_digit_leaves_a_client():
     # the same run with privacy noise: the page shows what the noise cost against the run above
     plain_acc = float(re.search(r"FedAvg ([\d.]+)%", done).group(1))
     at.session_state["robustness.clip"] = 1.0
-    at.session_state["robustness.noise"] = 4.0
+    at.session_state["robustness.noise"] = 0.1
     at.run()
     at.button(key="robustness.train").click().run()
     assert not at.exception
