@@ -12,6 +12,7 @@ from bigmodel_core import llm_text
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.llm_inspect import answer_by_layer, parameter_formulas
 from bigmodel_core.models import llm as L
+from bigmodel_core.tex import tex_text
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
 
 KEY = "llm_layers"
@@ -162,7 +163,7 @@ section("formula")
 st.latex(r"x_0 = E[\text{token}],\qquad x_\ell = x_{\ell-1} + \mathrm{Attn}_\ell(\mathrm{RMSNorm}(x_{\ell-1}))"
          r" + \mathrm{MLP}_\ell(\cdots),\qquad \ell = 1,\dots," + str(cfg.n_layer))
 st.latex(r"\text{logit lens:}\quad p_\ell = \mathrm{softmax}\big(E\,\mathrm{RMSNorm}(x_\ell)\big),\qquad "
-         rf"p_{{{cfg.n_layer}}}(\text{{“{final_tok.replace('␣', '~')[:16]}”}}) = {res['answer_p'][-1]:.3f}")
+         rf"p_{{{cfg.n_layer}}}({tex_text('“' + final_tok[:16] + '”')}) = {res['answer_p'][-1]:.3f}")
 st.latex(r"a^{(h)}_{ij} = \mathrm{softmax}_j\!\left(\frac{q^{(h)}_i \cdot k^{(g(h))}_j}{\sqrt{d_{head}}}\right),"
          rf"\quad j \le i,\quad d_{{head}} = {cfg.head_dim},\quad g(h) = \lceil h / {cfg.n_head // cfg.n_kv_head} \rceil")
 st.markdown(t(f"{KEY}.formula_text", total=f"{parts['total']:,}"))

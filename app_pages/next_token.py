@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import time
+from contextlib import closing
 
 import numpy as np
 import streamlit as st
@@ -14,7 +15,9 @@ from bigmodel_core import llm_text
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import llm as L
 from bigmodel_core.ops import sampling as S
+from bigmodel_core.tex import tex_text
 from app_pages._explorables import sampling_explorable
+from app_pages._queue import heavy
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "next_token"
@@ -273,13 +276,15 @@ if do_generate:
     bar = progress_box.progress(0.0, text=t(f"{KEY}.generating", done=0, total=n))
     stream = model.stream(context, n, cfg["temperature"], cfg["top_k"], cfg["top_p"],
                           seed=st.session_state[f"{KEY}.seed"] + len(gen["ids"]))
-    for k, step in enumerate(stream, start=1):
-        gen["ids"].append(step.token_id)
-        gen["probs"].append(step.prob)
-        gen["cache"] = step.cache_bytes
-        gen["seconds"] = time.perf_counter() - start
-        text_box.html(continuation_html(model, model_text, gen))      # a rerun (Stop) interrupts here
-        bar.progress(k / n, text=t(f"{KEY}.generating", done=k, total=n))
+    # one generation at a time per process (the queue); closing() frees the decoded weights on Stop too
+    with heavy("llm_generate"), closing(stream):
+        for k, step in enumerate(stream, start=1):
+            gen["ids"].append(step.token_id)
+            gen["probs"].append(step.prob)
+            gen["cache"] = step.cache_bytes
+            gen["seconds"] = time.perf_counter() - start
+            text_box.html(continuation_html(model, model_text, gen))      # a rerun (Stop) interrupts here
+            bar.progress(k / n, text=t(f"{KEY}.generating", done=k, total=n))
     gen["status"] = "eos" if gen["ids"] and gen["ids"][-1] == model.cfg.eos_id else "finished"
     st.rerun()                                # the bars move on to the end of the new text
 
@@ -311,7 +316,7 @@ st.latex(r"p_i = \frac{\exp(z_i / T)}{\sum_{j=1}^{V} \exp(z_j / T)},\qquad V = "
          + f"{model.cfg.vocab_size:,}".replace(",", r"{,}"))
 if T > 0:
     lse = float(torch.logsumexp(z / T, 0))
-    st.latex(rf"p(\text{{{names[0].replace('␣', '~')[:20] or '?'}}}) = \frac{{e^{{{float(z[top]):.2f} / {T:.2f}}}}}"
+    st.latex(rf"p({tex_text(names[0][:20] or '?')}) = \frac{{e^{{{float(z[top]):.2f} / {T:.2f}}}}}"
              rf"{{\sum_j e^{{z_j / {T:.2f}}}}} = \frac{{e^{{{float(z[top]) / T:.2f}}}}}{{e^{{{lse:.2f}}}}}"
              rf" = {float(torch.exp(z[top] / T - lse)):.4f}")
 st.latex(r"H = -\sum_i p_i \log_2 p_i = " + f"{float(-(probs[probs > 0] * probs[probs > 0].log2()).sum()):.2f}"
