@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.train import TrainConfig, TrainEvent, TrainHistory, accuracy, fit
 
@@ -98,7 +99,7 @@ def fit_next_step(kind: str, seq: Encoded, hidden_size: int = 8, steps: int = 15
         y = seq.x[None, 1:]                     # (1, T-1, 1) next values
         loss_fn = F.mse_loss
     fit(model, (X, y), TrainConfig(epochs=steps, lr=lr, batch_size=1, seed=seed, report_every=steps),
-        loss_fn=loss_fn, device=torch.device("cpu"))
+        loss_fn=loss_fn, device=device_for("rnn_next_step"))   # batch 1: the CPU on purpose
     return model.eval()
 
 
@@ -230,7 +231,7 @@ def train_side_by_side(config: RecallConfig = RecallConfig(), kinds=("rnn", "lst
         history = fit(model, (X, y), train_cfg, loss_fn=F.cross_entropy,
                       evaluate=lambda m: {"test_acc": accuracy(m, X_test, y_test)},
                       on_progress=(lambda e, k=kind: on_progress(k, e)) if on_progress else None,
-                      should_stop=should_stop, device=device)
+                      should_stop=should_stop, device=device or device_for("rnn_side_by_side"))
         acc = history.evals[-1]["test_acc"] if history.evals else float("nan")
         results[kind] = RecallResult(kind, history, acc)
         if history.reason == "stopped":

@@ -28,7 +28,8 @@ def test_fit_learns_and_reports_progress():
     hist = fit(model, (X, y), TrainConfig(epochs=5, lr=1e-2, batch_size=32, report_every=5),
                loss_fn=F.cross_entropy, evaluate=lambda m: {"acc": accuracy(m, X, y)},
                on_progress=events.append)
-    after = F.cross_entropy(model(X), y).item()
+    dev = next(model.parameters()).device                   # fit trains on get_device() (BIGMODEL_DEVICE)
+    after = F.cross_entropy(model(X.to(dev)), y.to(dev)).item()
     assert hist.reason == "finished" and after < before * 0.5
     assert hist.evals[-1]["acc"] > 0.9 and len(hist.evals) == 5
     assert events[-1].fraction == 1.0 and events[-1].step == 5 * math.ceil(400 / 32)
