@@ -180,7 +180,7 @@ def test_reading_losses_every_few_steps_gives_the_same_run_as_every_step(case):
     """The accelerator's way (losses read every sync_every steps, a bad step rolled back and the good
     steps replayed) gives the CPU's history and weights exactly, divergence included."""
     X, y = _blobs()
-    cfg = {"calm": TrainConfig(epochs=3, lr=1e-2, batch_size=32, report_every=4, eval_every=7),
+    cfg = {"calm": TrainConfig(epochs=2, lr=1e-2, batch_size=32, report_every=4, eval_every=7),
            "exploded": TrainConfig(epochs=3, lr=1e3, batch_size=32, report_every=4),
            "nonfinite": TrainConfig(epochs=5, lr=1e6, optimizer="sgd", report_every=3),
            "clipped": TrainConfig(epochs=2, lr=0.5, optimizer="momentum", batch_size=40, grad_clip=0.1),
