@@ -7,7 +7,7 @@ STAMP   := .venv/.stamp-setup
 REQS    := requirements.txt requirements-nodeps.txt requirements-dev.txt
 PORT    ?= 8501
 
-.PHONY: run test test-fast bench assets setup clean
+.PHONY: run test test-fast test-gpu bench gpu-check assets setup clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -18,8 +18,14 @@ test: $(STAMP)
 test-fast: $(STAMP)          # everything but the browser
 	$(PY) -m pytest --ignore=tests/e2e
 
-bench: $(STAMP)
+test-gpu: $(STAMP)           # the same suite with every heavy workload on the GPU (needs CUDA)
+	BIGMODEL_DEVICE=cuda $(PY) -m pytest $(TEST_ARGS)
+
+bench: $(STAMP)              # every result records its device; BIGMODEL_DEVICE=cuda for the GPU rows
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+gpu-check:                   # here: fetch the wheels the GPU machine lacks (see scripts/gpu_check.sh)
+	bash scripts/gpu_check.sh fetch
 
 assets: $(STAMP)             # remake every trained asset in assets/ (fixed seeds)
 	$(PY) scripts/train_assets.py
