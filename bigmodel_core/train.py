@@ -24,6 +24,7 @@
   same, only later: when a read shows a bad step k, the loop restores the weights, optimizer state
   and random state of the previous read and replays the good steps up to k, so the model ends with
   exactly the weights before step k, as on the CPU, where the loss is read every step (free there).
+  So `penalty` and `after_step` must depend on the model alone: a replayed step calls them again.
 - After the run, `outcome(history, ...)` says what the learner should be told: it finished and
   learned, it was stopped, it diverged, or it finished no better than guessing.
 """
