@@ -24,7 +24,7 @@
 #   then `python -c "from bench.record import write_markdown; write_markdown()"` fills the GPU table.
 #
 # Without a GPU (no device lent) `run` still works on a CPU machine with BIGMODEL_DEVICE=cpu:
-#   GPU_CHECK_DEVICE=cpu scripts/gpu_check.sh run bench
+#   GPU_CHECK_DEVICE=cpu scripts/gpu_check.sh run bench      (BENCH_ONLY=conv: only bench_conv)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-run}"
@@ -115,7 +115,7 @@ torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"; } > "$OUT/
         for dev in $DEVICE cpu; do
             echo "== benchmarks on $dev" | tee -a "$OUT/bench.log"
             BIGMODEL_DEVICE=$dev BENCH_RESULTS_DIR="$OUT/results" PYTHONUNBUFFERED=1 timeout 140 \
-                $py -m bench.run --no-browser 2>&1 | grep -v '^|' | tee -a "$OUT/bench.log"
+                $py -m bench.run --no-browser ${BENCH_ONLY:+--only "$BENCH_ONLY"} 2>&1 | grep -v '^|' | tee -a "$OUT/bench.log"
             [ "$dev" = cpu ] && break
         done
         cp "$OUT/results/RESULTS.md" "$OUT/RESULTS.md" 2>/dev/null
