@@ -11,6 +11,8 @@ theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the seeds' code trains with 
 - A real network: `filter_normalized_direction` and `loss_surface_2d` after Li et al. 2018,
   "Visualizing the Loss Landscape of Neural Nets"; `loss_along_line` (Goodfellow et al. 2015) and
   `pca_directions` (the plane that best fits the training path, Li et al. §7).
+  Both evaluate many weight sets at once: torch.func.vmap over torch.func.functional_call with the
+  weight sets stacked along a new first axis (the whole 41x41 grid in one pass on a GPU).
 """
 from __future__ import annotations
 
