@@ -7,7 +7,7 @@ STAMP   := .venv/.stamp-setup
 REQS    := requirements.txt requirements-nodeps.txt requirements-dev.txt
 PORT    ?= 8501
 
-.PHONY: run serve test test-fast bench load hostile browser assets setup clean
+.PHONY: run serve test test-fast test-gpu bench load hostile browser gpu-check assets setup clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -24,7 +24,10 @@ browser: $(STAMP)            # Chromium for the browser tests: Debian's (root) o
 test-fast: $(STAMP)          # everything but the browser
 	$(PY) -m pytest --ignore=tests/e2e
 
-bench: $(STAMP)
+test-gpu: $(STAMP)           # the same suite with every heavy workload on the GPU (needs CUDA)
+	BIGMODEL_DEVICE=cuda $(PY) -m pytest $(TEST_ARGS)
+
+bench: $(STAMP)              # every result records its device; BIGMODEL_DEVICE=cuda for the GPU rows
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 load: $(STAMP)               # many learners against 1 process and nginx + 2 processes (bench/load.py)
@@ -32,6 +35,9 @@ load: $(STAMP)               # many learners against 1 process and nginx + 2 pro
 
 hostile: $(STAMP)            # 27 hostile inputs against a fresh app process (bench/hostile.py)
 	$(PY) -m bench.hostile
+
+gpu-check:                   # here: fetch the wheels the GPU machine lacks (see scripts/gpu_check.sh)
+	bash scripts/gpu_check.sh fetch
 
 assets: $(STAMP)             # remake every trained asset in assets/ (fixed seeds)
 	$(PY) scripts/train_assets.py

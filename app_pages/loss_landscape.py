@@ -125,7 +125,7 @@ def cached_background(surface: str, kappa: float, angle: float):
 @st.cache_resource(show_spinner=False)
 def landscape_model() -> L.TrainedMLP:
     trained = L.load_landscape_mlp()
-    trained.model.to(L.get_device())
+    L.model_on_device(trained.model)
     return trained
 
 

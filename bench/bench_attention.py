@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from bench.record import record, summarize_ms
+from bench.record import bench_device, record, summarize_ms, sync
 
 _COLD = """
 import time, torch
@@ -30,25 +30,28 @@ def main() -> None:
            value=med, unit="s", target="<= 0.5 s", ok=med <= 0.5, detail={"max_s": max(cold), "min_s": min(cold)})
 
     from bigmodel_core.models.bert import load_minilm, similarity_attributions
-    m = load_minilm("cpu")
+    device = bench_device()
+    m = load_minilm(device)
     n_tok = len(m.encode([SENTENCE]).tokens[0])
     ms = []
     for _ in range(20):
         t0 = time.perf_counter()
         m.encode([SENTENCE])
+        sync(device)
         ms.append((time.perf_counter() - t0) * 1000)
     s = summarize_ms(ms)
     print(f"encode {n_tok} tokens: p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms", flush=True)
-    record("attention_encode", page="attention", what=f"encode a {n_tok}-token sentence with all 72 heads' weights (CPU)",
+    record("attention_encode", page="attention", what=f"encode a {n_tok}-token sentence with all 72 heads' weights ({device})",
            value=s["p95"], unit="ms p95", detail={"p50_ms": s["p50"], "n": s["n"]})
 
     ig = []
     for _ in range(3):
         t0 = time.perf_counter()
         similarity_attributions(m, "A man is playing a guitar on the street.", "Someone is making music outside.", n_steps=32)
+        sync(device)
         ig.append(time.perf_counter() - t0)
     print(f"IG 32 steps: median {statistics.median(ig):.2f} s", flush=True)
-    record("attention_ig", page="attention", what="Integrated Gradients of the similarity, 32 steps, 12 tokens (median of 3)",
+    record("attention_ig", page="attention", what=f"Integrated Gradients of the similarity, 32 steps, 12 tokens, {device} (median of 3)",
            value=statistics.median(ig), unit="s", detail={"max_s": max(ig)})
 
 

@@ -6,13 +6,14 @@ import time
 import numpy as np
 import torch
 
-from bench.record import record
+from bench.record import bench_device, record, sync
 from bigmodel_core.models.autoencoder import (AETrainSettings, decode_point, load_autoencoder, mnist_vectors,
                                               train_autoencoder)
 
 
 def main() -> None:
-    model = load_autoencoder(2)
+    device = bench_device()
+    model = load_autoencoder(2, device=device)
     times = []
     for i in range(200):
         t0 = time.perf_counter()
@@ -26,10 +27,11 @@ def main() -> None:
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()
-        _, hist = train_autoencoder(2, AETrainSettings(epochs=1), X_train=X_train, X_test=X_test)
+        _, hist = train_autoencoder(2, AETrainSettings(epochs=1), X_train=X_train, X_test=X_test, device=device)
+        sync(device)
         runs.append(time.perf_counter() - t0)
     med = float(np.median(runs))
     record("autoencoder_train_epoch", page="autoencoder",
-           what="'train it yourself': one epoch (63 steps of 64 digits) + held-out evaluation, median of 3",
+           what=f"'train it yourself': one epoch (63 steps of 64 digits) + held-out evaluation, {device}, median of 3",
            value=med, unit="s", target="<= 2 s", ok=med <= 2,
            detail={"steps": hist.steps[-1], "threads": torch.get_num_threads()})

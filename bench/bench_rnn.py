@@ -1,4 +1,5 @@
-"""The RNN page's side-by-side training run (RNN, LSTM, GRU on the recall task) on the CPU.
+"""The RNN page's side-by-side training run (RNN, LSTM, GRU on the recall task) on bench_device()
+(nn.RNN / LSTM / GRU: cuDNN on a GPU; the CPU by default).
 
 Target: the page's default budget finishes within 20 s for all three cells together.
 """
@@ -9,19 +10,21 @@ import time
 
 import torch
 
-from bench.record import record
+from bench.record import bench_device, record
 from bigmodel_core.device import configure_threads
 from bigmodel_core.models.rnn import RecallConfig, train_side_by_side
 
 
 def main(runs: int = 3) -> dict:
     configure_threads()
-    torch.set_num_threads(1)        # batch-64 recurrent cells of 32 units: one thread is fastest
+    device = bench_device()
+    if device.type == "cpu":
+        torch.set_num_threads(1)    # batch-64 recurrent cells of 32 units: one thread is fastest
     cfg = RecallConfig()
     seconds, per_cell, accs = [], {}, {}
     for _ in range(runs):
         t0 = time.perf_counter()
-        results = train_side_by_side(cfg, device=torch.device("cpu"))
+        results = train_side_by_side(cfg, device=device)
         seconds.append(time.perf_counter() - t0)
         for k, r in results.items():
             per_cell.setdefault(k, []).append(r.history.seconds)
@@ -33,7 +36,7 @@ def main(runs: int = 3) -> dict:
                    "max_s": max(seconds), "threads": torch.get_num_threads()})
     return record("rnn_train_side_by_side", page="rnn",
                   what=f"RNN page: train RNN, LSTM and GRU side by side (delay {cfg.delay}, "
-                       f"{cfg.steps} steps each), CPU, median of {runs}",
+                       f"{cfg.steps} steps each), {device}, median of {runs}",
                   value=median, unit="s", target="<= 20 s", ok=median <= 20, detail=detail)
 
 

@@ -76,12 +76,23 @@ def run_browser(only: str | None) -> None:
         browser.close()
 
 
-def run_compute(only: str | None) -> None:
+def run_compute(only: str | None, browser: bool = True) -> list[str]:
+    """Run bench/bench_*.py; with browser=False skip those that drive Chromium (they import
+    playwright, e.g. bench_gc). A benchmark that fails is reported and the others still run."""
+    failed = []
     for path in sorted(BENCH_DIR.glob("bench_*.py")):
         if only and only not in path.stem:
             continue
+        if not browser and "playwright" in path.read_text():
+            print(f"-- {path.stem}: skipped (needs the browser)", flush=True)
+            continue
         print(f"-- {path.stem}", flush=True)
-        importlib.import_module(f"bench.{path.stem}").main()
+        try:
+            importlib.import_module(f"bench.{path.stem}").main()
+        except Exception as exc:                                   # noqa: BLE001 - report, go on
+            print(f"-- {path.stem} FAILED: {type(exc).__name__}: {exc}", flush=True)
+            failed.append(path.stem)
+    return failed
 
 
 def main(argv=None) -> int:
@@ -89,11 +100,11 @@ def main(argv=None) -> int:
     ap.add_argument("--only", help="run only scenarios/scripts whose name contains this")
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args(argv)
-    run_compute(args.only)
+    failed = run_compute(args.only, browser=not args.no_browser)
     if not args.no_browser:
         run_browser(args.only)
     print(write_markdown().read_text())
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the seeds' code trains with 
 - A real network: `filter_normalized_direction` and `loss_surface_2d` after Li et al. 2018,
   "Visualizing the Loss Landscape of Neural Nets"; `loss_along_line` (Goodfellow et al. 2015) and
   `pca_directions` (the plane that best fits the training path, Li et al. §7).
+  Both evaluate many weight sets at once: torch.func.vmap over torch.func.functional_call with the
+  weight sets stacked along a new first axis (the whole 41x41 grid in one pass on a GPU).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bigmodel_core.device import get_device
+from bigmodel_core.device import device_for, get_device  # noqa: F401 (get_device: the pages' import)
 from bigmodel_core.errors import UserInputError
 
 # ---------------------------------------------------------------------------------------------
@@ -335,6 +337,43 @@ def _span_pair(span) -> tuple[tuple[float, float], tuple[float, float]]:
     return (float(a0), float(a1)), (float(b0), float(b1))
 
 
+def _losses_of(model: nn.Module, names: list[str], stacked: list[torch.Tensor], loss_fn: Callable,
+               X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss of K weight sets at once: stacked[i] is (K, *param_i.shape); returns (K,).
+
+    torch.func.vmap maps torch.func.functional_call over the leading K axis, so K forward passes are
+    one batched pass (bmm instead of K mm's): a few kernel launches on a GPU and one Python step on a
+    CPU, instead of K. A loss_fn that vmap cannot trace (data-dependent Python control flow) falls
+    back to one call per weight set, with the same numbers.
+    """
+    def one(ws):
+        return loss_fn(torch.func.functional_call(model, dict(zip(names, ws)), (X,)), y)
+
+    try:
+        return torch.func.vmap(one)(stacked)                               # (K,)
+    except RuntimeError:
+        K = stacked[0].shape[0]
+        return torch.stack([one([w[k] for w in stacked]) for k in range(K)])
+
+
+CPU_POINTS_PER_CALL = 8     # grid points per vmap call on the CPU (measured: 8 beat 1, 4 and 41)
+
+
+def surface_chunk_rows(steps: int, n_params: int, device: torch.device) -> int:
+    """How many grid rows one batched evaluation takes (bigmodel_core.device's policy).
+
+    On an accelerator, whole grid at once while the stacked weights stay under ~512 MB (41 x 41 x
+    50,890 floats is 340 MB): one launch sequence instead of 1,681. On the CPU, one row, the unit of
+    progress and of Stop, evaluated CPU_POINTS_PER_CALL points per call: the stacked weights of 8
+    points (1.6 MB for the MNIST MLP) stay in cache, those of a whole row (8 MB) do not (2 cores:
+    41x41 in 0.51 s at 8 points per call, 0.58 s at 41, 1.02 s at 1, 0.70 s point by point).
+    """
+    if device.type == "cpu":
+        return 1
+    per_row = steps * n_params * 4                                         # bytes of one row of weights
+    return max(1, min(steps, (512 << 20) // max(1, per_row)))
+
+
 @torch.no_grad()
 def loss_surface_2d(model: nn.Module, loss_fn: Callable, batch, steps: int = 41, span=1.0, *,
                     directions: tuple[list, list] | None = None, seed: int = 0,
@@ -344,7 +383,8 @@ def loss_surface_2d(model: nn.Module, loss_fn: Callable, batch, steps: int = 41,
 
     directions: (d1, d2); by default two filter-normalized random directions (seeds seed, seed + 1).
     span: a number, or ((a_min, a_max), (b_min, b_max)). The model itself is never modified: the
-    weights are passed to torch.func.functional_call. on_progress(done, total) after every row.
+    weights are passed to torch.func.functional_call, a chunk of grid rows at a time (vmap over the
+    stacked weight sets, see _losses_of). on_progress(done, total) after every chunk.
     """
     if not 2 <= steps <= MAX_SURFACE_STEPS:
         raise UserInputError("loss_landscape.errors.grid", steps=steps, max=MAX_SURFACE_STEPS)
@@ -363,35 +403,51 @@ def loss_surface_2d(model: nn.Module, loss_fn: Callable, batch, steps: int = 41,
     betas = torch.linspace(b0, b1, steps, dtype=torch.float64)
     for grid, (lo, hi) in ((alphas, (a0, a1)), (betas, (b0, b1))):     # the centre exactly at theta
         grid[grid.abs() < 1e-9 * (hi - lo)] = 0.0
-    losses = np.empty((steps, steps))
+    losses = np.full((steps, steps), np.nan)
+    rows = surface_chunk_rows(steps, sum(w.numel() for w in theta), device)
+    a_dev = alphas.to(device=device, dtype=theta[0].dtype)                 # (steps,)
+    b_dev = betas.to(device=device, dtype=theta[0].dtype)
 
-    def loss_at(ws) -> float:
-        out = torch.func.functional_call(model, dict(zip(names, ws)), (X,))
-        return float(loss_fn(out, y))
+    per_call = CPU_POINTS_PER_CALL if device.type == "cpu" else rows * steps
 
-    for i, b in enumerate(betas.tolist()):
-        for j, a in enumerate(alphas.tolist()):
-            losses[i, j] = loss_at([w + a * u + b * v for w, u, v in zip(theta, d1, d2)])
+    for i0 in range(0, steps, rows):
+        i1 = min(steps, i0 + rows)
+        a_all = a_dev.repeat(i1 - i0)                                      # (K,) K = rows * steps
+        b_all = b_dev[i0:i1].repeat_interleave(steps)                      # (K,) row-major, as losses
+        out = []
+        for k0 in range(0, len(a_all), per_call):
+            a, b = a_all[k0:k0 + per_call], b_all[k0:k0 + per_call]         # (P,) each
+            stacked = []
+            for w, u, v in zip(theta, d1, d2):
+                shape = (-1,) + (1,) * w.dim()
+                stacked.append(w + a.view(shape) * u + b.view(shape) * v)  # (P, *w.shape)
+            out.append(_losses_of(model, names, stacked, loss_fn, X, y))   # (P,)
+        losses[i0:i1] = torch.cat(out).view(i1 - i0, steps).cpu().numpy()
         if on_progress:
-            on_progress((i + 1) * steps, steps * steps)
+            on_progress(i1 * steps, steps * steps)
         if should_stop and should_stop():
-            losses[i + 1:] = np.nan
             break
-    return LossSurface(alphas.numpy(), betas.numpy(), losses, loss_at(theta), time.perf_counter() - t0)
+    center = float(loss_fn(torch.func.functional_call(model, dict(zip(names, theta)), (X,)), y))
+    return LossSurface(alphas.numpy(), betas.numpy(), losses, center, time.perf_counter() - t0)
 
 
 @torch.no_grad()
 def loss_along_line(model: nn.Module, theta_start: list[torch.Tensor], theta_end: list[torch.Tensor],
                     loss_fn: Callable, batch, alphas) -> np.ndarray:
-    """L((1 - a) theta_start + a theta_end) for each a (Goodfellow et al. 2015): 0 = start, 1 = end."""
+    """L((1 - a) theta_start + a theta_end) for each a (Goodfellow et al. 2015): 0 = start, 1 = end.
+
+    Every a in one batched evaluation (vmap over the stacked weight sets, see _losses_of)."""
     device = next(model.parameters()).device
     X, y = batch[0].to(device), batch[1].to(device)
     names = [n for n, _ in model.named_parameters()]
-    out = []
-    for a in np.asarray(alphas, dtype=float).tolist():
-        ws = {n: (1 - a) * s.to(device) + a * e.to(device) for n, s, e in zip(names, theta_start, theta_end)}
-        out.append(float(loss_fn(torch.func.functional_call(model, ws, (X,)), y)))
-    return np.array(out)
+    dtype = next(model.parameters()).dtype
+    a = torch.as_tensor(np.asarray(alphas, dtype=float), dtype=dtype, device=device)   # (K,)
+    stacked = []
+    for s, e in zip(theta_start, theta_end):
+        s, e = s.to(device), e.to(device)
+        shape = (-1,) + (1,) * s.dim()
+        stacked.append((1 - a.view(shape)) * s + a.view(shape) * e)        # (K, *s.shape)
+    return _losses_of(model, names, stacked, loss_fn, X, y).double().cpu().numpy()
 
 
 @dataclass(frozen=True)
@@ -427,7 +483,7 @@ def unflatten(vector: torch.Tensor, model: nn.Module) -> list[torch.Tensor]:
 
 
 def model_on_device(model: nn.Module) -> nn.Module:
-    return model.to(get_device())
+    return model.to(device_for("loss_surface"))
 
 
 # ---------------------------------------------------------------------------------------------

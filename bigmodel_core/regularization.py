@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bigmodel_core.device import get_device
+from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.train import TrainConfig, TrainHistory, fit
 
@@ -338,7 +338,7 @@ def train_run(cfg: RegConfig, *, on_snapshot: Callable[[Snapshot], None] | None 
     try:
         with torch.random.fork_rng(devices=[]):                # dropout masks repeat with the seed
             torch.manual_seed(cfg.seed)
-            return _train_run(cfg, on_snapshot, should_stop, l1_mode, device or get_device())
+            return _train_run(cfg, on_snapshot, should_stop, l1_mode, device or device_for("regularization"))   # tiny MLP: the CPU on purpose
     finally:
         torch.set_num_threads(threads)
 

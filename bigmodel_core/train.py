@@ -18,11 +18,19 @@
   momentum beta): an overshoot cannot grow geometrically.
 - Regularization hooks: `penalty(model)` is added to the loss (e.g. L1, or an L2 sum written out);
   `after_step(model)` runs after each optimizer step (e.g. L1's proximal soft-threshold).
+- Synchronisation (issue 16): reading a loss (`.item()`) makes the CPU wait for the GPU, so on an
+  accelerator the loop keeps the losses and gradient norms on the device and reads them every
+  `sync_every` steps (default: report_every) or every SYNC_SECONDS, in one copy. The checks are the
+  same, only later: when a read shows a bad step k, the loop restores the weights, optimizer state
+  and random state of the previous read and replays the good steps up to k, so the model ends with
+  exactly the weights before step k, as on the CPU, where the loss is read every step (free there).
+  So `penalty` and `after_step` must depend on the model alone: a replayed step calls them again.
 - After the run, `outcome(history, ...)` says what the learner should be told: it finished and
   learned, it was stopped, it diverged, or it finished no better than guessing.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -34,6 +42,7 @@ from torch import nn
 from bigmodel_core.device import get_device
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+SYNC_SECONDS = 0.2              # on an accelerator: read the device's losses at least this often
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,14 @@ def _grad_norm(params: list[torch.Tensor]) -> tuple[float, list[torch.Tensor]]:
     return float(torch.linalg.vector_norm(torch.stack(norms))), grads
 
 
+def _grad_norm_tensor(params: list[torch.Tensor]) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+    """The same norm as a 0-d tensor left on the device (no synchronisation)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return None, grads
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))), grads
+
+
 def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config: TrainConfig, *,
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
@@ -117,13 +134,20 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
         penalty: Callable[[nn.Module], torch.Tensor] | None = None,
         after_step: Callable[[nn.Module], None] | None = None,
         optimizer: torch.optim.Optimizer | None = None,
-        device: torch.device | None = None) -> TrainHistory:
+        device: torch.device | None = None, sync_every: int | None = None) -> TrainHistory:
     """Train `model` in place on (X, y) with mini-batches; returns the history.
 
     loss_fn(model(X_batch), y_batch) -> scalar. `evaluate(model)` runs under torch.no_grad() with
-    the model in eval mode and must return plain floats.
+    the model in eval mode and must return plain floats. sync_every: steps between reads of the
+    device's losses (module docstring); default 1 on the CPU, report_every on an accelerator.
     """
     device = device or get_device()
+    if sync_every is None:
+        sync_every = 1 if device.type == "cpu" else max(1, config.report_every)
+    if sync_every > 1:
+        return _fit_deferred(model, train_data, config, loss_fn=loss_fn, evaluate=evaluate,
+                             on_progress=on_progress, should_stop=should_stop, penalty=penalty,
+                             after_step=after_step, optimizer=optimizer, device=device, sync_every=sync_every)
     model.to(device)
     X, y = train_data[0].to(device), train_data[1].to(device)
     N = X.shape[0]
@@ -211,6 +235,159 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
             break                                            # the final evaluation follows below
         if evaluate and not config.eval_every:
             report(run_eval())
+    if n_running:
+        report()
+    if evaluate and hist.reason != "diverged" and (not hist.evals or hist.evals[-1]["step"] != step):
+        report(run_eval())
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    return hist
+
+
+def _fit_deferred(model, train_data, config: TrainConfig, *, loss_fn, evaluate, on_progress, should_stop,
+                  penalty, after_step, optimizer, device: torch.device, sync_every: int) -> TrainHistory:
+    """fit() with the losses read every sync_every steps (the module docstring's "Synchronisation").
+
+    Same history, same weights as reading every step: pending steps are checked at each read; a bad
+    one rolls the run back to the last read's checkpoint and replays the good steps before it.
+    """
+    model.to(device)
+    X, y = train_data[0].to(device), train_data[1].to(device)
+    N = X.shape[0]
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer or make_optimizer(params, config)
+    steps_per_epoch = math.ceil(N / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+    gen = torch.Generator().manual_seed(config.seed)
+    hist = TrainHistory()
+    t0 = time.perf_counter()
+    step, running, n_running, epoch = 0, 0.0, 0, 0
+    pending: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []   # (idx, loss, grad norm)
+    last_sync = time.perf_counter()
+
+    def rng_state():
+        return (torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
+
+    def checkpoint():
+        """Weights, optimizer state and random state after the last read (all steps good)."""
+        return ([p.detach().clone() for p in model.parameters()], copy.deepcopy(opt.state_dict()), rng_state())
+
+    def take_step(idx: torch.Tensor):
+        """forward, loss, backward, clip, step: no read of any device value."""
+        xb, yb = X[idx], y[idx]
+        loss = loss_fn(model(xb), yb)
+        if penalty is not None:
+            loss = loss + penalty(model)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm, grads = _grad_norm_tensor(params)
+        if config.grad_clip and norm is not None:              # g <- g * min(1, c / ||g||), on the device
+            torch._foreach_mul_(grads, (config.grad_clip / (norm.double() + 1e-6)).clamp(max=1.0))   # fp64 as float()
+        opt.step()
+        if after_step is not None:
+            with torch.no_grad():
+                after_step(model)
+        return loss.detach(), norm
+
+    def limit(first: float) -> float:
+        return config.diverge_factor * first if first > 0 else math.inf
+
+    def read() -> bool:
+        """Check every pending step (one device-to-host copy); False if one of them was bad."""
+        nonlocal step, running, n_running, ckpt, last_sync
+        if not pending:
+            return True
+        zero = pending[0][1].new_zeros(())
+        values = torch.stack([torch.stack([l.float(), (n if n is not None else zero).float()])
+                              for _, l, n in pending]).tolist()          # (P, 2): the one synchronisation
+        first_step = step - len(pending) + 1
+        for k, (loss_value, norm) in enumerate(values):
+            if hist.first_loss is None:
+                hist.first_loss = loss_value
+            bad = None
+            if not math.isfinite(loss_value) or loss_value > limit(hist.first_loss):
+                bad = "nonfinite" if not math.isfinite(loss_value) else "exploded"
+            elif not math.isfinite(norm):
+                bad = "nonfinite"
+            if bad:
+                hist.reason, hist.diverged_at = "diverged", first_step + k
+                hist.diverged_loss, hist.diverged_how = loss_value, bad
+                weights, opt_state, (cpu_rng, dev_rng) = ckpt        # roll back to the last read ...
+                with torch.no_grad():
+                    for p, w in zip(model.parameters(), weights):
+                        p.copy_(w)
+                opt.load_state_dict(opt_state)
+                torch.set_rng_state(cpu_rng)
+                if dev_rng is not None:
+                    torch.cuda.set_rng_state(dev_rng, device)
+                for idx, _, _ in pending[:k]:                        # ... and replay the good steps
+                    take_step(idx)
+                step = first_step + k - 1
+                hist.samples_seen -= sum(int(idx.numel()) for idx, _, _ in pending[k:])
+                pending.clear()
+                return False
+            if config.grad_clip and norm > config.grad_clip:
+                hist.clipped_steps += 1
+            running += loss_value
+            n_running += 1
+        pending.clear()
+        ckpt = checkpoint()
+        last_sync = time.perf_counter()
+        return True
+
+    def run_eval() -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            metrics = {k: float(v) for k, v in evaluate(model).items()}
+        model.train(was_training)
+        hist.evals.append({"step": step, "epoch": epoch, **metrics})
+        return metrics
+
+    def report(metrics=None):
+        nonlocal running, n_running
+        if n_running:
+            hist.steps.append(step)
+            hist.train_loss.append(running / n_running)
+        if on_progress:
+            on_progress(TrainEvent(step, total, epoch, hist.train_loss[-1] if hist.train_loss else float("nan"),
+                                   metrics, time.perf_counter() - t0))
+        running, n_running = 0.0, 0
+
+    model.train()
+    ckpt = checkpoint()
+    for epoch in range(config.epochs):
+        order = torch.randperm(N, generator=gen).to(device)
+        for i in range(steps_per_epoch):
+            if step >= total:
+                break
+            if should_stop and should_stop():
+                hist.reason = "stopped"
+                break
+            idx = order[i * config.batch_size:(i + 1) * config.batch_size]
+            pending.append((idx, *take_step(idx)))
+            step += 1
+            hist.samples_seen += int(idx.numel())
+            eval_due = bool(config.eval_every and evaluate and step % config.eval_every == 0)
+            report_due = step % config.report_every == 0
+            if (eval_due or report_due or step % sync_every == 0 or step == 1
+                    or time.perf_counter() - last_sync >= SYNC_SECONDS):
+                if not read():
+                    break
+                if eval_due:
+                    report(run_eval())
+                elif report_due:
+                    report()
+        if hist.reason == "finished" and not read():
+            break
+        if hist.reason != "finished" or step >= total:
+            break                                            # the final evaluation follows below
+        if evaluate and not config.eval_every:
+            report(run_eval())
+    if hist.reason != "diverged":
+        read()
     if n_running:
         report()
     if evaluate and hist.reason != "diverged" and (not hist.evals or hist.evals[-1]["step"] != step):

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bigmodel_core.device import get_device
+from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 
 LATENT_SIZES = (2, 8, 32)                       # the shipped models
@@ -185,7 +185,7 @@ def load_autoencoder(latent_dim: int = 2, device: torch.device | None = None,
     weights, _ = asset_paths(latent_dim, assets_dir)
     model = Autoencoder(AutoencoderConfig(latent_dim=latent_dim))
     model.load_state_dict(load_file(str(weights)))
-    return model.to(device or get_device()).eval()
+    return model.to(device or device_for("autoencoder")).eval()
 
 
 # ---------------------------------------------------------------------------------------------

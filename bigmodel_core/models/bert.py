@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from bigmodel_core.device import get_device
+from bigmodel_core.device import device_for
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def load_minilm(device: torch.device | str | None = None) -> MiniLM:
     wanted = set(model.state_dict())
     model.load_state_dict({k: v for k, v in state.items() if k in wanted}, strict=True, assign=True)
     model.requires_grad_(False)                                       # read-only; IG needs no weight grads
-    return model.to(device or get_device()).eval()
+    return model.to(device or device_for("minilm")).eval()
 
 
 # ---------------------------------------------------------------------------------------------

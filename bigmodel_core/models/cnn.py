@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from bigmodel_core.device import get_device
+from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -110,7 +110,7 @@ def load_cnn(path: str | Path = WEIGHTS_PATH, device: torch.device | None = None
     from safetensors.torch import load_file
     model = CNN()
     model.load_state_dict(load_file(str(path)))
-    return model.to(device or get_device()).eval()
+    return model.to(device or device_for("attributions")).eval()
 
 
 def load_record(path: str | Path = RECORD_PATH) -> dict:

@@ -69,7 +69,7 @@ def test_training_button_with_a_tiny_budget_trains_and_switches_the_page_to_the_
     assert done and "Training finished: 8 steps" in done[0]
     assert "Test accuracy" in done[0]
     model = at.session_state["cnn_anatomy.trained_model"]
-    assert not torch.equal(model.conv1.weight, load_cnn(device=torch.device("cpu")).conv1.weight)
+    assert not torch.equal(model.conv1.weight.cpu(), load_cnn(device=torch.device("cpu")).conv1.weight)
     assert any("your trained weights" in m.value for m in at.markdown)
     specs = [c.proto.spec for c in at.get("vega_lite_chart")]
     assert sum('"count"' in s for s in specs) >= 1                     # the confusion matrix is drawn

@@ -141,6 +141,7 @@ def test_real_digits_drawn_large_on_paper_are_still_recognised():
         paper = np.full((300, 300), 255, dtype=np.uint8)
         paper[50:274, 20:244] = 255 - big
         x = torch.from_numpy(preprocess_digit(paper)).view(1, 1, 28, 28)
+        x = x.to(next(model.parameters()).device)                      # load_cnn: the accelerator if any
         with torch.no_grad():
             correct += int(model(x).argmax() == split.y_test[i])
     assert correct >= 36

@@ -303,3 +303,44 @@ def test_network_surface_charts_and_hillshade():
         assert 121 in _rows(spec).values()
     shade = hillshade(np.add.outer(a, 0 * a))
     assert shade.min() >= 0 and shade.max() <= 1
+
+
+def _pointwise_surface(model, batch, alphas, betas, d1, d2):
+    """The reference: one functional_call per grid point, as the loop was before batching."""
+    names = [n for n, _ in model.named_parameters()]
+    out = np.empty((len(betas), len(alphas)))
+    with torch.no_grad():
+        for i, b in enumerate(betas):
+            for j, a in enumerate(alphas):
+                ws = {n: w.detach() + float(a) * u + float(b) * v
+                      for (n, w), u, v in zip(model.named_parameters(), d1, d2)}
+                out[i, j] = F.cross_entropy(torch.func.functional_call(model, ws, (batch[0],)), batch[1]).item()
+    return out
+
+
+@pytest.mark.parametrize("make", [lambda: L.MLP(8), TinyCNN])
+def test_batched_surface_equals_point_by_point(make):
+    """vmap over stacked weight sets gives the numbers of one forward pass per point."""
+    torch.manual_seed(1)
+    model = make().eval()
+    batch = (torch.randn(32, 1, 8, 8) if isinstance(model, TinyCNN) else torch.randn(32, 1, 28, 28),
+             torch.randint(0, 10, (32,)))
+    d1 = L.filter_normalized_direction(model, seed=3)
+    d2 = L.filter_normalized_direction(model, seed=4)
+    s = L.loss_surface_2d(model, F.cross_entropy, batch, 5, ((-1.0, 0.5), (-0.5, 2.0)), directions=(d1, d2))
+    ref = _pointwise_surface(model, batch, s.alphas, s.betas, d1, d2)
+    np.testing.assert_allclose(s.losses, ref, rtol=1e-5, atol=1e-6)
+    assert len(np.unique(np.round(ref, 4))) > 10                 # the grid really varies
+    start = [torch.zeros_like(p) for p in model.parameters()]
+    end = [p.detach() for p in model.parameters()]
+    line = L.loss_along_line(model, start, end, F.cross_entropy, batch, [0.0, 0.3, 1.0])
+    with torch.no_grad():
+        mid = {n: 0.7 * s_ + 0.3 * e for n, s_, e in zip([n for n, _ in model.named_parameters()], start, end)}
+        ref_mid = F.cross_entropy(torch.func.functional_call(model, mid, (batch[0],)), batch[1]).item()
+    assert line[1] == pytest.approx(ref_mid, rel=1e-5)
+
+
+def test_surface_chunks_follow_the_device_policy():
+    assert L.surface_chunk_rows(41, 50_890, torch.device("cpu")) == 1          # a row: progress unit
+    assert L.surface_chunk_rows(41, 50_890, torch.device("cuda")) == 41        # 340 MB: one pass
+    assert L.surface_chunk_rows(41, 10_000_000, torch.device("cuda")) == 1     # 1.6 GB a row: one at a time

@@ -1,11 +1,13 @@
 """The shared training loop: it learns, reports, stops, and reports divergence instead of NaNs."""
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from bigmodel_core.train import TrainConfig, accuracy, fit
+from tests.conftest import tolerance
 
 
 def _blobs(n=400, seed=0):
@@ -28,7 +30,8 @@ def test_fit_learns_and_reports_progress():
     hist = fit(model, (X, y), TrainConfig(epochs=5, lr=1e-2, batch_size=32, report_every=5),
                loss_fn=F.cross_entropy, evaluate=lambda m: {"acc": accuracy(m, X, y)},
                on_progress=events.append)
-    after = F.cross_entropy(model(X), y).item()
+    dev = next(model.parameters()).device                   # fit trains on get_device() (BIGMODEL_DEVICE)
+    after = F.cross_entropy(model(X.to(dev)), y.to(dev)).item()
     assert hist.reason == "finished" and after < before * 0.5
     assert hist.evals[-1]["acc"] > 0.9 and len(hist.evals) == 5
     assert events[-1].fraction == 1.0 and events[-1].step == 5 * math.ceil(400 / 32)
@@ -102,7 +105,8 @@ def test_an_exploding_cross_entropy_is_diverged_although_it_stays_finite():
     assert hist.diverged and hist.diverged_how == "exploded"
     assert math.isfinite(hist.diverged_loss) and hist.diverged_loss > 1e3 * hist.first_loss
     first = torch.randperm(400, generator=torch.Generator().manual_seed(0))[:32]     # fit's first batch
-    assert hist.first_loss == F.cross_entropy(_model()(X[first] * 50), y[first]).item()
+    ref = F.cross_entropy(_model()(X[first] * 50), y[first]).item()            # on the CPU
+    assert hist.first_loss == pytest.approx(ref, rel=tolerance(0.0, gpu=1e-5))
     calm = fit(_model(), (X, y), TrainConfig(epochs=3, lr=1e-2, batch_size=32), loss_fn=F.cross_entropy)
     assert calm.reason == "finished" and calm.diverged_how is None
 
@@ -153,3 +157,58 @@ def test_outcome_names_what_the_run_amounts_to():
     assert outcome(good) == "learned" and 0 <= acc <= 1
     good.reason = "stopped"
     assert outcome(good, accuracy=0.2, chance=0.5, n_eval=400) == "stopped"
+
+
+class _Dropped(nn.Module):
+    """A model with dropout, so a replay must also restore the random state to match."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _weights(m):
+    return torch.cat([p.detach().flatten().cpu() for p in m.parameters()])
+
+
+@pytest.mark.parametrize("case", ["calm", "exploded", "nonfinite", "clipped", "stopped"])
+def test_reading_losses_every_few_steps_gives_the_same_run_as_every_step(case):
+    """The accelerator's way (losses read every sync_every steps, a bad step rolled back and the good
+    steps replayed) gives the CPU's history and weights exactly, divergence included."""
+    X, y = _blobs()
+    cfg = {"calm": TrainConfig(epochs=2, lr=1e-2, batch_size=32, report_every=4, eval_every=7),
+           "exploded": TrainConfig(epochs=3, lr=1e3, batch_size=32, report_every=4),
+           "nonfinite": TrainConfig(epochs=5, lr=1e6, optimizer="sgd", report_every=3),
+           "clipped": TrainConfig(epochs=2, lr=0.5, optimizer="momentum", batch_size=40, grad_clip=0.1),
+           "stopped": TrainConfig(epochs=4, batch_size=20, report_every=5)}[case]
+    data = {"exploded": (X * 50, y), "nonfinite": (X * 1e3, y.float()[:, None].repeat(1, 2))}.get(case, (X, y))
+    loss_fn = F.mse_loss if case == "nonfinite" else F.cross_entropy
+    runs = []
+    for sync_every in (1, 6):
+        calls = {"n": 0}
+
+        def stop():
+            calls["n"] += 1
+            return case == "stopped" and calls["n"] > 23
+
+        model, events = _Dropped(), []
+        torch.manual_seed(5)                                      # the dropout masks' stream
+        hist = fit(model, data, cfg, loss_fn=loss_fn, should_stop=stop, on_progress=events.append,
+                   evaluate=lambda m: {"acc": accuracy(m, X, y)}, device=torch.device("cpu"),
+                   sync_every=sync_every)
+        runs.append((hist, _weights(model), [(e.step, e.train_loss) for e in events]))
+    (h1, w1, e1), (h6, w6, e6) = runs
+    assert h1.reason == {"calm": "finished", "exploded": "diverged", "nonfinite": "diverged",
+                         "clipped": "finished", "stopped": "stopped"}[case]
+    for field in ("reason", "diverged_at", "diverged_how", "diverged_loss", "first_loss", "steps", "train_loss",
+                  "evals", "samples_seen", "clipped_steps"):
+        a, b = getattr(h1, field), getattr(h6, field)
+        assert a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b)), (field, a, b)
+    assert e1 == e6
+    assert torch.equal(w1, w6) and torch.isfinite(w6).all()
+    if case == "clipped":
+        assert h1.clipped_steps >= 1
