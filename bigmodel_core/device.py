@@ -3,8 +3,9 @@
 The device policy (issue 16), `device_for(workload)`:
 - Heavy work goes to the accelerator when there is one (get_device()): CNN training and its
   attributions, the loss surface, the autoencoder, the RNN page's side-by-side training (nn.RNN /
-  LSTM / GRU: cuDNN runs all 41 time steps in one kernel), MiniLM and Captum on it, the LLM and LoRA
-  (branches llm-core / llm-pages: they ask device_for("llm") / device_for("lora")).
+  LSTM / GRU: cuDNN runs all 41 time steps in one kernel), MiniLM and Captum on it.
+- The LLM (models/llm.py) runs on the CPU for now: it keeps its weights as the GGUF's 4-bit blocks and
+  decodes them on the CPU for each product; a CUDA path for it and for LoRA waits for a GPU run.
 - Tiny models stay on the CPU on purpose, whatever the machine: a step of the regularization page's
   MLP (a few hundred weights), the RNN page's next-step model (batch 1), the 2-D landscape
   optimizers (one (2,) tensor) costs less than one CUDA kernel launch (~5-10 us each, dozens per
@@ -50,8 +51,8 @@ POLICY = {
     "autoencoder": "accelerator",       # MNIST-sized MLPs, training and the map's batch decode
     "rnn_side_by_side": "accelerator",  # batch 64 x 41 steps, nn.LSTM / nn.GRU -> cuDNN
     "minilm": "accelerator",            # all-MiniLM-L6-v2 and Captum on it
-    "llm": "accelerator",               # the GGUF LLM (branch llm-core)
-    "lora": "accelerator",              # LoRA fine-tuning (branch llm-pages)
+    "llm": "cpu",                       # the GGUF LLM: 4-bit blocks decoded on the CPU (CUDA path pending)
+    "lora": "cpu",                      # LoRA fine-tuning of the LLM: as the LLM
     "regularization": "cpu",            # an MLP of a few hundred weights: a step < a kernel launch
     "rnn_next_step": "cpu",             # batch 1, hidden 8, trained on one typed sentence
     "optimizer_paths": "cpu",           # a (2,) parameter on a toy surface
