@@ -43,9 +43,9 @@ def test_policy_sends_heavy_work_to_the_accelerator_and_keeps_tiny_models_on_the
     heavy workloads name it and the tiny models stay on the CPU, also through the functions using them."""
     monkeypatch.setattr(dev, "get_device", lambda: torch.device("cuda"))
     for heavy in ("cnn_training", "attributions", "loss_surface", "autoencoder", "rnn_side_by_side",
-                  "minilm", "llm", "lora"):
+                  "minilm"):
         assert dev.device_for(heavy).type == "cuda", heavy
-    for tiny in ("regularization", "rnn_next_step", "optimizer_paths"):
+    for tiny in ("regularization", "rnn_next_step", "optimizer_paths", "llm", "lora"):   # llm: CPU for now
         assert dev.device_for(tiny).type == "cpu", tiny
     with pytest.raises(KeyError):
         dev.device_for("everything")
