@@ -212,7 +212,7 @@ with tab_llm:
                           tuned=f"{record['held_out_accuracy']:.1%}" if record.get("finished") else "—",
                           steps=record["steps_done"], n=n_lora, ngram=f"{_baseline(max(n_lora, 2)):.1%}",
                           ngram_all=f"{_baseline(BASELINE_N[-1]):.1%}", minutes=f"{record['train_seconds'] / 60:.0f}"))
-            st.caption(t(f"{KEY}.honest"))
+            st.caption(t(f"{KEY}.honest", steps=record["steps_done"], n_eval=n_eval, one=f"{100 / n_eval:.1f}"))
     st.markdown(f"#### {t(f'{KEY}.arith_title')}")
     st.latex(r"W' = W + \frac{\alpha}{r} B A,\qquad B \in \mathbb{R}^{d\times r},\ A \in \mathbb{R}^{r\times k}")
     st.slider(t(f"{KEY}.rank"), 1, 64, key=f"{KEY}.rank")
