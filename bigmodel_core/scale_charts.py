@@ -88,7 +88,8 @@ def loss_map_spec(points: list[dict], labels: dict[str, str], *, width: int = 56
         x="x:Q", y="y:Q", tooltip=[alt.Tooltip("loss:Q", format=".3f")])
     lines = alt.Chart(frontier_lines(labels)).mark_line(strokeWidth=2.5).encode(
         x="x:Q", y="y:Q", detail="line:N",
-        color=alt.Color("line:N", scale=alt.Scale(range=["#ff4b4b", "#ffffff", "#111111"]),
+        color=alt.Color("line:N", scale=alt.Scale(domain=[labels["fit"], labels["rule"], labels["kaplan"]],
+                                                  range=["#ff4b4b", "#ffd23f", "#111111"]),
                         legend=alt.Legend(title=None, orient="bottom")),
         strokeDash=alt.StrokeDash("line:N", legend=None))
     opt = alt.Chart(alt.Data(name="opt")).mark_point(filled=True, size=140, color="#ff4b4b", shape="diamond",

@@ -22,6 +22,7 @@ def test_preset_shape_and_scaling_laws(app_url, page):
     assert "scale.n_layer=31" in page.url
     page.get_by_role("tab").nth(3).click()
     wait_idle(page)
-    assert page.locator(".st-key-scale-map canvas, .st-key-scale-map svg").count() >= 1
+    page.locator('[data-testid="stVegaLiteChart"] canvas:visible').first.wait_for(timeout=120_000)
+    assert page.get_by_text("the best split between parameters").count() >= 1
     assert_no_exception(page)
     screenshot(page, "scale-laws")
