@@ -1,0 +1,28 @@
+"""Browser: the "How big is big" page: pick a preset, change a shape, see the count; the loss map draws."""
+from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
+
+
+def _total(page) -> str:
+    return page.locator('[data-testid="stMetricValue"]').first.inner_text()
+
+
+def test_preset_shape_and_scaling_laws(app_url, page):
+    page.goto(f"{app_url}/scale?scale.preset=SmolLM2-135M")
+    wait_idle(page, timeout=180_000)
+    assert_no_exception(page)
+    assert _total(page) == "134,515,008"
+    screenshot(page, "scale")
+    page.get_by_text("Shape (change anything)").click()
+    box = page.locator(".st-key-scale-n_layer input")
+    box.fill("31")
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== '134,515,008'")
+    wait_idle(page)
+    assert _total(page) == f"{134_515_008 + 3_540_096:,}"          # one more SmolLM2 block
+    assert "scale.n_layer=31" in page.url
+    page.get_by_role("tab").nth(3).click()
+    wait_idle(page)
+    page.locator('[data-testid="stVegaLiteChart"] canvas:visible').first.wait_for(timeout=120_000)
+    assert page.get_by_text("the best split between parameters").count() >= 1
+    assert_no_exception(page)
+    screenshot(page, "scale-laws")
