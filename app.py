@@ -84,7 +84,7 @@ for info in available_pages():
     if home:                            # (a /home?lang=zh link opened Streamlit's "Page not found")
         sections[label].append(st.Page(str(info.path), title=t("nav.page.home"), url_path="home",
                                        visibility="hidden"))
-page = st.navigation(sections)
+page = st.navigation(sections, expanded=True)   # every page listed (else "View 3 more" hides the last)
 _hostile.notice_slot(st.empty())    # above the page: says so if a forged widget value is rejected
 try:
     page.run()

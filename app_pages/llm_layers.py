@@ -68,7 +68,7 @@ cfg = model.cfg
 url_state(f"{KEY}.prompt", EXAMPLES[0])
 url_state(f"{KEY}.layer", 15, lo=1, hi=cfg.n_layer)
 url_state(f"{KEY}.head", 1, lo=1, hi=cfg.n_head)
-st.pills(t(f"{KEY}.examples"), list(range(len(EXAMPLES))), key=f"{KEY}.example", on_change=_fill_example,
+st.pills(t(f"{KEY}.examples"), list(range(len(EXAMPLES))), key=f"{KEY}.example", on_change=_fill_example, wrap=True,
          format_func=lambda k: EXAMPLES[k].replace("\n", " ")[:26] + "…")
 st.text_input(t(f"{KEY}.prompt", max=MAX_TOKENS), key=f"{KEY}.prompt")
 try:
@@ -162,8 +162,8 @@ with c_params:
 section("formula")
 st.latex(r"x_0 = E[\text{token}],\qquad x_\ell = x_{\ell-1} + \mathrm{Attn}_\ell(\mathrm{RMSNorm}(x_{\ell-1}))"
          r" + \mathrm{MLP}_\ell(\cdots),\qquad \ell = 1,\dots," + str(cfg.n_layer))
-st.latex(r"\text{logit lens:}\quad p_\ell = \mathrm{softmax}\big(E\,\mathrm{RMSNorm}(x_\ell)\big),\qquad "
-         rf"p_{{{cfg.n_layer}}}({tex_text('“' + final_tok[:16] + '”')}) = {res['answer_p'][-1]:.3f}")
+st.latex(r"\text{logit lens:}\quad p_\ell = \mathrm{softmax}\big(E\,\mathrm{RMSNorm}(x_\ell)\big)")
+st.latex(rf"p_{{{cfg.n_layer}}}({tex_text('“' + final_tok[:16] + '”')}) = {res['answer_p'][-1]:.3f}")
 st.latex(r"a^{(h)}_{ij} = \mathrm{softmax}_j\!\left(\frac{q^{(h)}_i \cdot k^{(g(h))}_j}{\sqrt{d_{head}}}\right),"
          rf"\quad j \le i,\quad d_{{head}} = {cfg.head_dim},\quad g(h) = \lceil h / {cfg.n_head // cfg.n_kv_head} \rceil")
 st.markdown(t(f"{KEY}.formula_text", total=f"{parts['total']:,}"))

@@ -188,7 +188,7 @@ c_mode, c_examples = st.columns([1, 3], vertical_alignment="bottom")
 c_mode.segmented_control(t(f"{KEY}.mode"), ("complete", "chat"), key=f"{KEY}.mode", required=True,
                          format_func=lambda m: t(f"{KEY}.mode_{m}"), on_change=_reset_example)
 mode = st.session_state[f"{KEY}.mode"]
-c_examples.pills(t(f"{KEY}.examples"), list(range(len(EXAMPLES[mode]))), key=f"{KEY}.example",
+c_examples.pills(t(f"{KEY}.examples"), list(range(len(EXAMPLES[mode]))), key=f"{KEY}.example", wrap=True,
                  on_change=_fill_example, format_func=lambda k: EXAMPLES[mode][k][:28] + ("…" if len(EXAMPLES[mode][k]) > 28 else ""))
 st.text_area(t(f"{KEY}.prompt_{mode}"), key=f"{KEY}.prompt", height=90)
 

@@ -84,8 +84,8 @@ page_header(KEY)
 model, wp = llm(), wordpiece()
 url_state(f"{KEY}.text", EXAMPLES[0])
 url_state(f"{KEY}.piece", -1, lo=-1, hi=MAX_CHIPS)
-st.pills(t(f"{KEY}.examples"), list(range(len(EXAMPLES))), key=f"{KEY}.example", on_change=_fill_example,
-         format_func=lambda k: EXAMPLES[k].replace("\n", " ")[:24] + "…")
+st.pills(t(f"{KEY}.examples"), list(range(len(EXAMPLES))), key=f"{KEY}.example", on_change=_fill_example, wrap=True,
+         format_func=lambda k: llm_text.short_label(EXAMPLES[k].replace("\n", " "), 24))
 st.text_area(t(f"{KEY}.text"), key=f"{KEY}.text", height=90)
 try:
     checked = llm_text.check_text(st.session_state[f"{KEY}.text"], MAX_CHARS, key=KEY)

@@ -73,6 +73,17 @@ def token_spans(pieces: list[bytes]) -> list[tuple[str, list[int]]]:
     return spans
 
 
+def short_label(text: str, columns: int) -> str:
+    """`text` cut to fit `columns` character cells, a wide (CJK, emoji) character taking two, with "…"
+    when cut: a button label that fits a phone's column in any language."""
+    width = 0
+    for i, ch in enumerate(text):
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if width > columns:
+            return text[:i] + "…"
+    return text
+
+
 def repeated_ngram_share(ids: list[int], n: int = 4) -> float:
     """Share of the n-grams in ids that already appeared earlier in ids (0: no repeats, near 1: a loop).
 

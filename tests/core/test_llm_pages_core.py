@@ -121,3 +121,10 @@ def test_norms_and_params_specs():
     p = llm_charts.params_spec({"embedding": 10, "mlp": 30, "total": 40}, {"embedding": "E", "mlp": "M"},
                                count_title="n")
     assert [r["n"] for r in p["data"]["values"]] == [10, 30]
+
+
+def test_short_label_counts_wide_characters_twice():
+    assert llm_text.short_label("Hello", 24) == "Hello"
+    assert llm_text.short_label("a" * 30, 24) == "a" * 24 + "…"
+    cut = llm_text.short_label("大语言模型把文字切成词元，再为每个词元预测", 24)
+    assert cut == "大语言模型把文字切成词元…"                       # 12 wide characters = 24 cells

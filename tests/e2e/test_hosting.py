@@ -9,6 +9,7 @@
 No timing is asserted here: bench/hostile.py and bench/load.py measure (bench/RESULTS.md).
 """
 import asyncio
+import concurrent.futures
 import random
 import shutil
 import subprocess
@@ -23,12 +24,19 @@ from bench.wsclient import Learner, upload_state
 from bigmodel_core.i18n import t
 from deploy.serve import Cluster, free_port
 
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: Playwright's sync API keeps an event loop running in this
+    one (the browser tests share a session), where asyncio.run refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 SETUPS = ["one process"] + (["nginx, 2 processes"] if NGINX else [])    # nginx only where installed
 
 
 def test_hostile_inputs_get_clear_messages_and_everything_keeps_working(app_url):
-    result = asyncio.run(run_all(app_url))
+    result = run_async(run_all(app_url))
     assert len(result["cases"]) == len(CASES) >= 25
     bad = [(c["name"], c["answer"], c["exceptions"], c["after"]) for c in result["cases"]
            if not (c["ok"] and c["works_after"])]
@@ -47,7 +55,7 @@ def smoke(url: str, learners: int, interactions: int) -> list:
                                               rng=random.Random(i), max_interactions=interactions,
                                               pause=(0.2, 0.6), timeout=120)
                                       for i in range(learners)))
-    return asyncio.run(go())
+    return run_async(go())
 
 
 @pytest.fixture(scope="module", params=SETUPS)
@@ -84,7 +92,7 @@ def test_behind_nginx_an_upload_reaches_the_learners_own_process(served):
                 results.append((me.cookies.get("bml_route", ""), status, run.errors, run.exceptions))
         return results
 
-    for cookie, status, errors, exceptions in asyncio.run(go()):
+    for cookie, status, errors, exceptions in run_async(go()):
         assert cookie                                                    # nginx set the routing cookie
         assert status == 204                                             # the session was found: same process
         assert errors == [t("errors.image.not_image", "en")] and not exceptions
