@@ -40,6 +40,7 @@ _pending: set[str] = set()                    # sessions with a rejection not ye
 _lock = threading.Lock()
 _local = threading.local()                    # .registering: inside a widget call; .state: its SessionState
 _installed = False
+NUMBER_TYPES = {"int_value", "double_value"}  # one number either way: st.number_input registers double_value
 _originals: dict = {}                         # (class, name) -> Streamlit's own method, for uninstall()
 
 
@@ -131,7 +132,8 @@ def install() -> None:
         if not isinstance(wstate, _ss.Serialized) or metadata is None:
             return original(self, k)
         sent = wstate.value.WhichOneof("value")
-        if metadata.value_type and sent and sent != metadata.value_type:
+        if metadata.value_type and sent and sent != metadata.value_type and \
+                {sent, metadata.value_type} != NUMBER_TYPES:   # an int number_input is sent as int_value
             return _fall_back(self, k, metadata)      # the wrong type (a number for a select_slider's label)
         serde = getattr(metadata.deserializer, "__self__", None)
         values = _numbers(wstate.value)

@@ -12,11 +12,16 @@ def test_preset_shape_and_scaling_laws(app_url, page):
     assert_no_exception(page)
     assert _total(page) == "134,515,008"
     screenshot(page, "scale")
-    # a shape from a shared link (typing into the shape box is not checked here: in the browser it
-    # gave 162,826,560, an untied head, instead of one more block; see the closing note of 2026-11-28)
-    page.goto(f"{app_url}/scale?scale.preset=SmolLM2-135M&scale.n_layer=31")
-    wait_idle(page, timeout=180_000)
-    assert _total(page) == f"{134_515_008 + 3_540_096:,}"          # one more SmolLM2 block
+    page.get_by_text("Shape (change anything)").click()
+    box = page.locator(".st-key-scale-n_layer input")
+    box.fill("31")
+    box.press("Enter")
+    expected = f"{134_515_008 + 3_540_096:,}"                         # one more SmolLM2 block
+    # (the forged-value guard once took the browser's int_value for a wrong type and kept 30 layers)
+    page.wait_for_function("(want) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+                           ".some(e => e.innerText === want)", arg=expected, timeout=60_000)
+    wait_idle(page)
+    assert _total(page) == expected
     assert "scale.n_layer=31" in page.url
     page.get_by_role("tab").nth(3).click()
     wait_idle(page)
