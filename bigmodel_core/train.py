@@ -126,6 +126,20 @@ def _grad_norm_tensor(params: list[torch.Tensor]) -> tuple[torch.Tensor | None, 
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))), grads
 
 
+def _prepare(model: nn.Module, train_data, config: TrainConfig, optimizer, device: torch.device):
+    """Both loops start alike: model and data on the device, the optimizer, the step budget."""
+    model.to(device)
+    X, y = train_data[0].to(device), train_data[1].to(device)
+    N = X.shape[0]
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer or make_optimizer(params, config)
+    steps_per_epoch = math.ceil(N / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+    return X, y, N, params, opt, steps_per_epoch, total
+
+
 def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config: TrainConfig, *,
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
@@ -148,15 +162,7 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
         return _fit_deferred(model, train_data, config, loss_fn=loss_fn, evaluate=evaluate,
                              on_progress=on_progress, should_stop=should_stop, penalty=penalty,
                              after_step=after_step, optimizer=optimizer, device=device, sync_every=sync_every)
-    model.to(device)
-    X, y = train_data[0].to(device), train_data[1].to(device)
-    N = X.shape[0]
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = optimizer or make_optimizer(params, config)
-    steps_per_epoch = math.ceil(N / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    if config.max_steps is not None:
-        total = min(total, config.max_steps)
+    X, y, N, params, opt, steps_per_epoch, total = _prepare(model, train_data, config, optimizer, device)
     gen = torch.Generator().manual_seed(config.seed)
     hist = TrainHistory()
     t0 = time.perf_counter()
@@ -251,15 +257,7 @@ def _fit_deferred(model, train_data, config: TrainConfig, *, loss_fn, evaluate, 
     Same history, same weights as reading every step: pending steps are checked at each read; a bad
     one rolls the run back to the last read's checkpoint and replays the good steps before it.
     """
-    model.to(device)
-    X, y = train_data[0].to(device), train_data[1].to(device)
-    N = X.shape[0]
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = optimizer or make_optimizer(params, config)
-    steps_per_epoch = math.ceil(N / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    if config.max_steps is not None:
-        total = min(total, config.max_steps)
+    X, y, N, params, opt, steps_per_epoch, total = _prepare(model, train_data, config, optimizer, device)
     gen = torch.Generator().manual_seed(config.seed)
     hist = TrainHistory()
     t0 = time.perf_counter()
