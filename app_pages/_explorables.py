@@ -17,11 +17,17 @@ import streamlit as st
 COMPONENTS_DIR = Path(__file__).parent / "components"
 
 
+def component_js(name: str) -> str:
+    """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js), then its own
+    file. Browser tests load the same text to compare its exported arithmetic with the Python core."""
+    return "\n".join((COMPONENTS_DIR / f).read_text(encoding="utf-8") for f in ("_common.js", f"{name}.js"))
+
+
 def _register(name: str):
     return st.components.v2.component(
         f"bigmodel_{name}",
         css=(COMPONENTS_DIR / f"{name}.css").read_text(encoding="utf-8"),
-        js=(COMPONENTS_DIR / f"{name}.js").read_text(encoding="utf-8"),
+        js=component_js(name),
     )
 
 

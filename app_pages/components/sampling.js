@@ -70,44 +70,15 @@ function logSumExp(z, temperature, zmax) {
   return zmax / temperature + Math.log(s);
 }
 
-function decodeFloat32(b64) {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
-}
-
 // ---- the picture ---------------------------------------------------------------------------------
-
-const fmt = (x, d = 2) => Number(x).toFixed(d);
-const pct = (p) => (p >= 0.0995 ? (100 * p).toFixed(1) : p >= 0.000995 ? (100 * p).toFixed(2) : (100 * p).toPrecision(2)) + "%";
-const fill = (template, params) => template.replace(/\{(\w+)\}/g, (_, k) => (k in params ? params[k] : `{${k}}`));
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function slider(name, label, min, max, step) {
-  const wrap = el("label", "nt-slider");
-  const head = el("span", "nt-slider-head");
-  const title = el("span", "nt-slider-label", label);
-  const out = el("output", "nt-slider-value");
-  const input = el("input");
-  Object.assign(input, { type: "range", min, max, step, name });
-  input.setAttribute("aria-label", label);
-  head.append(title, out);
-  wrap.append(head, input);
-  return { wrap, input, out };
-}
 
 /** Build the DOM once per mounted component; later calls only swap in new data. */
 function build(root, L) {
   root.replaceChildren();
   const controls = el("div", "nt-controls");
-  const T = slider("temperature", L.temperature, 0, 2, 0.05);
-  const K = slider("top_k", L.top_k, 0, 100, 1);
-  const P = slider("top_p", L.top_p, 0.05, 1, 0.01);
+  const T = slider("temperature", L.temperature, 0, 2, 0.05, "nt-slider");
+  const K = slider("top_k", L.top_k, 0, 100, 1, "nt-slider");
+  const P = slider("top_p", L.top_p, 0.05, 1, 0.01, "nt-slider");
   controls.append(T.wrap, K.wrap, P.wrap);
   const bars = el("div", "nt-bars");
   bars.setAttribute("role", "list");

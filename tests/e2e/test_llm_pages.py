@@ -13,14 +13,14 @@ import torch
 
 from bigmodel_core.i18n import t
 from bigmodel_core.ops.sampling import sampling_distribution
-from app_pages._explorables import COMPONENTS_DIR
+from app_pages._explorables import component_js
 from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 
 
 def test_sampling_js_equals_python_on_random_cases(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    js = (COMPONENTS_DIR / "sampling.js").read_text(encoding="utf-8")
+    js = component_js("sampling")
     page.add_script_tag(content=js + "\nwindow.__sampling = {samplingDistribution, entropyBits};", type="module")
     page.wait_for_function("() => window.__sampling !== undefined")
     rng = np.random.default_rng(0)
