@@ -271,3 +271,13 @@ def altair(chart, *, key: str | None = None, on_select: str = "ignore", height: 
     Streamlit 1.67 draws those about 50 px tall."""
     extra = {} if height is None else {"height": height}
     return st.altair_chart(chart, width="content", key=key, on_select=on_select, **extra)
+
+
+def clicked(key: str, selection: str) -> list[dict]:
+    """The points a chart's click selection holds: [{"row": .., "col": ..}, ...] ([] before a click).
+
+    key: the chart's widget key (its event lives in st.session_state[key] once drawn with
+    on_select="rerun"); selection: the name of the Vega-Lite selection parameter."""
+    event = st.session_state.get(key) or {}
+    points = (event.get("selection") or {}).get(selection) if hasattr(event, "get") else None
+    return list(points) if isinstance(points, list) else []
