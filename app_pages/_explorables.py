@@ -54,3 +54,36 @@ def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings
               "settings": settings, "labels": labels, "lang": lang},
     )
     return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
+
+
+_landscape_map = _register("landscape_map")
+
+
+def landscape_map_explorable(*, surface: dict, z, levels: list[float], paths: list[dict], start: tuple,
+                             step: float, gd_lr: float | None, theory: dict | None, labels: dict, lang: str,
+                             key: str, on_start) -> None:
+    """The toy surface's map with the optimizer paths, the start point picked in the browser, GD's first
+    step with its numbers and (on the quadratic bowl) Goh's theory panel, all written by the JS.
+
+    surface: {name, kappa, angle, xlim, ylim, f_min, minima}: the JS evaluates f and its gradient in
+    closed form (bigmodel_core.landscape.Surface.f / grad). z: (n, n) log10(f - f*) on the grid
+    (float32, sent once per surface; row i at ys[i]), levels: the iso-line levels. paths: [{name,
+    label, color, xy (float32 (end + 1, 2) clipped to the map), diverged, end}]. start: the committed
+    start point; step: its grid. theory: {kappa, lr_gd, lr_momentum, beta, measured_gd,
+    measured_momentum} on the bowl, else None. A click on the map, or Enter after the arrow keys,
+    sends the new start ([x, y], a trigger) and calls on_start: the paths fragment reruns.
+    """
+    _landscape_map(
+        key=key, on_start_change=on_start,
+        data={"surface": surface, "z": float32_b64(z), "n": int(len(z)), "levels": [float(v) for v in levels],
+              "paths": paths, "start": [float(start[0]), float(start[1])], "step": float(step),
+              "gd_lr": gd_lr, "theory": theory, "labels": labels, "lang": lang},
+    )
+
+
+def component_value(key: str, name: str):
+    """A component's state or trigger value `name` as Streamlit keeps it in st.session_state[key]."""
+    state = st.session_state.get(key)
+    if state is None:
+        return None
+    return state.get(name) if hasattr(state, "get") else getattr(state, name, None)

@@ -23,13 +23,37 @@ def log_gap(values: np.ndarray, f_min: float) -> np.ndarray:
     return np.log10(np.maximum(gap, floor))
 
 
+def iso_levels(z: np.ndarray, levels: int = 12) -> np.ndarray:
+    """`levels` evenly spaced values between z's 1st and 99th percentiles (the iso-lines drawn)."""
+    lo, hi = np.nanpercentile(z, 1), np.nanpercentile(z, 99)
+    return np.linspace(lo, hi, levels + 2)[1:-1]
+
+
+def map_background(surface, n: int) -> tuple[np.ndarray, list[float]]:
+    """A toy surface's map for the browser: (z (n, n) = log_gap on surface.grid(n), iso levels)."""
+    _, _, values = surface.grid(n)
+    z = log_gap(values, surface.f_min)
+    return z, [float(v) for v in iso_levels(z)]
+
+
+def curve_frame(paths: dict, f_min: float, labels: dict) -> pd.DataFrame:
+    """Long form (label, step, gap) of each path's loss above the minimum, up to its divergence."""
+    frames = []
+    for name, p in paths.items():
+        end = p.diverged_at if p.diverged else len(p.losses) - 1
+        gap = np.nan_to_num(p.losses[:end + 1] - f_min, nan=1e12, posinf=1e12)
+        frames.append(pd.DataFrame({"label": labels[name], "step": np.arange(end + 1),
+                                    "gap": np.clip(gap, 1e-12, 1e12)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"label": [], "step": [], "gap": []})
+
+
 def iso_lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: int = 12,
               max_points: int = 2500) -> pd.DataFrame:
     """Contour lines of z (rows = ys, cols = xs) as long form: line id, order, x, y, level."""
     from skimage.measure import find_contours
-    lo, hi = np.nanpercentile(z, 1), np.nanpercentile(z, 99)
+    hi = np.nanpercentile(z, 99)
     rows = []
-    for k, level in enumerate(np.linspace(lo, hi, levels + 2)[1:-1]):
+    for k, level in enumerate(iso_levels(z, levels)):
         for m, c in enumerate(find_contours(np.nan_to_num(z, nan=hi), level)):
             r, q = c[:, 0], c[:, 1]                                      # fractional row, col
             x = np.interp(q, np.arange(len(xs)), xs)

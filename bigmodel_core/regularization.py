@@ -55,6 +55,7 @@ from torch import nn
 
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
+from bigmodel_core.models.mlp import InputJitter, WideMLP  # noqa: F401 (InputJitter: the page shows its code)
 from bigmodel_core.train import TrainConfig, TrainHistory, fit
 
 TASKS = ("curve", "moons")         # 1-D regression of a noisy curve; 2-D two-class "two moons"
@@ -176,39 +177,7 @@ def make_task(task: str, n_train: int, noise: float, seed: int = 0, n_val: int =
 # ---------------------------------------------------------------------------------------------
 # The model: an MLP far bigger than the data, with dropout and input jitter as layers
 
-class InputJitter(nn.Module):
-    """Data augmentation: x + sigma * noise, fresh at every training step; identity in eval()."""
-
-    def __init__(self, sigma: float, seed: int = 0):
-        super().__init__()
-        self.sigma = sigma
-        self.gen = torch.Generator().manual_seed(seed + 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.sigma == 0:
-            return x
-        noise = torch.randn(x.shape, generator=self.gen).to(x.device)
-        return x + self.sigma * noise
-
-
-class MLP(nn.Module):
-    """in -> [Linear -> tanh -> Dropout(p)] x depth -> Linear -> 1 output (value or logit)."""
-
-    def __init__(self, in_dim: int, hidden: int = 64, depth: int = 3, dropout: float = 0.0,
-                 jitter: float = 0.0, seed: int = 0):
-        super().__init__()
-        self.jitter = InputJitter(jitter, seed)
-        layers, d = [], in_dim
-        with torch.random.fork_rng(devices=[]):                        # same seed, same init,
-            torch.manual_seed(seed)                                    # whatever the regularization
-            for _ in range(depth):
-                layers += [nn.Linear(d, hidden), nn.Tanh(), nn.Dropout(dropout)]
-                d = hidden
-            layers.append(nn.Linear(d, 1))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:               # x: (B, in_dim)
-        return self.net(self.jitter(x)).squeeze(-1)                    # (B,)
+# (WideMLP and InputJitter live in bigmodel_core.models.mlp)
 
 
 def penalized_weights(model: nn.Module) -> list[torch.Tensor]:
@@ -346,7 +315,7 @@ def train_run(cfg: RegConfig, *, on_snapshot: Callable[[Snapshot], None] | None 
 def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: torch.device) -> RunResult:
     task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
     d_in = task.X_train.shape[1]
-    model = MLP(d_in, cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).to(device)
+    model = WideMLP(d_in, cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).to(device)
     J = loss_fn(cfg.task)
     train_cfg = TrainConfig(epochs=cfg.steps, lr=cfg.lr, batch_size=cfg.n_train, optimizer=cfg.optimizer,
                             momentum=cfg.momentum, seed=cfg.seed, grad_clip=cfg.grad_clip, eval_every=cfg.eval_every,

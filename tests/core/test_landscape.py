@@ -12,6 +12,7 @@ from torch import nn
 
 import bigmodel_core
 from bigmodel_core import landscape as L
+from bigmodel_core.models.mlp import DigitMLP
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.landscape_charts import (CONTOUR_DATASETS, contour_background, contour_chart, contour_datasets,
                                            hillshade, network_surface_chart)
@@ -153,7 +154,7 @@ class TinyCNN(nn.Module):
         return self.fc(torch.relu(self.conv(x)).flatten(1))
 
 
-@pytest.mark.parametrize("make", [lambda: L.MLP(16), TinyCNN])
+@pytest.mark.parametrize("make", [lambda: DigitMLP(16), TinyCNN])
 def test_filter_normalized_directions_have_the_weights_filter_norms(make):
     model = make()
     d = bigmodel_core.filter_normalized_direction(model, seed=5)
@@ -173,7 +174,7 @@ def test_filter_normalized_directions_have_the_weights_filter_norms(make):
 def _small_trained_model():
     torch.manual_seed(0)
     X, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))
-    model = L.MLP(8)
+    model = DigitMLP(8)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(20):
         opt.zero_grad()
@@ -318,7 +319,7 @@ def _pointwise_surface(model, batch, alphas, betas, d1, d2):
     return out
 
 
-@pytest.mark.parametrize("make", [lambda: L.MLP(8), TinyCNN])
+@pytest.mark.parametrize("make", [lambda: DigitMLP(8), TinyCNN])
 def test_batched_surface_equals_point_by_point(make):
     """vmap over stacked weight sets gives the numbers of one forward pass per point."""
     torch.manual_seed(1)
@@ -344,3 +345,67 @@ def test_surface_chunks_follow_the_device_policy():
     assert L.surface_chunk_rows(41, 50_890, torch.device("cpu")) == 1          # a row: progress unit
     assert L.surface_chunk_rows(41, 50_890, torch.device("cuda")) == 41        # 340 MB: one pass
     assert L.surface_chunk_rows(41, 10_000_000, torch.device("cuda")) == 1     # 1.6 GB a row: one at a time
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page reads off a path (moved out of the page: issue 18)
+
+def test_snap_start_rounds_to_the_grid_and_stays_on_the_map():
+    surf = L.get_surface("rosenbrock")                                   # x in [-2, 2], y in [-1, 3]
+    rng = np.random.default_rng(3)
+    for x, y in rng.uniform(-4, 4, size=(200, 2)):
+        sx, sy = L.snap_start(surf, x, y)
+        assert surf.xlim[0] <= sx <= surf.xlim[1] and surf.ylim[0] <= sy <= surf.ylim[1]
+        for v, raw, (lo, hi) in ((sx, x, surf.xlim), (sy, y, surf.ylim)):
+            assert abs(v / L.START_STEP - round(v / L.START_STEP)) < 1e-9      # on the grid
+            if lo + L.START_STEP < raw < hi - L.START_STEP:
+                assert abs(v - raw) <= L.START_STEP / 2 + 1e-9                # the nearest grid point
+    with pytest.raises(UserInputError):
+        L.snap_start(surf, float("nan"), 0.0)
+
+
+def test_path_outcome_reads_divergence_and_arrival():
+    bowl = L.get_surface("quadratic", 10, 30)
+    arrived = L.optimizer_path(bowl, "gd", (-2.5, 2.0), 1.0, 200)
+    out = L.path_outcome(arrived, bowl)
+    assert out.status == "reached" and out.distance < L.REACHED_RADIUS
+    assert out.final_loss == pytest.approx(float(arrived.losses[-1])) and out.step == 200
+    slow = L.path_outcome(L.optimizer_path(bowl, "gd", (-2.5, 2.0), 0.01, 20), bowl)
+    assert slow.status == "running" and slow.distance > L.REACHED_RADIUS
+    gone = L.optimizer_path(bowl, "gd", (-2.5, 2.0), 2.239, 200)          # just over 2 / lambda_max
+    out = L.path_outcome(gone, bowl)
+    assert out.status == "diverged" and out.step == gone.diverged_at and out.final_loss is None
+    end, pts = L.drawn_points(gone, bowl)
+    assert end == gone.diverged_at and pts.shape == (end + 1, 2)
+    assert (np.abs(pts) <= 3).all()                                         # clipped to the map
+
+
+def test_surface_cache_computes_once_and_drops_the_least_recently_used():
+    import threading
+    cache = L.SurfaceCache(max_entries=2)
+    calls = []
+
+    def compute(key):
+        def run():
+            calls.append(key)
+            return f"surface {key}"
+        return run
+
+    threads = [threading.Thread(target=lambda: cache.get_or_compute("a", compute("a"))) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert calls == ["a"]                                                  # four learners, one computation
+    cache.get_or_compute("b", compute("b"))
+    assert cache.get("a") == "surface a"                                   # a is now the most recent
+    cache.get_or_compute("c", compute("c"))
+    assert "b" not in cache and "a" in cache and "c" in cache and len(cache) == 2
+    assert cache.get("b") is None
+
+
+def test_nearest_option_is_nearest_on_a_log_scale():
+    options = (0.001, 0.01, 0.1, 1.0)
+    assert L.nearest_option(options, 0.03) == 0.01                         # log10: 0.48 from 0.01, 0.52 from 0.1
+    assert L.nearest_option(options, 0.04) == 0.1
+    assert L.nearest_option((0.0, 0.5, 1.0), 0.2) == 0.0                   # zero: plain distance

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.regularization import (GRID, MLP, InputJitter, RegConfig, Throttle, l1_penalty,
+from bigmodel_core.models.mlp import InputJitter, WideMLP as MLP
+from bigmodel_core.regularization import (GRID, RegConfig, Throttle, l1_penalty,
                                           l2_penalty, make_task, penalized_weights, snapshot,
                                           soft_threshold_, train_run, weight_decay_)
 from bigmodel_core.regularization_charts import (fit_chart, histogram_frame, loss_chart, loss_frame,
