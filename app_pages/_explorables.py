@@ -87,3 +87,18 @@ def component_value(key: str, name: str):
     if state is None:
         return None
     return state.get(name) if hasattr(state, "get") else getattr(state, name, None)
+
+
+_regularization_replay = _register("regularization_replay")
+
+
+def regularization_replay_explorable(data: dict, *, key: str) -> None:
+    """The A/B panels of the regularization page replayed from training snapshots, in the browser.
+
+    data (see app_pages/regularization.py replay_data): the task's drawing (kind, extent, grid, the
+    curve's xs and truth, the training points as float32), per side the kept frames (steps, losses,
+    sums, zeros, histogram edges as lists; histograms and predictions as float32, frames x values)
+    and every evaluation's losses, the lambdas and labels. The "training step" slider picks a frame
+    in the browser; nothing is sent back.
+    """
+    _regularization_replay(key=key, data=data)

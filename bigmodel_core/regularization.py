@@ -63,6 +63,7 @@ LIVE_INTERVAL_S = 0.25            # the page redraws the live pictures at most t
 GRID = 48                          # the 2-D decision map is drawn on GRID x GRID points
 CURVE_POINTS = 200                 # the fitted curve is drawn at this many x values
 HIST_BINS = 41                     # bins of the weights' histogram
+REPLAY_FRAMES = 40                 # evaluations kept per run for the replay slider
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,98 @@ class Snapshot:
             and bool(np.isfinite(self.weights).all() and np.isfinite(self.prediction).all())
 
 
+def histogram_counts(weights: np.ndarray, bins: int = HIST_BINS) -> tuple[float, np.ndarray, int]:
+    """(edge, counts (bins,), zeros): the non-zero weights in `bins` equal bins over [-edge, edge],
+    edge = the largest |weight|, and the count of exact zeros (L1's proximal step makes them)."""
+    w = np.asarray(weights, dtype=np.float64)
+    w = w[np.isfinite(w)]
+    zeros = int((w == 0).sum())
+    nz = w[w != 0]
+    edge = float(np.abs(nz).max()) if nz.size else 1.0
+    counts, _ = np.histogram(nz, bins=bins, range=(-edge, edge))
+    return edge, counts, zeros
+
+
+def decision_edges(p: np.ndarray) -> np.ndarray:
+    """The cells of a (G, G) map of P(class 1) where the predicted class flips to the right or above:
+    the decision boundary P = 0.5, drawn cell by cell. (components/regularization_replay.js: boundary.)"""
+    cls = np.nan_to_num(p, nan=0.5) > 0.5                                 # (G, G) the predicted class
+    edge = np.zeros_like(cls)
+    edge[:, :-1] |= cls[:, :-1] != cls[:, 1:]
+    edge[:-1, :] |= cls[:-1, :] != cls[1:, :]
+    return edge
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One evaluation kept for the replay: a Snapshot's numbers and pictures, compact (no weights)."""
+    step: int
+    train_loss: float
+    val_loss: float
+    sum_abs: float                 # sum |theta|
+    sum_sq: float                  # sum theta^2
+    zeros: int                     # weights exactly 0.0
+    n_weights: int
+    hist_edge: float               # the histogram's bins span [-hist_edge, hist_edge]
+    hist_counts: np.ndarray        # (HIST_BINS,) counts of the non-zero weights
+    prediction: np.ndarray         # float32: the model on task.X_show
+
+
+def frame_of(snap: Snapshot) -> Frame:
+    edge, counts, zeros = histogram_counts(snap.weights)
+    return Frame(snap.step, snap.train_loss, snap.val_loss, snap.sum_abs, snap.sum_sq, zeros, int(snap.weights.size),
+                 edge, counts, np.asarray(snap.prediction, dtype=np.float32))
+
+
+class FrameKeeper:
+    """At most `max_frames` evaluations, evenly spread over a run of unknown length: every stride-th
+    one is kept, and when the list is full every other one is dropped and the stride doubles."""
+
+    def __init__(self, max_frames: int = REPLAY_FRAMES):
+        self.max_frames, self.stride, self.seen = max_frames, 1, 0
+        self.frames: list[Frame] = []
+
+    def add(self, snap: Snapshot) -> None:
+        if self.seen % self.stride == 0:
+            self.frames.append(frame_of(snap))
+            if len(self.frames) > self.max_frames:
+                self.frames = self.frames[::2]
+                self.stride *= 2
+        self.seen += 1
+
+    def finish(self, final: Snapshot) -> list[Frame]:
+        """The kept frames, ending with the model the run keeps (the best one after early stopping)."""
+        frames = [f for f in self.frames if f.step < final.step]
+        return frames + [frame_of(final)]
+
+
+def frame_at(steps, step: float) -> int:
+    """Which frame the replay shows at `step`: the last one at or before it (the first when none is)."""
+    return max(0, int(np.searchsorted(np.asarray(steps), step, side="right")) - 1)
+
+
+def replay_arrays(frames: list[Frame]) -> dict[str, np.ndarray]:
+    """The frames as flat arrays for the browser: steps, losses, sums, zeros (F,), hist (F, HIST_BINS),
+    hist_edge (F,), prediction (F, P)."""
+    return {"step": np.array([f.step for f in frames], dtype=np.float32),
+            "train_loss": np.array([f.train_loss for f in frames], dtype=np.float64),
+            "val_loss": np.array([f.val_loss for f in frames], dtype=np.float64),
+            "sum_abs": np.array([f.sum_abs for f in frames], dtype=np.float64),
+            "sum_sq": np.array([f.sum_sq for f in frames], dtype=np.float64),
+            "zeros": np.array([f.zeros for f in frames], dtype=np.float32),
+            "hist_edge": np.array([f.hist_edge for f in frames], dtype=np.float32),
+            "hist": np.stack([f.hist_counts for f in frames]).astype(np.float32),
+            "prediction": np.stack([f.prediction for f in frames]).astype(np.float32)}
+
+
+def untrained_snapshot(cfg: RegConfig, task: Task | None = None) -> Snapshot:
+    """The network before training (the same on both sides: the init ignores the regularization)."""
+    task = task or make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+    model = WideMLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
+    with torch.no_grad():
+        return snapshot(model, task, cfg, 0)
+
+
 @dataclass
 class RunResult:
     config: RegConfig
@@ -275,6 +368,7 @@ class RunResult:
     stopped_early: bool
     task: Task = field(repr=False)
     model: nn.Module = field(repr=False)
+    frames: list[Frame] = field(default_factory=list, repr=False)   # for the replay (FrameKeeper)
 
 
 def snapshot(model: nn.Module, task: Task, cfg: RegConfig, step: int) -> Snapshot:
@@ -334,6 +428,7 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
             weight_decay_(m, cfg.lr * 2 * cfg.l2)
 
     rows: list[dict] = []
+    keeper = FrameKeeper()
     best = {"val": math.inf, "step": 0, "state": None, "snap": None, "since": 0}
     last = {"snap": None}                                      # the last snapshot with finite numbers
 
@@ -343,6 +438,7 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
         if not snap.finite:
             return {"val_loss": snap.val_loss}
         last["snap"] = snap
+        keeper.add(snap)
         rows.append({"step": step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
         if snap.val_loss < best["val"]:
             best.update(val=snap.val_loss, step=step, since=0, snap=snap,
@@ -377,4 +473,4 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
         final.step = best["step"]
     curve = pd.DataFrame(rows)
     return RunResult(cfg, hist, curve, final, best["step"] if stopped_early else final.step,
-                     stopped_early, task, model)
+                     stopped_early, task, model, keeper.finish(final))
