@@ -360,14 +360,10 @@ def network_play() -> dict:
               "init": t(k("init")), "alpha": "α"}
     if plane == "pca":
         proj = cached_pca()
-        a0, a1 = proj.coords[:, 0].min(), proj.coords[:, 0].max()
-        b0, b1 = proj.coords[:, 1].min(), proj.coords[:, 1].max()
-        ma, mb = 0.15 * (a1 - a0), 0.15 * (b1 - b0) + 0.3
-        key = ("pca", n, round(a0, 4), round(a1, 4), round(b0, 4), round(b1, 4))
-        spec = dict(span=((a0 - ma, a1 + ma), (b0 - mb, b1 + mb)),
-                    directions=(L.unflatten(proj.d1, net.model), L.unflatten(proj.d2, net.model)))
-        every = rec["checkpoint_every"]
-        steps_at = [min(i * every, rec["steps"]) for i in range(len(proj.coords))]
+        window = L.pca_window(proj)
+        key = ("pca", n, *(round(v, 4) for pair in window for v in pair))
+        spec = dict(span=window, directions=(L.unflatten(proj.d1, net.model), L.unflatten(proj.d2, net.model)))
+        steps_at = L.checkpoint_steps(rec, len(proj.coords))
         path = pd.DataFrame({"step": steps_at, "x": proj.coords[:, 0], "y": proj.coords[:, 1],
                              "label": [t(k("init"))] + [""] * (len(steps_at) - 1)})
         labels.update(x=t(k("pca_axis"), i=1, share=f"{proj.explained[0] * 100:.0f}"),

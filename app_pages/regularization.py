@@ -138,6 +138,12 @@ class Panel:
         return result, throttle.updates, seconds
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)      # shared and read-only
+def untrained(cfg: RegConfig) -> Snapshot:
+    """The untrained network (the same on both sides): a forward pass, once per setting."""
+    return untrained_snapshot(cfg)
+
+
 def side_of_run(result) -> dict:
     """A finished run as the replay draws it: its kept frames, every evaluation's losses, its best step."""
     return replay_side(result.frames, result.curve.to_dict("records"),
@@ -252,7 +258,6 @@ with play:
     replay_slot = st.empty()
     base_key, reg_key = (cfg.baseline(), True), (cfg, prox)
     task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
-    snap0 = untrained_snapshot(cfg, task)           # the untrained network: the same on both sides
     drawn = None                                    # (task, steps, lambdas, [side a, side b]) for the replay
     if stopped:                                     # Stop: draw where training got to, whole
         s_cfg, s_prox = stopped["key"]              # the A/B pair's right-hand settings
@@ -263,14 +268,14 @@ with play:
         here = side_of_snapshot(snap_s, stopped["rows"])
         if stopped["side"] == "a":
             panel_a.note.warning(note, icon=":material/stop_circle:")
-            other = side_of_snapshot(untrained_snapshot(s_cfg, s_task), None) if s_cfg.regularized else here
+            other = side_of_snapshot(untrained(s_cfg), None) if s_cfg.regularized else here
             sides = [here, other]
         else:                                       # the left side finished before the right began
             if (s_cfg.baseline(), True) in runs:
                 panel_a.notes(runs[(s_cfg.baseline(), True)])
                 before = side_of_run(runs[(s_cfg.baseline(), True)])
             else:
-                before = side_of_snapshot(untrained_snapshot(s_cfg, s_task), None)
+                before = side_of_snapshot(untrained(s_cfg), None)
             panel_b.note.warning(note, icon=":material/stop_circle:")
             sides = [before, here]
             partial = (snap_s, s_cfg)
@@ -305,7 +310,7 @@ with play:
         drawn = (run_b.task, shown[0].steps, (shown[0].l1, shown[0].l2), [side_of_run(run_a), side_of_run(run_b)])
     if drawn is None:                               # nothing trained yet: the untrained network
         status.info(t(k("press_train")), icon=":material/touch_app:")
-        one = side_of_snapshot(snap0, None)
+        one = side_of_snapshot(untrained(cfg), None)
         drawn = (task, cfg.steps, (cfg.l1, cfg.l2), [one, one])
     if not cfg.regularized:
         panel_b.note.caption(t(k("same_run")))
@@ -320,7 +325,7 @@ with play:
 # (2) The formula, with the learner's numbers (the right-hand run, or the untrained network)
 
 section("formula")
-snap = runs[shown].final if shown is not None else partial[0] if partial else snap0
+snap = runs[shown].final if shown is not None else partial[0] if partial else untrained(cfg)
 lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else \
     (partial[1].l1, partial[1].l2) if partial else (cfg.l1, cfg.l2)
 n_weights = snap.weights.size

@@ -558,6 +558,21 @@ def pca_directions(checkpoints: torch.Tensor) -> PathProjection:
                           (float(var[0] / var.sum()), float(var[1] / var.sum())))
 
 
+def pca_window(proj: PathProjection, margin: float = 0.15, pad: float = 0.3
+               ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The span of the PCA plane to draw: the training path's extent along each direction, widened by
+    `margin` of it on both sides (and by `pad` more along the second, usually the narrow one)."""
+    (a0, b0), (a1, b1) = proj.coords.min(0), proj.coords.max(0)
+    ma, mb = margin * (a1 - a0), margin * (b1 - b0) + pad
+    return (float(a0 - ma), float(a1 + ma)), (float(b0 - mb), float(b1 + mb))
+
+
+def checkpoint_steps(record: dict, count: int) -> list[int]:
+    """The training step of each of `count` checkpoints (every record["checkpoint_every"], the last
+    one the final step)."""
+    return [min(i * record["checkpoint_every"], record["steps"]) for i in range(count)]
+
+
 def unflatten(vector: torch.Tensor, model: nn.Module) -> list[torch.Tensor]:
     """A flat (P,) vector as one tensor per parameter, shaped like model.parameters()."""
     out, i = [], 0

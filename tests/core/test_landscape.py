@@ -409,3 +409,14 @@ def test_nearest_option_is_nearest_on_a_log_scale():
     assert L.nearest_option(options, 0.03) == 0.01                         # log10: 0.48 from 0.01, 0.52 from 0.1
     assert L.nearest_option(options, 0.04) == 0.1
     assert L.nearest_option((0.0, 0.5, 1.0), 0.2) == 0.0                   # zero: plain distance
+
+
+def test_pca_window_holds_the_whole_training_path_with_a_margin():
+    net = L.load_landscape_mlp(torch.device("cpu"))
+    proj = L.pca_directions(net.checkpoints)
+    (a0, a1), (b0, b1) = L.pca_window(proj)
+    xs, ys = proj.coords[:, 0], proj.coords[:, 1]
+    assert a0 < xs.min() and xs.max() < a1 and b0 < ys.min() and ys.max() < b1
+    assert (a1 - a0) == pytest.approx(1.3 * (xs.max() - xs.min()))
+    steps = L.checkpoint_steps(net.record, len(proj.coords))
+    assert steps[0] == 0 and steps[-1] == net.record["steps"] and steps == sorted(steps)
