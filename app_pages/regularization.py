@@ -1,5 +1,5 @@
 """Regularization and overfitting: an over-parameterized MLP on a few noisy points, with and without
-L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (seed 001 §3.3.3)."""
+L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (course text 001 §3.3.3)."""
 from __future__ import annotations
 
 import hashlib

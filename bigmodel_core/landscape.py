@@ -1,7 +1,7 @@
 """Gradient descent on loss landscapes: toy surfaces, optimizer paths, and a real network's loss surface.
 
-Seed 001 §3.1.2 and §3.3.2: gradient descent  theta_{t+1} = theta_t - alpha * grad J(theta_t)  and SGD
-theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the seeds' code trains with Adam.
+Course text 001 §3.1.2 and §3.3.2: gradient descent  theta_{t+1} = theta_t - alpha * grad J(theta_t)  and SGD
+theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the course texts' code trains with Adam.
 
 - Toy surfaces (`SURFACES`): a quadratic bowl with condition number kappa and a rotation, Rosenbrock,
   Himmelblau, a saddle, Beale; each with its value and its gradient written out in torch.
