@@ -107,7 +107,7 @@ def show_prediction(digit: Digit, probs: np.ndarray, col_seen, col_probs, *, pre
                     note: str = "") -> int:
     """The 28x28 image the model sees with its prediction (and the true label when known), beside
     the bar chart of the ten class probabilities; returns the predicted digit."""
-    from bigmodel_core.cnn_charts import digit_image, probability_chart
+    from bigmodel_core.charts.cnn import digit_image, probability_chart
     pred = int(probs.argmax())
     with col_seen:
         st.markdown(f"**{t('cnn_anatomy.model_sees')}**")

@@ -18,7 +18,7 @@ import streamlit as st
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.i18n import LANGS
 from bigmodel_core.i18n import t as _t
-from bigmodel_core.ops.curve_charts import arrow_bytes
+from bigmodel_core.charts.curves import arrow_bytes
 
 PAGES_DIR = Path(__file__).parent
 

@@ -7,7 +7,7 @@ import threading
 import streamlit as st
 import torch
 
-from bigmodel_core import attention_charts as C
+from bigmodel_core.charts import attention as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A

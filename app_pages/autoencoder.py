@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.autoencoder_charts import (PICK, error_by_latent, latent_map, latent_map_data,
+from bigmodel_core.charts.autoencoder import (PICK, error_by_latent, latent_map, latent_map_data,
                                              latent_map_spec, upscale)
-from bigmodel_core.charts import line_chart, tile_images
+from bigmodel_core.charts.images import tile_images
+from bigmodel_core.charts.spec import line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
                                               add_noise, decode_point, encode_digits, latent_walk,

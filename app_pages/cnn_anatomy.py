@@ -9,8 +9,8 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
-from bigmodel_core.charts import line_chart
-from bigmodel_core.cnn_charts import (confusion_chart, fc1_image, feature_map_grid, filter_grid,
+from bigmodel_core.charts.spec import line_chart
+from bigmodel_core.charts.cnn import (confusion_chart, fc1_image, feature_map_grid, filter_grid,
                                       softmax_line_latex)
 from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
                                       load_record, mnist_tensors, new_cnn)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bigmodel_core import attention_charts as AC
-from bigmodel_core import llm_charts as C
+from bigmodel_core.charts import attention as AC
+from bigmodel_core.charts import llm as C
 from bigmodel_core import llm_text
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.llm_inspect import answer_by_layer, parameter_formulas

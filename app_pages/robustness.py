@@ -16,9 +16,9 @@ from bigmodel_core.federated import (MAX_CLIENTS, MAX_ROUNDS, SPLITS, FedConfig,
 from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors
 from bigmodel_core.robustness import (MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, fgsm, fgsm_targeted,
                                       input_gradient, pgd)
-from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
+from bigmodel_core.charts.robustness import (accuracy_eps_chart, move_rule, perturbation_image,
                                              probability_pair_spec, rounds_chart)
-from bigmodel_core.cnn_charts import digit_image
+from bigmodel_core.charts.cnn import digit_image
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 from app_pages._queue import heavy

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import bigmodel_core
 from tests.conftest import tolerance
-from bigmodel_core.autoencoder_charts import (MAP_DATA, PICK, error_by_latent, latent_map, latent_map_data,
+from bigmodel_core.charts.autoencoder import (MAP_DATA, PICK, error_by_latent, latent_map, latent_map_data,
                                              latent_map_spec, upscale)
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bigmodel_core import charts
+from bigmodel_core.charts import images, spec as charts
 
 
 def _data(spec: dict) -> list[dict]:
@@ -65,9 +65,9 @@ def test_image_grid_facets_every_map_under_the_limit():
 def test_tile_images_and_colorize():
     maps = np.stack([np.full((4, 4), i, dtype=float) for i in range(5)])
     maps[:, 0, 0] = -1
-    tile = charts.tile_images(maps, ncols=3, pad=1)
+    tile = images.tile_images(maps, ncols=3, pad=1)
     assert tile.shape == (2 * 5 - 1, 3 * 5 - 1)
     assert tile[0, 0] == 0.0 and tile[1, 1] == 1.0           # each map rescaled to [0, 1]
     assert tile[4, 0] == 1.0                                 # the padding line
-    rgb = charts.colorize(np.array([[0.0, 1.0]]), "viridis")
+    rgb = images.colorize(np.array([[0.0, 1.0]]), "viridis")
     assert rgb.shape == (1, 2, 3) and rgb.dtype == np.uint8 and not (rgb[0, 0] == rgb[0, 1]).all()

@@ -13,8 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts import _as_numpy
-from bigmodel_core.cnn_charts import FONT, upscale
+from bigmodel_core.charts.spec import _as_numpy
+from bigmodel_core.charts.cnn import FONT, upscale
 
 
 def perturbation_image(delta, eps: float, scale: int = 1) -> np.ndarray:

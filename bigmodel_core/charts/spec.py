@@ -4,8 +4,7 @@
   optional click selection of a cell, optional outlined rectangles (a window, a winner).
 - `line_chart`: curves over steps (loss, accuracy, gradient norms), long form, optional log scale.
 - `image_grid`: many small maps (feature maps, filters) as a faceted grid of heat maps.
-- `tile_images` / `colorize`: the same grids as one NumPy image for `st.image`, when there are too
-  many cells for a chart (Altair refuses more than 5,000 rows; we downsample on purpose instead).
+(Pictures, when there are too many cells for a chart, are in `charts.images`.)
 """
 from __future__ import annotations
 
@@ -190,39 +189,3 @@ def image_grid(images, *, ncols: int = 8, titles: list[str] | None = None, cell_
     return alt.FacetChart(data=df, spec=base, facet=alt.Facet(
         "map:N", sort=alt.SortField("order"), title=None, header=alt.Header(labelFontSize=9)),
         columns=ncols, spacing=4)
-
-
-def colorize(a, cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
-    """A 2-D array -> (H, W, 3) uint8 RGB through a matplotlib colormap (for st.image)."""
-    import matplotlib
-    arr = _as_numpy(a)
-    lo = float(np.nanmin(arr)) if vmin is None else vmin
-    hi = float(np.nanmax(arr)) if vmax is None else vmax
-    norm = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-    rgba = matplotlib.colormaps[cmap](np.clip(norm, 0, 1))
-    return (rgba[..., :3] * 255).round().astype(np.uint8)
-
-
-def tile_images(images, *, ncols: int = 8, pad: int = 1, scale: int = 1, normalize: str = "each",
-                pad_value: float = 1.0) -> np.ndarray:
-    """(N, H, W) maps -> one (rows*(H+pad), ncols*(W+pad)) float image in [0, 1] for st.image.
-
-    normalize: "each" rescales every map to [0, 1] on its own (feature maps), "all" uses one range.
-    scale: nearest-neighbour upscaling so small maps stay crisp on screen.
-    """
-    imgs = _as_numpy(images)
-    N, H, W = imgs.shape
-    if normalize == "each":
-        lo = imgs.reshape(N, -1).min(1)[:, None, None]
-        hi = imgs.reshape(N, -1).max(1)[:, None, None]
-    else:
-        lo, hi = imgs.min(), imgs.max()
-    imgs = np.where(hi > lo, (imgs - lo) / np.where(hi > lo, hi - lo, 1), 0.0)
-    nrows = -(-N // ncols)
-    out = np.full((nrows * (H + pad) - pad, ncols * (W + pad) - pad), pad_value)
-    for i in range(N):
-        r, c = divmod(i, ncols)
-        out[r * (H + pad): r * (H + pad) + H, c * (W + pad): c * (W + pad) + W] = imgs[i]
-    if scale > 1:
-        out = out.repeat(scale, 0).repeat(scale, 1)
-    return out

@@ -9,7 +9,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts import _as_numpy, colorize, heatmap, tile_images
+from bigmodel_core.charts.images import colorize, tile_images
+from bigmodel_core.charts.spec import _as_numpy, heatmap
 
 FONT = 15           # axis and label font size for the projector
 
