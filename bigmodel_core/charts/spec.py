@@ -3,7 +3,6 @@
 - `heatmap`: a 2-D array as coloured cells (long form, one row per cell), optional value labels,
   optional click selection of a cell, optional outlined rectangles (a window, a winner).
 - `line_chart`: curves over steps (loss, accuracy, gradient norms), long form, optional log scale.
-- `image_grid`: many small maps (feature maps, filters) as a faceted grid of heat maps.
 (Pictures, when there are too many cells for a chart, are in `charts.images`.)
 """
 from __future__ import annotations
@@ -153,39 +152,3 @@ def line_chart(df: pd.DataFrame, *, x: str = "step", y: str = "value", series: s
         enc["tooltip"].insert(0, alt.Tooltip(f"{series}:N"))
     chart = alt.Chart(df).mark_line(point=points).encode(**enc).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
-
-
-def image_grid(images, *, ncols: int = 8, titles: list[str] | None = None, cell_px: int = 48,
-               scheme: str = "greys", diverging: bool = False, max_cells: int = MAX_CELLS) -> alt.Chart:
-    """N small 2-D maps (N, H, W) as a grid of heat maps sharing one colour scale.
-
-    When N*H*W exceeds max_cells every map is block-averaged by the same factor first.
-    """
-    imgs = _as_numpy(images)
-    N, H, W = imgs.shape
-    block = 1
-    while N * (-(-H // block)) * (-(-W // block)) > max_cells:
-        block += 1
-    frames = []
-    for i in range(N):
-        reduced = block_reduce(imgs[i], max_cells=(-(-H // block)) * (-(-W // block)))[0]
-        f = heatmap_frame(reduced, block)
-        f["map"] = titles[i] if titles else str(i)
-        f["order"] = i
-        frames.append(f)
-    df = pd.concat(frames, ignore_index=True)
-    if diverging:
-        vmax = float(np.nanmax(np.abs(imgs))) or 1.0
-        scale = alt.Scale(scheme="redblue", domain=[-vmax, vmax], reverse=True)
-    else:
-        scale = alt.Scale(scheme=scheme)
-    no_axis = alt.Axis(labels=False, ticks=False, title=None, grid=False, domain=False)
-    base = alt.Chart().mark_rect().encode(
-        x=alt.X("col:Q", axis=no_axis, scale=alt.Scale(domain=[0, W], nice=False)), x2="col2:Q",
-        y=alt.Y("row:Q", axis=no_axis, scale=alt.Scale(domain=[0, H], nice=False, reverse=True)),
-        y2="row2:Q", color=alt.Color("value:Q", scale=scale, legend=None),
-        tooltip=["map:N", "row:Q", "col:Q", alt.Tooltip("value:Q", format=".3f")],
-    ).properties(width=cell_px, height=int(cell_px * H / W))
-    return alt.FacetChart(data=df, spec=base, facet=alt.Facet(
-        "map:N", sort=alt.SortField("order"), title=None, header=alt.Header(labelFontSize=9)),
-        columns=ncols, spacing=4)

@@ -53,15 +53,6 @@ def test_line_chart_log_scale_and_series():
     assert spec["encoding"]["color"]["field"] == "series"
 
 
-def test_image_grid_facets_every_map_under_the_limit():
-    maps = np.random.default_rng(0).random((32, 28, 28))   # 25,088 cells: must be reduced
-    spec = charts.image_grid(maps, ncols=8).to_dict()
-    rows = _data(spec)
-    assert len(rows) <= charts.MAX_CELLS
-    assert len({r["map"] for r in rows}) == 32
-    assert spec["columns"] == 8
-
-
 def test_tile_images_and_colorize():
     maps = np.stack([np.full((4, 4), i, dtype=float) for i in range(5)])
     maps[:, 0, 0] = -1
