@@ -78,7 +78,7 @@ def cnn_activations(model: CNN, x: torch.Tensor) -> dict[str, torch.Tensor]:
 def layer_table(model: nn.Module | None = None) -> list[dict]:
     """One row per layer: name, output shape (C x H x W for one digit) and parameter count."""
     model = model or CNN()
-    p = lambda m: sum(t.numel() for t in m.parameters())  # noqa: E731
+    p = count_parameters                                            # short, for the table below
     return [
         {"layer": "input", "shape": "1×28×28", "params": 0},
         {"layer": "conv1", "shape": "32×28×28", "params": p(model.conv1)},  # 32*1*3*3 + 32 = 320
@@ -166,6 +166,11 @@ def _to_grey(image) -> np.ndarray:
     raise UserInputError("cnn_anatomy.errors.bad_image")
 
 
+def _border(a: np.ndarray) -> np.ndarray:
+    """The outermost pixels of an (H, W) image, as one flat array: where the background shows."""
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+
+
 def preprocess_digit(image) -> np.ndarray:
     """A drawing or photo of one digit -> the (28, 28) float32 array in [0, 1] the CNN expects.
 
@@ -175,10 +180,9 @@ def preprocess_digit(image) -> np.ndarray:
     Raises UserInputError when there is no ink at all (an empty canvas, a blank photo).
     """
     grey = _to_grey(image)                                                   # (H, W) in [0, 1]
-    border = lambda a: np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])    # noqa: E731
-    if np.median(border(grey)) > 0.5:                                        # dark ink on light paper
+    if np.median(_border(grey)) > 0.5:                                       # dark ink on light paper
         grey = 1.0 - grey
-    background = float(np.median(border(grey)))
+    background = float(np.median(_border(grey)))
     grey = np.clip((grey - background) / max(1.0 - background, 1e-6), 0, 1)  # background -> 0
     ink = grey >= INK_THRESHOLD * max(float(grey.max()), 1e-6)
     if grey.max() < 0.05 or not ink.any():
