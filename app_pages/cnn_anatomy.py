@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from bigmodel_core.charts.spec import line_chart
 from bigmodel_core.charts.cnn import (confusion_chart, fc1_image, feature_map_grid, filter_grid,
                                       softmax_line_latex)
-from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
-                                      load_record, mnist_tensors, new_cnn)
+from bigmodel_core.models.cnn import (CNN, RECORD_PATH, cnn_activations, confusion_matrix, count_parameters,
+                                      layer_table, new_cnn)
+from bigmodel_core.data import load_record, mnist_tensors
 from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit, guessing_accuracy, outcome
 from app_pages._queue import heavy
 from app_pages._training import diverged_text, lr_advice, number
@@ -257,7 +258,7 @@ def train_yourself() -> None:
 
 train_settings()
 train_yourself()
-rec = load_record()
+rec = load_record(RECORD_PATH)
 st.caption(t("cnn_anatomy.bundled_note", acc=f"{rec['test_accuracy']:.1%}", epochs=rec["training"]["epochs"],
              n=rec["data"]["train_size"]))
 

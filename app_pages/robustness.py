@@ -3,7 +3,6 @@ adversarial training as a defence), and federated learning (FedAvg) over simulat
 seed 003: security, privacy)."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +12,8 @@ import torch
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.federated import (MAX_CLIENTS, MAX_ROUNDS, SPLITS, FedConfig, central_curve, fedavg_clients,
                                      split_clients, validate)
-from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.data import ASSETS, load_record, mnist_tensors
 from bigmodel_core.robustness import (MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, fgsm, fgsm_targeted,
                                       input_gradient, pgd)
 from bigmodel_core.charts.robustness import (accuracy_eps_chart, move_rule, perturbation_image,
@@ -72,7 +72,7 @@ def adversarial_cnn():
 
 @st.cache_resource(show_spinner=False)
 def adv_record() -> dict | None:
-    return json.loads(ADV_RECORD.read_text()) if ADV_RECORD.exists() else None
+    return load_record(ADV_RECORD) if ADV_RECORD.exists() else None
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,12 +8,12 @@ import numpy as np
 import torch
 
 from bench.record import record
-from bigmodel_core.models.autoencoder import mnist_vectors
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.pretrain import compare
 
 
 def main() -> None:
-    X_train, y_train, X_test, y_test = mnist_vectors()
+    X_train, y_train, X_test, y_test = mnist_tensors(flat=True)
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()

@@ -15,7 +15,6 @@ MNIST; the model normalizes with MNIST's mean and standard deviation itself, so 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +23,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from bigmodel_core.data import ASSETS
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 WEIGHTS_PATH = ASSETS / "cnn_mnist.safetensors"
 RECORD_PATH = ASSETS / "cnn_mnist.json"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081   # of the full MNIST training set (the usual constants)
@@ -111,19 +110,6 @@ def load_cnn(path: str | Path = WEIGHTS_PATH, device: torch.device | None = None
     model = CNN()
     model.load_state_dict(load_file(str(path)))
     return model.to(device or device_for("attributions")).eval()
-
-
-def load_record(path: str | Path = RECORD_PATH) -> dict:
-    """The JSON note written next to the weights: data split, training settings, test accuracy."""
-    return json.loads(Path(path).read_text())
-
-
-def mnist_tensors(split=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """load_mnist()'s split as float tensors: X (N, 1, 28, 28) in [0, 1], y (N,) int64."""
-    from bigmodel_core.data import load_mnist
-    s = split or load_mnist()
-    to_x = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)  # noqa: E731
-    return to_x(s.x_train), torch.from_numpy(s.y_train.copy()), to_x(s.x_test), torch.from_numpy(s.y_test.copy())
 
 
 @torch.no_grad()
