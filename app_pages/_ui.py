@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import streamlit as st
 
+from bigmodel_core.charts.spec import arrow_bytes
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.i18n import LANGS
 from bigmodel_core.i18n import t as _t
-from bigmodel_core.charts.curves import arrow_bytes
 
 PAGES_DIR = Path(__file__).parent
 

@@ -1,8 +1,12 @@
-"""Altair chart builders shared by every page: data in, `alt.Chart` out, no Streamlit.
+"""What every chart shares: the builders, the style, and the way a chart reaches the browser. No Streamlit.
 
 - `heatmap`: a 2-D array as coloured cells (long form, one row per cell), optional value labels,
-  optional click selection of a cell, optional outlined rectangles (a window, a winner).
+  optional click selection of a cell, optional outlined rectangles (`Box`: a window, a winner).
 - `line_chart`: curves over steps (loss, accuracy, gradient norms), long form, optional log scale.
+- `FONT`, `TITLE_FONT`, `STYLE` / `style(chart)`: one set of font sizes, for a classroom projector.
+- `to_spec(chart)`: Altair -> a plain Vega-Lite dict (the one conversion); `to_live_spec` for charts
+  redrawn as a control moves (`stable_names` + `arrow_datasets`); `arrow_bytes`: rows as Arrow, the
+  form `_ui.vega` sends data in; `js_str`: a Python string as a Vega expression string.
 (Pictures, when there are too many cells for a chart, are in `charts.images`.)
 """
 from __future__ import annotations
@@ -14,6 +18,11 @@ import numpy as np
 import pandas as pd
 
 MAX_CELLS = 5_000  # Altair's row limit for inline data
+FONT = 14          # axis labels and titles, legends, numbers written on a chart (a classroom projector)
+TITLE_FONT = 16    # a chart's title
+STYLE = {"axis": {"labelFontSize": FONT, "titleFontSize": FONT},          # a Vega-Lite "config"
+         "legend": {"labelFontSize": FONT, "titleFontSize": FONT},
+         "title": {"fontSize": TITLE_FONT, "anchor": "start"}}
 _DARK_HIGH_SCHEMES = {"greys", "blues", "greens", "reds", "purples", "oranges"}
 
 
@@ -89,7 +98,7 @@ def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
 
     def axis(n: int, names: list[str] | None):
         if names is not None:
-            expr = "[" + ",".join(_js_str(s) for s in names) + "][floor(datum.value - 0.5)]"
+            expr = "[" + ",".join(js_str(s) for s in names) + "][floor(datum.value - 0.5)]"
             return alt.Axis(values=[i + 0.5 for i in range(n)], labelExpr=expr, title=None,
                             labelAngle=0, grid=False, ticks=False)
         step = max(1, n // 8)
@@ -134,8 +143,15 @@ def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
     return chart.properties(title=title) if title else chart
 
 
-def _js_str(s: str) -> str:
+def js_str(s) -> str:
+    """A Python string as a single-quoted Vega expression string (for labelExpr lookups)."""
     return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def style(chart):
+    """An Altair chart in the house style (`STYLE`): the same font sizes on every page."""
+    return (chart.configure_axis(**STYLE["axis"]).configure_legend(**STYLE["legend"])
+            .configure_title(**STYLE["title"]))
 
 
 def line_chart(df: pd.DataFrame, *, x: str = "step", y: str = "value", series: str | None = "series",
@@ -152,3 +168,78 @@ def line_chart(df: pd.DataFrame, *, x: str = "step", y: str = "value", series: s
         enc["tooltip"].insert(0, alt.Tooltip(f"{series}:N"))
     chart = alt.Chart(df).mark_line(point=points).encode(**enc).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
+
+
+# ---------------------------------------------------------------------------------------------
+# Altair -> the dict the browser gets
+
+def to_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a plain Vega-Lite dict, built once: pages cache it (st.cache_data) and draw it
+    with st.vega_lite_chart, so a rerun does not pay Altair's per-object schema work again.
+    (Tests validate the same charts with chart.to_dict().)"""
+    from altair.utils.schemapi import debug_mode
+    with debug_mode(False):
+        return chart.to_dict(validate=False)
+
+
+def stable_names(spec: dict, prefix: str = "d") -> dict:
+    """The spec with its named datasets renamed d0, d1, ... in the order the spec first uses them.
+
+    Altair names each dataset by a hash of its rows, so moving a slider (new point, new rule)
+    renames a dataset and changes the spec itself, and the browser rebuilds the whole Vega view.
+    With position-based names the spec stays the same and Streamlit only swaps the changed rows
+    into the live chart. Returns a new dict; `spec` is not modified."""
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    order: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "datasets" and node is spec:
+                    continue
+                if k == "data" and isinstance(v, dict) and v.get("name") in datasets:
+                    name = order.setdefault(v["name"], f"{prefix}{len(order)}")
+                    out[k] = {**v, "name": name}
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(spec)
+    for old in datasets:                       # declared but never referenced: keep, renamed too
+        order.setdefault(old, f"{prefix}{len(order)}")
+    out["datasets"] = {order[old]: rows for old, rows in datasets.items()}
+    return out
+
+
+def arrow_bytes(rows: list[dict]) -> bytes:
+    """Rows as Arrow IPC bytes, the form st.vega_lite_chart sends chart data in (built straight from
+    the rows: going through pandas, as Streamlit does for a list of dicts, costs milliseconds)."""
+    import pyarrow as pa
+    table = pa.Table.from_pylist(rows)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def arrow_datasets(spec: dict) -> dict:
+    """The spec with each named dataset (a list of rows) serialized by arrow_bytes: done once where
+    the spec is cached, not on every rerun."""
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    return {**spec, "datasets": {name: rows if isinstance(rows, bytes) else arrow_bytes(rows)
+                                 for name, rows in datasets.items()}}
+
+
+def to_live_spec(chart: alt.TopLevelMixin) -> dict:
+    """`to_spec` for a chart redrawn as a control moves: datasets named by position (stable_names)
+    and already in Arrow form (arrow_datasets), so a rerun sends only bytes and the browser swaps
+    the changed rows into the chart it already shows."""
+    return arrow_datasets(stable_names(to_spec(chart)))

@@ -137,7 +137,8 @@ def test_chart_builders_validate():
 
 def test_moving_the_prediction_changes_only_the_point_data():
     """Fixed scale domains and position-named datasets: a new prediction is a data swap in the browser."""
-    from bigmodel_core.charts.curves import regression_chart, to_live_spec
+    from bigmodel_core.charts.curves import regression_chart
+    from bigmodel_core.charts.spec import to_live_spec
     labels = {n: n for n in ("mse", "mae", "huber")}
     frame = regression_curves(1.0, -5, 5)
 
