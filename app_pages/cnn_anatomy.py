@@ -157,15 +157,14 @@ def train_yourself() -> None:
 
     def draw(run, final: bool = False):
         if run["loss_rows"]:
-            loss_box.altair_chart(line_chart(pd.DataFrame(run["loss_rows"]), y="value", series="series",
-                                             title=t("common.loss"), x_title=t("common.step"),
-                                             y_title=t("common.loss"), width=300, height=200, log_y=True),
-                                  width="content")
+            altair(line_chart(pd.DataFrame(run["loss_rows"]), y="value", series="series", title=t("common.loss"),
+                              x_title=t("common.step"), y_title=t("common.loss"), width=300, height=200, log_y=True),
+                   where=loss_box)
         if run["acc_rows"]:
-            acc_box.altair_chart(line_chart(pd.DataFrame(run["acc_rows"]), y="value", series="series",
-                                            title=t("common.accuracy"), x_title=t("common.step"),
-                                            y_title=t("common.accuracy"), width=300, height=200, points=True),
-                                 width="content")
+            altair(line_chart(pd.DataFrame(run["acc_rows"]), y="value", series="series",
+                              title=t("common.accuracy"), x_title=t("common.step"),
+                              y_title=t("common.accuracy"), width=300, height=200, points=True),
+                   where=acc_box)
         if run["filters"]:
             epoch, kernels = run["filters"][-1]
             with filt_box.container():
