@@ -9,15 +9,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts.images import colorize, tile_images
+from bigmodel_core.charts.images import colorize, tile_images, upscale
 from bigmodel_core.charts.spec import _as_numpy, heatmap
 
 FONT = 15           # axis and label font size for the projector
-
-
-def upscale(img: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour upscaling of an (H, W) or (H, W, 3) image: every pixel becomes scale x scale."""
-    return img.repeat(scale, 0).repeat(scale, 1)
 
 
 def digit_image(x28, scale: int = 8) -> np.ndarray:

@@ -3,12 +3,18 @@ for a chart (Altair refuses more than 5,000 rows; we downsample on purpose inste
 
 - `colorize`: a 2-D array through a matplotlib colormap to RGB.
 - `tile_images`: many small maps (feature maps, filters) as one image.
+- `upscale`: nearest-neighbour upscaling, so small pictures stay crisp on a projector.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from bigmodel_core.charts.spec import _as_numpy
+
+
+def upscale(img: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of an (H, W) or (H, W, 3) image: every pixel becomes scale x scale."""
+    return img.repeat(scale, 0).repeat(scale, 1)
 
 
 def colorize(a, cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
@@ -42,6 +48,4 @@ def tile_images(images, *, ncols: int = 8, pad: int = 1, scale: int = 1, normali
     for i in range(N):
         r, c = divmod(i, ncols)
         out[r * (H + pad): r * (H + pad) + H, c * (W + pad): c * (W + pad) + W] = imgs[i]
-    if scale > 1:
-        out = out.repeat(scale, 0).repeat(scale, 1)
-    return out
+    return upscale(out, scale) if scale > 1 else out

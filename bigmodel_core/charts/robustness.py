@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from bigmodel_core.charts.spec import _as_numpy
-from bigmodel_core.charts.cnn import FONT, upscale
+from bigmodel_core.charts.cnn import FONT
+from bigmodel_core.charts.images import upscale
 
 
 def perturbation_image(delta, eps: float, scale: int = 1) -> np.ndarray:
