@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 
 from bigmodel_core.charts.images import colorize, tile_images, upscale
-from bigmodel_core.charts.spec import _as_numpy, heatmap
+from bigmodel_core.charts.spec import FONT, _as_numpy, heatmap
 
-FONT = 15           # axis and label font size for the projector
 
 
 def digit_image(x28, scale: int = 8) -> np.ndarray:
@@ -65,12 +64,12 @@ def probability_chart(probs, *, predicted: int, label: int | None = None, title:
         x=alt.X("digit:N", sort=None, title=x_title, axis=alt.Axis(labelFontSize=FONT + 3, labelAngle=0,
                                                                    titleFontSize=FONT)),
         y=alt.Y("probability:Q", title=y_title, scale=alt.Scale(domain=[0, 1.08]),
-                axis=alt.Axis(format="%", labelFontSize=FONT - 2, titleFontSize=FONT, tickCount=5)))
+                axis=alt.Axis(format="%", labelFontSize=FONT, titleFontSize=FONT, tickCount=5)))
     bars = base.mark_bar().encode(
         color=alt.Color("kind:N", scale=alt.Scale(domain=["predicted", "other"], range=["#f28e2b", "#9aa3ad"]),
                         legend=None),
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".4f")])
-    text = base.mark_text(dy=-10, fontSize=FONT - 1, fontWeight="bold").encode(text="text:N")
+    text = base.mark_text(dy=-10, fontSize=FONT, fontWeight="bold").encode(text="text:N")
     chart = (bars + text).properties(width=330, height=230)
     return chart.properties(title=title) if title else chart
 

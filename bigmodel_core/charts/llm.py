@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-FONT = 13
+from bigmodel_core.charts.spec import FONT, TITLE_FONT
 
 
 def _np(a) -> np.ndarray:
@@ -69,7 +69,7 @@ def answer_spec(probs, ranks, *, token: str, layer_title: str, prob_title: str, 
     rows = [{"layer": l + 1, "p": float(P[l]), "rank": int(R[l]) + 1} for l in range(len(P))]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title, "fontSize": 14},
+        "title": {"text": title, "fontSize": TITLE_FONT},
         "data": {"values": rows}, "width": 420, "height": 200,
         "mark": {"type": "line", "point": True, "color": "#1f77b4"},
         "encoding": {
