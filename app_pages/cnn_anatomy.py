@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.charts.spec import line_chart
-from bigmodel_core.charts.cnn import (confusion_chart, fc1_image, feature_map_grid, filter_grid,
+from bigmodel_core.charts.cnn import (confusion_spec, fc1_image, feature_map_grid, filter_grid,
                                       softmax_line_latex)
 from bigmodel_core.models.cnn import (CNN, RECORD_PATH, cnn_activations, confusion_matrix, count_parameters,
                                       layer_table, new_cnn)
@@ -19,7 +19,7 @@ from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit, guessing
 from app_pages._queue import heavy
 from app_pages._training import diverged_text, lr_advice, number
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
-from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, vega, why_and_try
 
 KEY = "cnn_anatomy"
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
@@ -175,8 +175,8 @@ def train_yourself() -> None:
             if run.get("cm") is not None:
                 with cm_box.container():
                     st.markdown(f"**{t('cnn_anatomy.confusion_title')}**")
-                    altair(confusion_chart(run["cm"], x_title=t("cnn_anatomy.predicted"),
-                                           y_title=t("cnn_anatomy.true")), key=f"{KEY}.cm_chart")
+                    vega(confusion_spec(run["cm"], x_title=t("cnn_anatomy.predicted"), y_title=t("cnn_anatomy.true")),
+                         key=f"{KEY}.cm_chart")
 
     def verdict_note(run):
         """What the run amounts to (bigmodel_core.train.outcome), naming the control to change."""

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bigmodel_core.charts.images import colorize, tile_images, upscale
-from bigmodel_core.charts.spec import FONT, _as_numpy, heatmap
+from bigmodel_core.charts.spec import FONT, _as_numpy, matrix_spec
 
 
 
@@ -86,12 +86,11 @@ def fc1_image(activations) -> np.ndarray:
     return rgb
 
 
-def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:
-    """(true, predicted) counts as a labelled 10x10 heat map."""
+def confusion_spec(cm: np.ndarray, *, x_title: str, y_title: str) -> dict:
+    """(true, predicted) counts as a labelled 10x10 heat map (a Vega-Lite dict)."""
     digits = [str(d) for d in range(cm.shape[0])]
-    chart = heatmap(cm, labels=True, fmt=".0f", cell_px=34, scheme="blues", value_title="count",
-                    x_labels=digits, y_labels=digits)
-    return chart.properties(title=alt.TitleParams(f"{y_title} ↓ / {x_title} →", fontSize=13))
+    return matrix_spec(cm, row_labels=digits, col_labels=digits, numbers=True, fmt=".0f", cell_px=34,
+                       scheme="blues", value_title="count", title=f"{y_title} ↓ / {x_title} →")
 
 
 def overlay(digit, attribution, *, scale: int = 8, signed: bool = False, gamma: float = 0.6) -> np.ndarray:
