@@ -4,7 +4,7 @@
   a click selection, an outlined row; masked cells (-inf) drawn grey with a cross.
 - `model_view_spec`: every head of every layer as a small map in one clickable grid (BertViz's
   "model view"); the grid is one PNG, so 72 maps of T x T cost one image, not 72 T^2 rows.
-- `saturation_chart`, `attribution_chart`, `summary_chart`: the page's other pictures.
+- `saturation_chart`, `attribution_chart`, `summary_spec`: the page's other pictures.
 - `row_latex`: the clicked query row written out with the learner's numbers.
 Sized for a classroom projector: large labels, strong colours.
 """
@@ -136,8 +136,8 @@ def attribution_chart(tokens: list[str], attributions, *, title: str = "", value
     return chart.properties(title=alt.Title(title, fontSize=TITLE_FONT, anchor="start")) if title else chart
 
 
-def summary_chart(df: pd.DataFrame, field: str, *, title: str, fmt: str = ".1f", layer_title: str = "layer",
-                  head_title: str = "head") -> dict:
+def summary_spec(df: pd.DataFrame, field: str, *, title: str, fmt: str = ".1f", layer_title: str = "layer",
+                 head_title: str = "head") -> dict:
     """A layers x heads table of one per-head number (entropy, distance) as a heat map with values."""
     L, H = int(df["layer"].max()), int(df["head"].max())
     grid = df.pivot(index="layer", columns="head", values=field).to_numpy()
