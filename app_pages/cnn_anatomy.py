@@ -1,4 +1,4 @@
-"""CNN anatomy: the seeds' CNN on real MNIST digits, layer by layer, and trained live by the learner."""
+"""CNN anatomy: the course texts' CNN on real MNIST digits, layer by layer, and trained live by the learner."""
 from __future__ import annotations
 
 import math

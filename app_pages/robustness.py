@@ -1,6 +1,6 @@
 """Robustness and privacy: adversarial digits against the course CNN (FGSM, targeted FGSM, PGD, and
-adversarial training as a defence), and federated learning (FedAvg) over simulated clients (seed 002 §7,
-seed 003: security, privacy)."""
+adversarial training as a defence), and federated learning (FedAvg) over simulated clients (course text 3 §7,
+course text 4: security, privacy)."""
 from __future__ import annotations
 
 from dataclasses import replace

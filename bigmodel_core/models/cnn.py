@@ -1,4 +1,4 @@
-"""The seeds' CNN for 28x28 digits (seed 002 §4.1 and seed 003 §4.1), its activations, and MNIST-like input.
+"""The course texts' CNN for 28x28 digits (course text 3 §4.1 and course text 4 §4.1), its activations, and MNIST-like input.
 
     Conv(1->32, 3x3, pad 1) -> ReLU -> MaxPool 2      1x28x28 -> 32x28x28 -> 32x14x14
     Conv(32->64, 3x3, pad 1) -> ReLU -> MaxPool 2     32x14x14 -> 64x14x14 -> 64x7x7
@@ -7,7 +7,7 @@
 421,642 parameters. Input: (N, 1, 28, 28) floats in [0, 1], ink bright on a dark background, like
 MNIST; the model normalizes with MNIST's mean and standard deviation itself, so callers never do.
 
-- `CNN`: the module, exactly the seed's layers (names conv1, conv2, pool, fc1, fc2).
+- `CNN`: the module, exactly the course text's layers (names conv1, conv2, pool, fc1, fc2).
 - `cnn_activations(model, x)`: every intermediate tensor, named like the layers a learner sees.
 - `load_cnn()`: the bundled trained weights (assets/cnn_mnist.safetensors), eval mode, on get_device().
 - `preprocess_digit(image)`: a drawn or uploaded digit made to look like MNIST (grey, inverted if the
@@ -35,7 +35,7 @@ LAYERS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc1", "logits")
 
 
 class CNN(nn.Module):
-    """Seed 002 §4.1: two conv-ReLU-pool blocks, then two fully connected layers."""
+    """Course text 3 §4.1: two conv-ReLU-pool blocks, then two fully connected layers."""
 
     def __init__(self):
         super().__init__()
@@ -49,7 +49,7 @@ class CNN(nn.Module):
         x = (x - MNIST_MEAN) / MNIST_STD                  # (N, 1, 28, 28), pixels in [0, 1] -> standardized
         x = self.pool(F.relu(self.conv1(x)))              # (N, 32, 14, 14)
         x = self.pool(F.relu(self.conv2(x)))              # (N, 64, 7, 7)
-        x = x.flatten(1)                                  # (N, 3136); the seed's x.view(-1, 64 * 7 * 7)
+        x = x.flatten(1)                                  # (N, 3136); the course text's x.view(-1, 64 * 7 * 7)
         x = F.relu(self.fc1(x))                           # (N, 128)
         return self.fc2(x)                                # (N, 10) logits
 
