@@ -9,14 +9,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts.images import colorize, tile_images, upscale
-from bigmodel_core.charts.spec import FONT, _as_numpy, matrix_spec
+from bigmodel_core.charts.images import as_numpy, colorize, tile_images, upscale
+from bigmodel_core.charts.spec import FONT, matrix_spec
 
 
 
 def digit_image(x28, scale: int = 8) -> np.ndarray:
     """The (28, 28) input in [0, 1] as the model sees it: ink white on black, upscaled to 224 px."""
-    a = np.clip(_as_numpy(x28), 0, 1)
+    a = np.clip(as_numpy(x28), 0, 1)
     return upscale((a * 255).round().astype(np.uint8), scale)
 
 
@@ -26,7 +26,7 @@ def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = 
     diverging (for pre-ReLU conv outputs): blue negative, white 0, red positive, symmetric per map;
     otherwise "inferno" from black (0) to yellow (the map's maximum).
     """
-    m = _as_numpy(maps)
+    m = as_numpy(maps)
     C, H, W = m.shape
     if diverging:
         vmax = np.abs(m).reshape(C, -1).max(1)[:, None, None]
@@ -44,7 +44,7 @@ def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = 
 
 def filter_grid(kernels, *, ncols: int = 8, scale: int = 14) -> np.ndarray:
     """conv1's (32, 1, 3, 3) kernels as 3x3 tiles on one shared diverging scale (red +, blue -)."""
-    k = _as_numpy(kernels)[:, 0]                                              # (32, 3, 3)
+    k = as_numpy(kernels)[:, 0]                                              # (32, 3, 3)
     vmax = float(np.abs(k).max()) or 1.0
     tiles = tile_images(k / vmax * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=np.nan)
     pad = np.isnan(tiles)
@@ -56,7 +56,7 @@ def filter_grid(kernels, *, ncols: int = 8, scale: int = 14) -> np.ndarray:
 def probability_chart(probs, *, predicted: int, label: int | None = None, title: str = "",
                       x_title: str = "digit", y_title: str = "probability") -> alt.Chart:
     """Ten bars, one per digit; the prediction in orange, the others grey; values printed above."""
-    p = _as_numpy(probs).ravel()
+    p = as_numpy(probs).ravel()
     df = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": p,
                        "kind": ["predicted" if d == predicted else "other" for d in range(10)],
                        "text": [f"{v:.0%}" if v >= 0.005 else "" for v in p]})
@@ -77,7 +77,7 @@ def probability_chart(probs, *, predicted: int, label: int | None = None, title:
 def fc1_image(activations) -> np.ndarray:
     """The 128 fc1 activations as an 8 x 16 RGB image (neuron i at row i // 16, col i % 16), inferno
     from black (0, inactive) to yellow (the largest activation), with 1-pixel white gaps."""
-    a = _as_numpy(activations).reshape(128, 1, 1)                          # (128,) -> one cell per neuron
+    a = as_numpy(activations).reshape(128, 1, 1)                          # (128,) -> one cell per neuron
     cells = np.broadcast_to(a, (128, 4, 4))                                 # each neuron a 4x4 square
     tiles = tile_images(cells, ncols=16, pad=1, normalize="all", pad_value=np.nan)
     pad = np.isnan(tiles)
@@ -100,8 +100,8 @@ def overlay(digit, attribution, *, scale: int = 8, signed: bool = False, gamma: 
     target's score, blue where it lowered it; otherwise (saliency, Grad-CAM) yellow -> dark red for
     small -> large. Colour opacity grows with |attribution| / max |attribution| (to the power gamma).
     """
-    d = np.clip(_as_numpy(digit), 0, 1)
-    a = _as_numpy(attribution)
+    d = np.clip(as_numpy(digit), 0, 1)
+    a = as_numpy(attribution)
     paper = np.repeat((1.0 - 0.45 * d)[..., None], 3, axis=2)              # (28, 28, 3) grey digit on white
     vmax = float(np.abs(a).max()) or 1.0
     weight = ((np.abs(a) / vmax) ** gamma)[..., None]                     # (28, 28, 1) in [0, 1]

@@ -4,12 +4,22 @@ for a chart (Altair refuses more than 5,000 rows; we downsample on purpose inste
 - `colorize`: a 2-D array through a matplotlib colormap to RGB.
 - `tile_images`: many small maps (feature maps, filters) as one image.
 - `upscale`: nearest-neighbour upscaling, so small pictures stay crisp on a projector.
+- `png_data_url`: an RGB picture as a PNG data URL, for a Vega-Lite image mark.
 """
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 
-from bigmodel_core.charts.spec import _as_numpy
+
+
+def as_numpy(a) -> np.ndarray:
+    """A tensor (on any device) or array-like as a float64 NumPy array."""
+    if hasattr(a, "detach"):                                  # a torch tensor, on any device
+        a = a.detach().float().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
 
 
 def upscale(img: np.ndarray, scale: int) -> np.ndarray:
@@ -20,7 +30,7 @@ def upscale(img: np.ndarray, scale: int) -> np.ndarray:
 def colorize(a, cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
     """A 2-D array -> (H, W, 3) uint8 RGB through a matplotlib colormap (for st.image)."""
     import matplotlib
-    arr = _as_numpy(a)
+    arr = as_numpy(a)
     lo = float(np.nanmin(arr)) if vmin is None else vmin
     hi = float(np.nanmax(arr)) if vmax is None else vmax
     norm = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
@@ -35,7 +45,7 @@ def tile_images(images, *, ncols: int = 8, pad: int = 1, scale: int = 1, normali
     normalize: "each" rescales every map to [0, 1] on its own (feature maps), "all" uses one range.
     scale: nearest-neighbour upscaling so small maps stay crisp on screen.
     """
-    imgs = _as_numpy(images)
+    imgs = as_numpy(images)
     N, H, W = imgs.shape
     if normalize == "each":
         lo = imgs.reshape(N, -1).min(1)[:, None, None]
@@ -49,3 +59,11 @@ def tile_images(images, *, ncols: int = 8, pad: int = 1, scale: int = 1, normali
         r, c = divmod(i, ncols)
         out[r * (H + pad): r * (H + pad) + H, c * (W + pad): c * (W + pad) + W] = imgs[i]
     return upscale(out, scale) if scale > 1 else out
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """(H, W, 3) uint8 -> "data:image/png;base64,..." (fast compression: it is sent once per redraw)."""
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=False, compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

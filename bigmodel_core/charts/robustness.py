@@ -13,15 +13,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts.spec import _as_numpy
-from bigmodel_core.charts.images import upscale
+from bigmodel_core.charts.images import as_numpy, upscale
 from bigmodel_core.charts.spec import FONT
 
 
 def perturbation_image(delta, eps: float, scale: int = 1) -> np.ndarray:
     """x_adv - x (28, 28) as RGB on white: red where a pixel got brighter, blue where darker, full
     colour at |delta| = eps (so every FGSM pixel is fully coloured unless the clip cut it)."""
-    d = _as_numpy(delta)
+    d = as_numpy(delta)
     v = np.clip(d / eps, -1, 1) if eps > 0 else np.zeros_like(d)
     red, blue = np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85])
     colour = np.where((v >= 0)[..., None], red, blue)
@@ -36,7 +35,7 @@ def probability_pair_spec(p_clean, p_adv, *, labels: dict[str, str], width: int 
 
     A plain Vega-Lite dict (the eps slider redraws it on every key press; building it through Altair
     took 50-100 ms on 2 busy cores)."""
-    pc, pa = _as_numpy(p_clean).ravel(), _as_numpy(p_adv).ravel()
+    pc, pa = as_numpy(p_clean).ravel(), as_numpy(p_adv).ravel()
     order = [labels["clean"], labels["adversarial"]]
     rows = [{"digit": str(d), "input": labels[k], "probability": float(p[d])}
             for k, p in (("clean", pc), ("adversarial", pa)) for d in range(10)]

@@ -17,6 +17,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bigmodel_core.charts.images import as_numpy
+
 MAX_CELLS = 5_000  # Altair's row limit for inline data
 FONT = 14          # axis labels and titles, legends, numbers written on a chart (a classroom projector)
 TITLE_FONT = 16    # a chart's title
@@ -24,12 +26,6 @@ STYLE = {"axis": {"labelFontSize": FONT, "titleFontSize": FONT},          # a Ve
          "legend": {"labelFontSize": FONT, "titleFontSize": FONT},
          "title": {"fontSize": TITLE_FONT, "anchor": "start"}}
 _DARK_HIGH_SCHEMES = {"greys", "blues", "greens", "reds", "purples", "oranges"}
-
-
-def _as_numpy(a) -> np.ndarray:
-    if hasattr(a, "detach"):                                  # a torch tensor, on any device
-        a = a.detach().float().cpu().numpy()
-    return np.asarray(a, dtype=np.float64)
 
 
 def block_reduce(a: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray, int]:
@@ -53,7 +49,7 @@ def block_reduce(a: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray,
 def heatmap_frame(a, block: int = 1) -> pd.DataFrame:
     """Long form of a 2-D array: one row per cell with row, col (in the original's coordinates),
     row2/col2 (the cell's far edges) and value."""
-    a = _as_numpy(a)
+    a = as_numpy(a)
     H, W = a.shape
     rows, cols = np.mgrid[0:H, 0:W]
     return pd.DataFrame({
@@ -88,7 +84,7 @@ def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
     x_labels / y_labels: tick labels (tokens, time steps) instead of numbers.
     Arrays with more than max_cells cells are block-averaged first (coordinates stay the original's).
     """
-    arr = _as_numpy(a)
+    arr = as_numpy(a)
     arr, block = block_reduce(arr, max_cells)
     df = heatmap_frame(arr, block)
     H, W = arr.shape[0] * block, arr.shape[1] * block
@@ -291,7 +287,7 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
     labels_in_data: the row labels come from the data (a band axis), not from the spec.
     With `domain` given, the colour scale, the number size and the white-on-dark rule depend only on it.
     """
-    full = _as_numpy(a)
+    full = as_numpy(a)
     arr, block = block_reduce(full, max_cells)
     h, w = arr.shape                                         # cells drawn
     H, W = full.shape                                        # the original's coordinates
