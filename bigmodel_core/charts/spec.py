@@ -363,9 +363,9 @@ def matrix_spec(a, *, row_labels: list[str] | None = None, col_labels: list[str]
                      "format": fmt},
             "color": {"condition": [{"test": dark, "value": "white"}], "value": "black"}},
             "transform": [{"calculate": "datum.col + 0.5", "as": "cx"}, {"calculate": "datum.row + 0.5", "as": "cy"}]})
-    outlines = ([{"r0": row, "r1": row + 1, "c0": 0, "c1": W, "color": Box.color}] if row is not None else []) + \
-               ([{"r0": 0, "r1": H, "c0": col, "c1": col + 1, "color": Box.color}] if col is not None else []) + \
-               [{"r0": b.r0, "r1": b.r1, "c0": b.c0, "c1": b.c1, "color": b.color} for b in boxes]
+    outlines = ([{"r0": row, "r1": row + 1, "c0": 0, "c1": W}] if row is not None else []) + \
+               ([{"r0": 0, "r1": H, "c0": col, "c1": col + 1}] if col is not None else []) + \
+               [{"r0": b.r0, "r1": b.r1, "c0": b.c0, "c1": b.c1, "color": b.color} for b in boxes]   # no colour: Box's
     if outlines or box_data:
         layers.append({"data": {"name": box_data} if box_data else {"values": outlines},
                        "mark": {"type": "rect", "fill": None, "strokeWidth": 3},
