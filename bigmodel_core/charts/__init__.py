@@ -1,8 +1,10 @@
 """Every picture the app draws: data in, a chart (Altair / Vega-Lite dict) or an image out. No Streamlit.
 
 Layout:
-- `spec`: what every chart shares: the heat-map and line builders, the Vega-Lite helpers.
-- `images`: arrays to colours, tiles and upscaled pictures for `st.image`.
+- `spec`: what every chart shares: the one heat-map builder (`matrix_spec`, a Vega-Lite dict over
+  named data), `line_chart`, the house style (`FONT`, `STYLE`), the Altair-to-dict conversion
+  (`to_spec`, `to_live_spec`) and the Arrow serializer `_ui.vega` sends data with.
+- `images`: arrays to colours, tiles, upscaled pictures and PNG data URLs.
 - one module per concept (`attention`, `autoencoder`, `cnn`, `compression`, `curves` for the
   activation and loss curves, `landscape`, `llm`, `regularization`, `robustness`, `scale`, `windows`
   for the convolution and pooling windows): the charts of that concept's pages, built on the two above.
