@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, curve_frame, interpolation_chart, loss_curves_chart,
+from bigmodel_core.charts.landscape import (OPTIMIZER_COLORS, curve_frame, interpolation_chart, loss_curves_chart,
                                             map_background, network_surface_chart)
 from app_pages._explorables import component_value, float32_b64, landscape_map_explorable
 from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega,

@@ -1,5 +1,5 @@
 """Regularization and overfitting: an over-parameterized MLP on a few noisy points, with and without
-L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (course text 001 §3.3.3)."""
+L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (course text 2 §3.3.3)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +13,7 @@ from bigmodel_core.regularization import (GRID, HIST_BINS, LAMBDAS, LIVE_INTERVA
                                           replay_arrays, soft_threshold_, train_run, true_curve, untrained_snapshot,
                                           validate, weight_decay_)
 from bigmodel_core.train import TrainConfig
-from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
+from bigmodel_core.charts.regularization import fit_chart, loss_chart, weights_histogram
 from app_pages._explorables import float32_b64, regularization_replay_explorable
 from app_pages._queue import heavy
 from app_pages._training import diverged_text

@@ -1,6 +1,6 @@
 """Gradient descent on loss landscapes: toy surfaces, optimizer paths, and a real network's loss surface.
 
-Course text 001 §3.1.2 and §3.3.2: gradient descent  theta_{t+1} = theta_t - alpha * grad J(theta_t)  and SGD
+Course text 2 §3.1.2 and §3.3.2: gradient descent  theta_{t+1} = theta_t - alpha * grad J(theta_t)  and SGD
 theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the course texts' code trains with Adam.
 
 - Toy surfaces (`SURFACES`): a quadratic bowl with condition number kappa and a rotation, Rosenbrock,

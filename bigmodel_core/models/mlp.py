@@ -1,4 +1,4 @@
-"""The two multilayer perceptrons of the training pages (course text 001 §3.1: a stack of Linear layers
+"""The two multilayer perceptrons of the training pages (course text 2 §3.1: a stack of Linear layers
 with a non-linearity between them, y = W_L g(... g(W_1 x + b_1) ...) + b_L).
 
 They differ in shape and purpose, so they are two named classes:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from bigmodel_core import landscape as L
 from bigmodel_core.i18n import t
-from bigmodel_core.landscape_charts import map_background
+from bigmodel_core.charts.landscape import map_background
 
 ROOT = Path(__file__).resolve().parents[2]
 
