@@ -208,6 +208,12 @@ def conv2d_explained(image, kernel, *, bias: float = 0.0, stride: int = 1, paddi
     return ConvExplained(x, w, y, padded, float(bias), stride, padding, dilation)
 
 
+def feature_map(image, kernel: str = "sobel_x") -> torch.Tensor:
+    """(H, W) image -> (H - 2, W - 2) feature map: one preset 3x3 kernel, stride 1, no padding, no bias.
+    The pooling page pools this (Sobel x: the vertical edges), as a CNN pools its conv layers' maps."""
+    return conv2d_explained(image, kernel_preset(kernel)).output
+
+
 # ---------------------------------------------------------------------------------------------
 # Input images for the page: grey (H, W) or RGB (3, H, W) in [0, 1], shrunk for speed
 

@@ -138,7 +138,7 @@ def test_hostile_uploads_give_a_clear_message(name):
         at = _upload(name, data, lang)
         assert not at.exception
         assert _errors(at) == [t(key, lang, **params)]
-        assert any(c.value == t("convolution.fallback_photo", lang) for c in at.caption)
+        assert any(c.value == t("image_input.fallback_photo", lang) for c in at.caption)
 
 
 def test_16_bit_png_and_cmyk_jpeg_are_accepted():
@@ -154,7 +154,7 @@ def test_16_bit_png_and_cmyk_jpeg_are_accepted():
 
 def test_no_upload_yet_shows_a_hint():
     at = _page(conv_source="upload")
-    assert not at.exception and at.info[0].value == t("convolution.upload_first", "en")
+    assert not at.exception and at.info[0].value == t("image_input.upload_first", "en")
 
 
 def test_play_starts_and_stops_the_sliding_window():
