@@ -164,3 +164,12 @@ def test_image_to_tensor_shrinks_and_says_so():
     assert resized and x.shape == (3, 32, 64) and float(x[0].mean()) > 0.99
     g, resized = image_to_tensor(Image.new("L", (20, 10)), max_side=64)
     assert not resized and g.shape == (10, 20)
+
+
+def test_feature_map_is_the_sobel_x_convolution():
+    """The pooling page's feature map: Sobel x, stride 1, no padding (F.conv2d as the reference)."""
+    from bigmodel_core.ops.conv import feature_map
+    x = torch.rand(9, 12, generator=torch.Generator().manual_seed(3))
+    want = F.conv2d(x[None, None], torch.tensor([[-1., 0, 1], [-2, 0, 2], [-1, 0, 1]])[None, None])[0, 0]
+    got = feature_map(x)
+    assert got.shape == (7, 10) and torch.allclose(got, want, atol=1e-6)
