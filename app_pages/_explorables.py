@@ -65,6 +65,12 @@ def _result(result, name: str):
     return (result or {}).get(name) if hasattr(result, "get") else getattr(result, name, None)
 
 
+def committed(key: str, name: str):
+    """The value an explorable mounted under `key` last sent back as `name`, read before mounting it
+    again, so the data it is sent already carries the learner's latest commit (None before any)."""
+    return _result(st.session_state.get(key), name)
+
+
 def conv_payload(res, *, pick: tuple[int, int], labels: dict, lang: str, speeds=(1, 2, 4, 8)) -> dict:
     """What the convolution explorable gets: a ConvExplained's input image (C, H, W), kernel
     (C, kh, kw) and feature map (H_out, W_out) as float32, its bias / stride / padding / dilation,

@@ -9,7 +9,7 @@ from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, kernel_preset,
                                     output_size, parse_kernel_grid)
-from app_pages._explorables import conv_explorable
+from app_pages._explorables import committed, conv_explorable
 from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (image_uploader, lang, page_header, section, show_code, show_error, sync_url, t,
                            url_state, why_and_try)
@@ -156,12 +156,13 @@ def _labels() -> dict:
 
 
 def _window_view():
-    """The explorable, in a fragment: a committed pick reruns only this."""
-    sent = conv_explorable(res, pick=_pick(), labels=_labels(), lang=lang(), key="conv.window")
+    """The explorable, in a fragment: a committed pick reruns only this (and goes into the URL)."""
+    sent = committed("conv.window", "pick")
     if sent is not None and list(sent) != st.session_state.get("conv._sent"):
         st.session_state["conv._sent"] = list(sent)
         st.session_state["conv.row"], st.session_state["conv.col"] = (int(v) for v in sent)
         sync_url("conv.row", "conv.col")
+    conv_explorable(res, pick=_pick(), labels=_labels(), lang=lang(), key="conv.window")
 
 
 with picture:

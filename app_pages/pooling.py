@@ -7,7 +7,7 @@ from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import feature_map
 from bigmodel_core.ops.pool import global_avg_pool, pool2d_explained, translation_invariance
-from app_pages._explorables import pool_shift_explorable, pool_window_explorable
+from app_pages._explorables import committed, pool_shift_explorable, pool_window_explorable
 from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (image_uploader, lang, page_header, section, show_code, show_error, sync_url, t,
                            url_state, why_and_try)
@@ -105,12 +105,13 @@ def _window_view():
     labels = _labels("input_caption", "output_caption", "row", "col", "map_label", "result_max", "result_avg",
                      "result_global", input_title=("h", "w"), output_title=("h", "w"),
                      window_title=("row", "col"), formula_numbers=("row", "col"))
-    sent = pool_window_explorable(x, output, kind=kind, size=k, stride=s, pick=_pick(), labels=labels,
-                                  lang=lang(), key="pool.window_view")
+    sent = committed("pool.window_view", "pick")
     if sent is not None and list(sent) != st.session_state.get("pool._sent"):
         st.session_state["pool._sent"] = list(sent)
         st.session_state["pool.row"], st.session_state["pool.col"] = (int(v) for v in sent)
         sync_url("pool.row", "pool.col")
+    pool_window_explorable(x, output, kind=kind, size=k, stride=s, pick=_pick(), labels=labels, lang=lang(),
+                           key="pool.window_view")
 
 
 with picture:
@@ -137,11 +138,12 @@ def _invariance():
     """The shift explorable, in a fragment: a committed shift reruns only this (for the address bar)."""
     labels = _labels("shift", "unchanged", "vs_pixels", "pooled_original", "pooled_shifted", "changed_caption",
                      raw_unchanged=("share",), global_shift=("before", "after"), shifted_input=("shift",))
-    sent = pool_shift_explorable(x, kind=kind, size=k, stride=s, shift=int(st.session_state["pool.shift"]),
-                                 labels=labels, lang=lang(), key="pool.shift_view")
+    sent = committed("pool.shift_view", "shift")
     if sent is not None and sent != st.session_state.get("pool._sent_shift"):
         st.session_state["pool._sent_shift"] = st.session_state["pool.shift"] = int(sent)
         sync_url("pool.shift")
+    pool_shift_explorable(x, kind=kind, size=k, stride=s, shift=int(st.session_state["pool.shift"]),
+                          labels=labels, lang=lang(), key="pool.shift_view")
 
 
 _invariance()

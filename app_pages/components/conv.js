@@ -113,10 +113,13 @@ export default function (component) {
   const hyper = { bias: data.bias, stride: data.stride, padding: p, dilation: d };
 
   // the server's pick wins when it changed (a link, new settings); otherwise keep the learner's
+  // (but not when it only echoes the learner's own last commit: moves made since then are kept)
   const server = JSON.stringify([data.pick, data.shape, data.out_shape]);
   if (st.server !== server || !st.pick) {
-    st.pick = [...data.pick];
+    const echo = JSON.stringify(data.pick) === JSON.stringify(st.sent) && st.shapes === JSON.stringify(data.out_shape);
+    if (!echo) st.pick = [...data.pick];
     st.server = server;
+    st.shapes = JSON.stringify(data.out_shape);
   }
   st.pick = [Math.min(Ho - 1, st.pick[0]), Math.min(Wo - 1, st.pick[1])];
 
@@ -217,11 +220,14 @@ export default function (component) {
     );
   }
 
-  const commit = debounce(() => setStateValue("pick", [...st.pick]), COMMIT_MS);
+  // one debounced commit per mounted explorable, kept across renders (it sends the latest pick)
+  st.setStateValue = setStateValue;
+  const send = () => { st.sent = [...st.pick]; st.setStateValue("pick", st.sent); };
+  const commit = st.commit || (st.commit = debounce(send, COMMIT_MS));
   function move(next, now = false) {
     st.pick = next;
     draw();
-    if (now) { commit.cancel(); setStateValue("pick", [...st.pick]); } else commit();
+    if (now) { commit.cancel(); send(); } else commit();
   }
   function stopPlay() {
     clearInterval(st.timer);

@@ -173,10 +173,19 @@ export default function (component) {
   for (const v of x) xmin = Math.min(xmin, v);
   const signed = xmin < 0;
   // the server's value wins when it changed (a link, new settings); otherwise keep the learner's
+  // (but not when it only echoes the learner's own last commit: moves made since then are kept)
   const server = JSON.stringify([data.value, shape, data.kind, data.size, data.stride]);
-  if (st.server !== server || st.value === null) { st.value = data.value; st.server = server; }
-  const send = (v) => setStateValue(data.part === "shift" ? "shift" : "pick", v);
-  const commit = debounce(() => send(st.value), COMMIT_MS);
+  const setting = JSON.stringify([shape, data.kind, data.size, data.stride]);
+  if (st.server !== server || st.value === null) {
+    const echo = JSON.stringify(data.value) === JSON.stringify(st.sent) && st.setting === setting;
+    if (!echo) st.value = data.value;
+    st.server = server;
+    st.setting = setting;
+  }
+  // one debounced commit per mounted explorable, kept across renders (it sends the latest value)
+  st.setStateValue = setStateValue;
+  const send = (v) => { st.sent = v; st.setStateValue(data.part === "shift" ? "shift" : "pick", v); };
+  const commit = st.commit || (st.commit = debounce(() => send(st.value), COMMIT_MS));
   (data.part === "shift" ? drawShift : drawWindow)(st, data, x, shape, signed, { commit, send });
 }
 
