@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, kernel_preset,
-                                    output_size, parse_kernel_grid)
+from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, custom_kernel_cells, identity_kernel,
+                                    kernel_preset, output_size, parse_kernel_grid)
 from app_pages._explorables import committed, conv_explorable
 from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (image_uploader, lang, page_header, section, show_code, show_error, sync_url, t,
@@ -41,25 +40,6 @@ def _grid_frame(cells: list[list[str]]) -> pd.DataFrame:
     return pd.DataFrame(cells, columns=[str(j) for j in range(len(cells))])
 
 
-def _identity(k: int) -> torch.Tensor:
-    kernel = torch.zeros(k, k)
-    kernel[k // 2, k // 2] = 1.0
-    return kernel
-
-
-def _custom_seed(k: int) -> list[list[str]]:
-    """The starting grid of the custom editor: the URL's cells (checked like typed ones, so a
-    hand-edited link gets the same clear message), else the last preset, centred."""
-    raw = st.session_state.get("conv.w", "")
-    cells = [c.strip() for c in raw.split(",")] if raw else []
-    if len(cells) == k * k:
-        return [cells[r * k: (r + 1) * k] for r in range(k)]
-    grid = torch.zeros(k, k)
-    o = (k - 3) // 2
-    grid[o: o + 3, o: o + 3] = kernel_preset(st.session_state.get("conv._last_preset", "sobel_x"))
-    return [[f"{float(v):.4g}" for v in row] for row in grid]
-
-
 # -- controls (left) and the picture (right) ----------------------------------------------------
 controls, picture = st.columns([1, 3.2], gap="medium")
 with controls:
@@ -88,8 +68,9 @@ with controls:
         st.session_state["conv._last_preset"] = kernel_name
     else:
         k = 3 if kernel_name == "custom3" else 5
-        seed = _custom_seed(k)
-        edited = st.data_editor(_grid_frame(seed), key=f"conv.grid{k}", hide_index=True,
+        start = custom_kernel_cells(k, st.session_state.get("conv.w", ""),
+                                   st.session_state.get("conv._last_preset", "sobel_x"))
+        edited = st.data_editor(_grid_frame(start), key=f"conv.grid{k}", hide_index=True,
                                 num_rows="fixed", width="stretch",
                                 column_config={str(j): st.column_config.TextColumn(str(j), width=40 if k == 5 else 64)
                                                for j in range(k)})    # pixels: all k columns fit the narrow column
@@ -102,7 +83,7 @@ with controls:
             kernel_error = e
             show_error(e)
             last = st.session_state.get("conv._last_good")
-            kernel = last if last is not None and last.shape == (k, k) else _identity(k)
+            kernel = last if last is not None and last.shape == (k, k) else identity_kernel(k)
             st.caption(t(f"{KEY}.last_good_kernel"))
     st.slider(t(f"{KEY}.bias"), -2.0, 2.0, step=0.1, key="conv.bias")
     st.slider(t(f"{KEY}.stride"), 1, 4, key="conv.stride")

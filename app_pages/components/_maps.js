@@ -1,15 +1,16 @@
 // Window pictures drawn in the browser: shared by the convolution and pooling explorables
-// (prepended after _common.js, see app_pages/_explorables.py). The browser's twin of
-// bigmodel_core/ops/window_pictures.py: a map as a crisp upscaled picture (one canvas, nearest
-// neighbour), outlined boxes on top, and small numbered grids (a window, a kernel, their products).
+// (prepended after _common.js, see app_pages/_explorables.py). A map as a crisp upscaled picture
+// (one canvas, nearest neighbour), outlined boxes on top, and small numbered grids (a window, a
+// kernel, their products). These replace the server-side PNGs and Vega heat maps of
+// bigmodel_core/ops/window_pictures.py, which these pages were its only users of.
 
-// ---- colours (the same as window_pictures.to_rgb_uint8 and the Vega heat maps before them) ------
+// ---- colours: grey images, red-blue (RdBu_r) around 0 for signed maps ----------------------------
 
 // ColorBrewer RdBu, from blue (low) to red (high): matplotlib's RdBu_r, Vega's reversed "redblue"
 const RDBU_R = [[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
   [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]];
 
-export const WINDOW = "#ff2d55";        // the window's outline (window_pictures.WINDOW)
+export const WINDOW = "#ff2d55";        // the window's outline (charts.Box's red)
 export const TAP = "#ffc800";           // dilated taps
 export const WINNER = "#00c878";        // the max-pooling winner
 export const FRAME = "#3c6ee6";         // the original image's border inside the padding
@@ -29,7 +30,7 @@ export function grey(v, lo, hi) {
   return [g, g, g];
 }
 
-/** A colour function for a whole map, as window_pictures.to_rgb_uint8 picks it: red-blue around 0
+/** A colour function for a whole map: red-blue around 0
  *  when `signed`, else grey with 0 black and 1 white (wider if the values are). */
 export function colourFor(values, signed, domain = null) {
   let lo = Infinity, hi = -Infinity, amax = 0;
@@ -44,7 +45,7 @@ export const ink = ([r, g, b]) => (0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#f
 
 // ---- a map as a picture ------------------------------------------------------------------------
 
-/** Screen (CSS) pixels per map cell so the longer side is about `sidePx` (window_pictures.cell_size). */
+/** Screen (CSS) pixels per map cell so the longer side is about `sidePx`. */
 export const cellPx = (H, W, sidePx) => sidePx / Math.max(H, W);
 
 /** The root font size in px: pictures are sized in rem like the rest of the explorable. */
@@ -115,13 +116,13 @@ export function stepPick(key, [row, col], H, W) {
   return [Math.min(H - 1, Math.max(0, row + dr)), Math.min(W - 1, Math.max(0, col + dc))];
 }
 
-/** The padding tint of window_pictures.render_map: 0.55 picture + 0.45 blue. */
+/** Zero padding tinted: 0.55 picture + 0.45 blue. */
 export const tint = (rgb) => rgb.map((v, k) => Math.round(0.55 * v + 0.45 * PAD_TINT[k]));
 
 // ---- small numbered grids ------------------------------------------------------------------------
 
 /**
- * A k x k grid of coloured, numbered cells (window_pictures.html_grid) into `host`: values in
+ * A k x k grid of coloured, numbered cells into `host`: values in
  * reading order, `colour(v)` -> [r, g, b], `marks` the [i, j] cells outlined in green.
  */
 export function numberGrid(host, values, rows, cols, colour, { title = "", digits = 2, marks = [], cls = "bm-grid", big = false } = {}) {

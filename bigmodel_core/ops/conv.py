@@ -89,6 +89,26 @@ def parse_kernel_grid(grid) -> torch.Tensor:
                          for r, row in enumerate(rows)], dtype=torch.float32)
 
 
+def identity_kernel(k: int) -> torch.Tensor:
+    """(k, k) zeros with a 1 in the centre: y = x, the custom editor's fallback."""
+    kernel = torch.zeros(k, k)
+    kernel[k // 2, k // 2] = 1.0
+    return kernel
+
+
+def custom_kernel_cells(k: int, text: str = "", preset: str = "sobel_x") -> list[list[str]]:
+    """The starting cells of a k x k custom-kernel editor: `text` (a link's comma-separated cells,
+    kept as typed so parse_kernel_grid gives a hand-edited link the same clear message) when it has
+    k*k cells, else the 3x3 `preset` centred in zeros."""
+    cells = [c.strip() for c in text.split(",")] if text else []
+    if len(cells) == k * k:
+        return [cells[r * k: (r + 1) * k] for r in range(k)]
+    grid = torch.zeros(k, k)
+    o = (k - 3) // 2
+    grid[o: o + 3, o: o + 3] = kernel_preset(preset)
+    return [[f"{float(v):.4g}" for v in row] for row in grid]
+
+
 # ---------------------------------------------------------------------------------------------
 # The output-size formula
 

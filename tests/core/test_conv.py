@@ -173,3 +173,13 @@ def test_feature_map_is_the_sobel_x_convolution():
     want = F.conv2d(x[None, None], torch.tensor([[-1., 0, 1], [-2, 0, 2], [-1, 0, 1]])[None, None])[0, 0]
     got = feature_map(x)
     assert got.shape == (7, 10) and torch.allclose(got, want, atol=1e-6)
+
+
+def test_custom_kernel_cells_from_a_link_or_the_preset_centred():
+    from bigmodel_core.ops.conv import custom_kernel_cells, identity_kernel
+    assert custom_kernel_cells(3, "1, 2,3,4,5,6,7,8,x") == [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "x"]]
+    cells = custom_kernel_cells(5, "1,2,3", "sobel_y")                 # wrong count: the preset, centred
+    grid = parse_kernel_grid(cells)
+    assert torch.equal(grid[1:4, 1:4], kernel_preset("sobel_y")) and grid.abs().sum() == kernel_preset("sobel_y").abs().sum()
+    x = torch.rand(6, 7)
+    assert torch.equal(conv2d_explained(x, identity_kernel(5), padding=2).output, x)   # y = x
