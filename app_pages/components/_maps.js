@@ -146,9 +146,17 @@ export function numberGrid(host, values, rows, cols, colour, { title = "", digit
   host.append(table);
 }
 
-/** A translated line with **bold** parts as DOM nodes (no innerHTML). */
+/** A translated line with **bold** and *italic* parts as DOM nodes (no innerHTML). */
 export function richText(host, text) {
-  host.replaceChildren(...text.split(/\*\*(.+?)\*\*/g).map((part, i) => (i % 2 ? el("b", "", part) : document.createTextNode(part))));
+  const nodes = [];
+  const re = /\*\*(.+?)\*\*|\*(.+?)\*/g;
+  let last = 0, m;
+  while ((m = re.exec(text))) {
+    nodes.push(document.createTextNode(text.slice(last, m.index)), m[1] !== undefined ? el("b", "", m[1]) : el("i", "", m[2]));
+    last = re.lastIndex;
+  }
+  nodes.push(document.createTextNode(text.slice(last)));
+  host.replaceChildren(...nodes);
 }
 
 /** Call fn after `ms` without another call: the commit of a pick moved with the keyboard. */

@@ -215,7 +215,7 @@ function drawWindow(st, data, x, [H, W], signed, { commit, send }) {
     if (global) {
       result = globalAvgPool(x);
       boxes = [{ r0: 0, c0: 0, r1: H, c1: W, color: WINDOW, width: 3 }];
-      ui.formula.replaceChildren();
+      ui.formula.replaceChildren();                          // the numbers are in the result line
     } else {
       const win = poolWindow(x, [H, W], kind, k, s, row, col);
       result = win.result;
