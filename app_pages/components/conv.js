@@ -43,6 +43,17 @@ export function convWindow(x, [C, H, W], w, [kh, kw], { bias, stride, padding, d
   return { row, col, top, left, patch, products, total, result: total + bias };
 }
 
+/** The rectangle the taps span, (r0, c0, r1, c1) in padded-input coordinates: Window.extent. */
+export const windowExtent = (win, [kh, kw], dilation) =>
+  [win.top, win.left, win.top + dilation * (kh - 1) + 1, win.left + dilation * (kw - 1) + 1];
+
+/** (row, col) of every kernel tap in padded-input coordinates: Window.taps. */
+export function windowTaps(win, [kh, kw], dilation) {
+  const taps = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push([win.top + i * dilation, win.left + j * dilation]);
+  return taps;
+}
+
 // ---- the picture ---------------------------------------------------------------------------------
 
 const SIDE_REM = 14.5;          // the padded input's longer side; the map is drawn at the same scale
@@ -154,12 +165,10 @@ export default function (component) {
   function draw() {
     const [row, col] = st.pick;
     const win = convWindow(x, data.shape, w, data.kernel_shape, hyper, row, col);
-    const boxes = [{ r0: win.top, c0: win.left, r1: win.top + d * (kh - 1) + 1, c1: win.left + d * (kw - 1) + 1, color: WINDOW, width: 3 }];
-    if (d > 1) {
-      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-        const r = win.top + d * i, c = win.left + d * j;
-        boxes.push({ r0: r, c0: c, r1: r + 1, c1: c + 1, color: TAP, width: 2 });
-      }
+    const [r0, c0, r1, c1] = windowExtent(win, data.kernel_shape, d);
+    const boxes = [{ r0, c0, r1, c1, color: WINDOW, width: 3 }];
+    if (d > 1) {                                            // dilated: each tap outlined in yellow
+      for (const [r, c] of windowTaps(win, data.kernel_shape, d)) boxes.push({ r0: r, c0: c, r1: r + 1, c1: c + 1, color: TAP, width: 2 });
     }
     drawInput(boxes);
     drawMap([{ r0: row, c0: col, r1: row + 1, c1: col + 1, color: WINDOW, width: 3 }]);

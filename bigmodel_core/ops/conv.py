@@ -11,7 +11,8 @@ by s pixels, dilation spreads the kernel's taps d pixels apart, and the output s
     out = floor((i + 2p - d(k - 1) - 1) / s) + 1
 
 The fast path beside it, `torch.nn.functional.conv2d`, gives the same numbers (tests check it);
-the page draws the whole feature map with the fast path and explains any one pixel with `.window`.
+the page draws the whole feature map with the fast path, and `.window` explains any one pixel (the
+browser's twin, convWindow in app_pages/components/conv.js, is tested against it).
 Like every deep-learning library this is cross-correlation: the kernel is not flipped.
 """
 from __future__ import annotations
@@ -147,14 +148,6 @@ class Window:
         C, kh, kw = self.kernel.shape
         return [(self.top + i * self.dilation, self.left + j * self.dilation)
                 for i in range(kh) for j in range(kw)]
-
-    def table(self) -> pd.DataFrame:
-        """One row per tap: channel, i, j, input x, weight w, product w*x (long form)."""
-        C, kh, kw = self.kernel.shape
-        rows = [{"channel": c, "i": i, "j": j, "x": float(self.patch[c, i, j]),
-                 "w": float(self.kernel[c, i, j]), "w_x": float(self.products[c, i, j])}
-                for c in range(C) for i in range(kh) for j in range(kw)]
-        return pd.DataFrame(rows)
 
 
 class ConvExplained:

@@ -39,7 +39,7 @@ def test_conv_js_equals_python_on_random_cases(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.add_script_tag(content=component_js("conv", "_maps") +
-                        "\nwindow.__conv = {convWindow, convOutputSize};", type="module")
+                        "\nwindow.__conv = {convWindow, convOutputSize, windowExtent, windowTaps};", type="module")
     page.wait_for_function("() => window.__conv !== undefined")
     got = page.evaluate("""(cases) => cases.map((c) => {
         const x = Float32Array.from(c.x), w = Float32Array.from(c.w);
@@ -48,7 +48,8 @@ def test_conv_js_equals_python_on_random_cases(browser):
                 wins: c.picks.map(([r, col]) => {
                   const v = window.__conv.convWindow(x, c.shape, w, c.k, c.hyper, r, col);
                   return {top: v.top, left: v.left, patch: Array.from(v.patch), products: Array.from(v.products),
-                          total: v.total, result: v.result};
+                          total: v.total, result: v.result, extent: window.__conv.windowExtent(v, c.k, c.hyper.dilation),
+                          taps: window.__conv.windowTaps(v, c.k, c.hyper.dilation)};
                 })};
     })""", cases)
     page.close()
@@ -57,6 +58,7 @@ def test_conv_js_equals_python_on_random_cases(browser):
         assert tuple(g["size"]) == size
         for win, gw in zip(wins, g["wins"]):
             assert (gw["top"], gw["left"]) == (win.top, win.left)
+            assert tuple(gw["extent"]) == win.extent and [tuple(t) for t in gw["taps"]] == win.taps()   # what it outlines
             assert np.array_equal(np.asarray(gw["patch"], dtype=np.float32), win.patch.numpy().ravel())
             err = max(err, abs(gw["total"] - win.total), abs(gw["result"] - win.result),
                       float(np.abs(np.asarray(gw["products"]) - win.products.numpy().ravel()).max()),

@@ -69,7 +69,7 @@ def test_pool_js_equals_python_on_random_cases(browser):
             assert np.array_equal(np.asarray(g["argmax"]).reshape(*res.output.shape, 2), slow.argmax.numpy())
         assert np.array_equal(np.asarray(g["shifted"], dtype=np.float32), shift_image(xt, dx=c["shift"]).numpy().ravel())
         for win, gw in zip(wins, g["wins"]):
-            assert (gw["top"], gw["left"]) == (win.top, win.left)
+            assert (gw["top"], gw["left"], gw["top"] + c["k"], gw["left"] + c["k"]) == win.extent   # the box it draws
             assert np.array_equal(np.asarray(gw["values"], dtype=np.float32), win.values.numpy().ravel())
             err = max(err, abs(gw["result"] - win.result))
             assert (None if gw["winner"] is None else tuple(gw["winner"])) == win.winner
