@@ -11,7 +11,7 @@ from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.charts.landscape import (OPTIMIZER_COLORS, curve_frame, interpolation_chart, loss_curves_chart,
                                             map_background, network_surface_chart)
-from app_pages._explorables import component_value, float32_b64, landscape_map_explorable
+from app_pages._explorables import committed, float32_b64, landscape_map_explorable
 from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega,
                            why_and_try)
 
@@ -51,7 +51,7 @@ def _reset_for_surface() -> None:
 def _on_start() -> None:
     """The map sent a start point (a click, or Enter after the arrow keys): only the paths fragment
     reruns, since the start lives in it (the map, the paths, the numbers all change)."""
-    picked = component_value(k("map"), "start")
+    picked = committed(k("map"), "start")
     if not isinstance(picked, (list, tuple)) or len(picked) != 2:
         return
     surf = current_surface()
