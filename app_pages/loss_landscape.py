@@ -110,7 +110,7 @@ def cached_map(surface: str, kappa: float, angle: float) -> tuple[np.ndarray, li
 
 @st.cache_resource(show_spinner=False)
 def landscape_model() -> L.TrainedMLP:
-    return L.load_landscape_mlp()
+    return L.load_landscape_mlp(L.surface_device())
 
 
 @st.cache_resource(show_spinner=False)

@@ -607,11 +607,16 @@ class TrainedMLP:
     record: dict
 
 
-def load_landscape_mlp(device: torch.device | None = None) -> TrainedMLP:
+def surface_device() -> torch.device:
+    """Where loss surfaces are computed: bigmodel_core.device's policy (an accelerator when there is one)."""
+    return device_for("loss_surface")
+
+
+def load_landscape_mlp(device: torch.device | str = "cpu") -> TrainedMLP:
     """The MLP trained on MNIST with its initial weights and training checkpoints, from assets/.
 
-    The model goes to `device`, by default where bigmodel_core.device's policy runs loss surfaces
-    (the accelerator when there is one); init and checkpoints stay on the CPU."""
+    The model goes to `device` (the page passes surface_device(): where bigmodel_core.device's policy
+    runs loss surfaces); init and checkpoints stay on the CPU."""
     import json
 
     from safetensors.torch import load_file
@@ -620,5 +625,5 @@ def load_landscape_mlp(device: torch.device | None = None) -> TrainedMLP:
     model = DigitMLP(record["hidden"])
     model.load_state_dict({k[len("trained."):]: v for k, v in tensors.items() if k.startswith("trained.")})
     init = [tensors[f"init.{n}"] for n, _ in model.named_parameters()]
-    model = model.to(device if device is not None else device_for("loss_surface"))
+    model = model.to(device)
     return TrainedMLP(model.eval(), init, tensors["checkpoints"], record)

@@ -26,7 +26,7 @@ def test_the_landscape_asset_loads_into_digit_mlp_and_keeps_its_numbers():
         by_hand = F.relu(X.flatten(1) @ model.fc1.weight.T + model.fc1.bias) @ model.fc2.weight.T + model.fc2.bias
     torch.testing.assert_close(logits, by_hand)
     assert (logits.argmax(1) == y).float().mean().item() == pytest.approx(record["test_accuracy"], abs=1e-3)
-    loaded = L.load_landscape_mlp(torch.device("cpu"))                         # the page's loader: same weights
+    loaded = L.load_landscape_mlp()                                          # the loader: the same weights
     for a, b in zip(loaded.model.parameters(), model.parameters()):
         torch.testing.assert_close(a, b)
 
