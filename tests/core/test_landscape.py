@@ -15,8 +15,7 @@ import bigmodel_core
 from bigmodel_core import landscape as L
 from bigmodel_core.models.mlp import DigitMLP
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.charts.landscape import (CONTOUR_DATASETS, contour_background, contour_chart, contour_datasets,
-                                           hillshade, network_surface_chart)
+from bigmodel_core.charts.landscape import curve_frame, hillshade, map_background, network_surface_chart
 
 # a learning rate per surface small enough to stay on the map for 40 steps of every optimizer
 SAFE_LR = {"quadratic": 0.1, "rosenbrock": 1e-4, "himmelblau": 1e-3, "saddle": 0.01, "beale": 1e-4}
@@ -262,39 +261,28 @@ def _rows(spec: dict) -> dict:
     return {k: len(v) for k, v in spec.get("datasets", {}).items()}
 
 
-def test_contour_chart_stays_under_altairs_row_limit():
+def test_map_background_is_the_log_gap_on_the_grid_with_levels_inside_it():
+    """What the map explorable colours: log10(f - f*) at every grid point (floored 3 decades below the
+    top), and 12 iso-line levels between its 1st and 99th percentiles."""
     s = L.get_surface("rosenbrock")
-    xs, ys, values = s.grid(61)
-    assert values.shape == (61, 61)
-    assert values[30, 30] == pytest.approx(float(s.f(torch.tensor(xs[30]), torch.tensor(ys[30]))))
-    spec = contour_chart(xs, ys, values, f_min=0.0, start=s.start, minima=s.minima, select="start").to_dict()
-    rows = _rows(spec)
-    assert max(rows.values()) <= 5000 and 61 * 61 in rows.values()
-    assert "start" in json.dumps(spec)
+    z, levels = map_background(s, 61)
+    xs, ys = np.linspace(*s.xlim, 61), np.linspace(*s.ylim, 61)
+    f = np.array([[float(s.f(torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)))
+                   for x in xs] for y in ys])                                 # (61, 61), row = y
+    want = np.log10(np.maximum(f - s.f_min, f.max() * 1e-3))
+    np.testing.assert_allclose(z, want, rtol=1e-12)
+    assert len(levels) == 12 and levels == sorted(levels)
+    assert np.percentile(z, 1) < levels[0] and levels[-1] < np.percentile(z, 99)
 
 
-def test_named_contour_chart_is_the_same_chart_over_named_data():
-    """named=True: the same marks in the same order, but every layer reads a named data set, so the
-    spec is one and the same for every path (the browser swaps the rows into the live chart)."""
-    s = L.get_surface("rosenbrock")
-    xs, ys, values = s.grid(21)
-    bg = contour_background(xs, ys, values, 0.0)
-    paths = pd.DataFrame({"label": ["GD"] * 3, "step": [0, 1, 2], "x": [-1.5, -1.0, 0.5], "y": [2.0, 1.0, 0.4],
-                          "end": [False, False, True]})
-    kw = dict(background=bg, minima=s.minima, select="start", color_domain=["GD"], color_range=["#d62728"])
-    inline = contour_chart(xs, ys, paths=paths, start=s.start, **kw).to_dict()
-    named = contour_chart(xs, ys, named=True, **kw).to_dict()
-    assert "datasets" not in named
-    assert [l["mark"] for l in named["layer"]] == [l["mark"] for l in inline["layer"]]
-    assert [l["data"]["name"] for l in named["layer"]] == ["cells", "lines", "minima"] + ["paths"] * 5 + ["start"]
-    data = contour_datasets(bg, paths=paths, start=s.start, minima=s.minima)
-    assert set(data) == set(CONTOUR_DATASETS)
-    assert data["paths"]["diverged"].tolist() == [False] * 3 and data["paths"]["end"].tolist() == [False, False, True]
-    assert data["start"].to_dict("records") == [{"x": s.start[0], "y": s.start[1]}]
-    # the inline chart holds those same rows: 21 x 21 cells, the 3 path steps and the start point
-    assert {21 * 21, 3, 1} <= set(_rows(inline).values())
-    empty = contour_datasets(bg, paths=None, start=None)
-    assert len(empty["paths"]) == 0 and list(empty["paths"].columns)[:4] == ["label", "step", "x", "y"]
+def test_curve_frame_stops_each_path_at_its_divergence():
+    bowl = L.get_surface("quadratic", 10, 30)
+    ok = L.optimizer_path(bowl, "gd", bowl.start, 1.0, 50)
+    gone = L.optimizer_path(bowl, "gd", bowl.start, 2.5, 50)
+    df = curve_frame({"gd": ok, "adam": gone}, bowl.f_min, {"gd": "GD", "adam": "A"})
+    assert (df["label"] == "GD").sum() == 51 and (df["label"] == "A").sum() == gone.diverged_at + 1
+    np.testing.assert_allclose(df[df.label == "GD"]["gap"], np.clip(ok.losses - bowl.f_min, 1e-12, 1e12))
+    assert df["gap"].between(1e-12, 1e12).all()
 
 
 def test_network_surface_charts_and_hillshade():
