@@ -9,18 +9,23 @@ renders nothing, so every page keeps its settings in st.session_state as well.
 from __future__ import annotations
 
 import base64
+import math
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 COMPONENTS_DIR = Path(__file__).parent / "components"
+# helper files an explorable needs besides _common.js (prepended in this order)
+HELPERS = {"activation_curves": ("_plot.js",), "loss_curves": ("_plot.js",)}
 
 
 def component_js(name: str) -> str:
-    """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js), then its own
-    file. Browser tests load the same text to compare its exported arithmetic with the Python core."""
-    return "\n".join((COMPONENTS_DIR / f).read_text(encoding="utf-8") for f in ("_common.js", f"{name}.js"))
+    """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js and its
+    HELPERS), then its own file. Browser tests load the same text to compare its exported arithmetic
+    with the Python core."""
+    files = ("_common.js", *HELPERS.get(name, ()), f"{name}.js")
+    return "\n".join((COMPONENTS_DIR / f).read_text(encoding="utf-8") for f in files)
 
 
 def _register(name: str):
@@ -32,6 +37,7 @@ def _register(name: str):
 
 
 _sampling = _register("sampling")
+_activation_curves = _register("activation_curves")
 
 
 def float32_b64(values) -> str:
@@ -54,3 +60,51 @@ def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings
               "settings": settings, "labels": labels, "lang": lang},
     )
     return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
+
+
+def committed(sent, fields: dict) -> dict:
+    """The settings an explorable sent back (setStateValue), checked: {name: value} for each field
+    whose value is valid, the rest dropped (a forged message cannot put NaN or 1e9 into a page).
+
+    fields: {name: rule}, a rule being bool (a true/false switch), a list of the allowed values, or a
+    (lo, hi) pair of numbers: the value is clamped to [lo, hi] and takes lo's type (int or float).
+    """
+    out = {}
+    if not isinstance(sent, dict):
+        return out
+    for name, rule in fields.items():
+        value = sent.get(name)
+        if rule is bool:
+            if isinstance(value, bool):
+                out[name] = value
+        elif isinstance(rule, list):
+            if value in rule and not isinstance(value, bool):
+                out[name] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            lo, hi = rule
+            out[name] = type(lo)(min(hi, max(lo, value)))
+    return out
+
+
+def _state(result, name: str):
+    """One state value of a mounted component (None before the browser sent any)."""
+    return (result or {}).get(name) if hasattr(result, "get") else getattr(result, name, None)
+
+
+def activation_curves_explorable(*, settings: dict, depth: dict[str, list[float]], slope: float, init: str,
+                                 width: int, typical: dict[str, str], names: dict[str, str],
+                                 colors: dict[str, str], labels: dict, lang: str, key: str, on_commit):
+    """f, f' and the depth chart of the six activations, drawn in the browser.
+
+    settings: {"focus", "xmax", "x0", "threshold", "compare", "depth"}, the committed values (the
+    controls start there). depth: {activation: [ratio after 0..50 layers]} from PyTorch's depth
+    experiment (ops.activations.depth_table) for this init and slope, sent as JSON once per setting.
+    The JS computes f and f' itself (closed form). The learner's settings come back 0.6 s after the
+    last move (on_commit runs first, as a widget callback would).
+    """
+    return _activation_curves(
+        key=key,
+        data={"settings": settings, "depth": depth, "slope": slope, "init": init, "width": width,
+              "typical": typical, "names": names, "colors": colors, "labels": labels, "lang": lang},
+        on_settings_change=on_commit,
+    )
