@@ -38,6 +38,7 @@ def _register(name: str):
 
 _sampling = _register("sampling")
 _activation_curves = _register("activation_curves")
+_loss_curves = _register("loss_curves")
 
 
 def float32_b64(values) -> str:
@@ -106,5 +107,24 @@ def activation_curves_explorable(*, settings: dict, depth: dict[str, list[float]
         key=key,
         data={"settings": settings, "depth": depth, "slope": slope, "init": init, "width": width,
               "typical": typical, "names": names, "colors": colors, "labels": labels, "lang": lang},
+        on_settings_change=on_commit,
+    )
+
+
+def loss_curves_explorable(*, part: str, settings: dict, labels: dict, names: dict[str, str],
+                           colors: dict[str, str], lang: str, key: str, on_commit, **ranges):
+    """One of the losses page's two pictures, drawn in the browser (every loss there is closed-form).
+
+    part="regression": settings {"pred", "target", "delta"}, ranges pred_range=(lo, hi); the loss and
+    gradient curves, the metrics and the formulas with the learner's numbers.
+    part="classification": settings {"z0", "z1", "z2", "true_class"}, ranges logit_range=(lo, hi) and
+    classes=[three names]; the softmax / gradient bars, the push sweep, the metrics and the formulas.
+    Nothing but these settings and the words is sent. The learner's settings come back 0.6 s after
+    the last move (on_commit runs first, as a widget callback would).
+    """
+    return _loss_curves(
+        key=key,
+        data={"part": part, "settings": settings, "labels": labels, "names": names, "colors": colors,
+              "lang": lang, **ranges},
         on_settings_change=on_commit,
     )

@@ -6,6 +6,24 @@
 // layers the caller redraws: curves, shaded bands, rules, points and value labels. Every call to
 // plot.draw() rebuilds the marks (a few hundred SVG nodes: well under a millisecond).
 
+/** a * b + c rounded once, as a fused multiply-add does (Dekker's exact product, then an exact sum). */
+function fma(a, b, c) {
+  const split = (v) => { const t = 134217729 * v; const h = t - (t - v); return [h, v - h]; };
+  const p = a * b;
+  const [ah, al] = split(a), [bh, bl] = split(b);
+  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;      // a * b = p + e exactly
+  const s = p + c, bb = s - p;
+  const t = (p - (s - bb)) + (c - bb);                          // p + c = s + t exactly
+  return s + (t + e);
+}
+
+/** torch.linspace(lo, hi, n) in float64, bit for bit: the first half steps up from lo, the second
+ *  half down from hi, each with a fused multiply-add (so x = 0 lands where PyTorch puts it). */
+export function linspace(lo, hi, n) {
+  const step = (hi - lo) / (n - 1), half = Math.floor(n / 2);
+  return Float64Array.from({ length: n }, (_, i) => (i < half ? fma(step, i, lo) : fma(-step, n - 1 - i, hi)));
+}
+
 /** Linear map from [d0, d1] onto [r0, r1]. */
 export const linear = (d0, d1, r0, r1) => (v) => r0 + ((v - d0) / (d1 - d0 || 1)) * (r1 - r0);
 

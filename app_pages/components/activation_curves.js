@@ -67,24 +67,6 @@ export function activation(name, x, slope = 0.01) {
   }
 }
 
-/** a * b + c rounded once, as a fused multiply-add does (Dekker's exact product, then an exact sum). */
-function fma(a, b, c) {
-  const split = (v) => { const t = 134217729 * v; const h = t - (t - v); return [h, v - h]; };
-  const p = a * b;
-  const [ah, al] = split(a), [bh, bl] = split(b);
-  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;      // a * b = p + e exactly
-  const s = p + c, bb = s - p;
-  const t = (p - (s - bb)) + (c - bb);                          // p + c = s + t exactly
-  return s + (t + e);
-}
-
-/** torch.linspace(lo, hi, n) in float64, bit for bit: the first half steps up from lo, the second
- *  half down from hi, each with a fused multiply-add (so x = 0 lands where PyTorch puts it). */
-export function linspace(lo, hi, n) {
-  const step = (hi - lo) / (n - 1), half = Math.floor(n / 2);
-  return Float64Array.from({ length: n }, (_, i) => (i < half ? fma(step, i, lo) : fma(-step, n - 1 - i, hi)));
-}
-
 /** Maximal runs where |f'| < threshold as [start, end] pairs, edges halfway between grid points
  *  (ops.activations.saturated_regions). */
 export function saturatedRegions(x, dy, threshold) {
