@@ -17,7 +17,7 @@ import streamlit as st
 
 COMPONENTS_DIR = Path(__file__).parent / "components"
 # helper files an explorable needs besides _common.js (prepended in this order)
-HELPERS = {"activation_curves": ("_plot.js",), "loss_curves": ("_plot.js",)}
+HELPERS = {"activation_curves": ("_plot.js",), "loss_curves": ("_plot.js",), "latent_decoder": ("_plot.js",)}
 
 
 def component_js(name: str) -> str:
@@ -39,6 +39,7 @@ def _register(name: str):
 _sampling = _register("sampling")
 _activation_curves = _register("activation_curves")
 _loss_curves = _register("loss_curves")
+_latent_decoder = _register("latent_decoder")
 
 
 def float32_b64(values) -> str:
@@ -126,5 +127,28 @@ def loss_curves_explorable(*, part: str, settings: dict, labels: dict, names: di
         key=key,
         data={"part": part, "settings": settings, "labels": labels, "names": names, "colors": colors,
               "lang": lang, **ranges},
+        on_settings_change=on_commit,
+    )
+
+
+def latent_decoder_explorable(*, decoder: tuple, codes, digits, sheet: str, sheet_cols: int, errors,
+                              domain: tuple[float, float], step: float, settings: dict, colors: list[str],
+                              labels: dict, lang: str, key: str, on_commit):
+    """The latent-2 autoencoder's map, decoded in the browser.
+
+    decoder: (W' (784, 2), b' (784,)) of the latent-2 model, float32, sent once: the JS computes
+    x_hat = sigmoid(W' z + b') for every point the learner picks. codes (N, 2), digits (N,) labels,
+    errors (N,) each digit's BCE, sheet: the N digits' pixels as one PNG (autoencoder_charts.digit_sheet,
+    sheet_cols digits a row): the map, the picked original and its numbers. domain: the map's
+    (z1_hi, z2_hi); step: the sliders' step. settings {"z1", "z2", "picked"} come back 0.6 s after
+    the last move (on_commit runs first, as a widget callback would).
+    """
+    W, b = decoder
+    return _latent_decoder(
+        key=key,
+        data={"W": float32_b64(W), "b": float32_b64(b), "codes": float32_b64(codes),
+              "digits": [int(d) for d in digits], "sheet": sheet, "sheet_cols": sheet_cols,
+              "bce": float32_b64(errors), "domain": list(domain), "step": step, "settings": settings,
+              "colors": colors, "labels": labels, "lang": lang},
         on_settings_change=on_commit,
     )

@@ -160,3 +160,22 @@ def upscale(image: np.ndarray, scale: int = 8) -> np.ndarray:
     """(H, W) in [0, 1] -> (H*scale, W*scale) with nearest-neighbour pixels (crisp on a projector)."""
     img = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
     return img.repeat(scale, 0).repeat(scale, 1)
+
+
+def digit_sheet(images: np.ndarray, cols: int = 40) -> str:
+    """Many 28 x 28 digits in [0, 1] tiled row by row into one lossless grey PNG, as a data URL:
+    digit i sits at column i % cols, row i // cols. MNIST's 0..255 levels come through exactly, and
+    1,000 digits take ~0.2 MB instead of 1 MB as raw bytes (the browser crops the one it shows)."""
+    import base64
+    import io
+
+    from PIL import Image
+    pixels = np.rint(np.asarray(images, dtype=np.float64).reshape(-1, 28, 28) * 255).clip(0, 255).astype(np.uint8)
+    n = len(pixels)
+    rows = -(-n // cols)
+    sheet = np.zeros((rows * cols, 28, 28), np.uint8)
+    sheet[:n] = pixels
+    sheet = sheet.reshape(rows, cols, 28, 28).transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)
+    buf = io.BytesIO()
+    Image.fromarray(sheet, "L").save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
