@@ -24,11 +24,8 @@ def latent_map_frame(codes: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
                          "digit": np.asarray(labels).astype(str), "idx": np.arange(len(codes))})
 
 
-MAP_DATA = ("digits", "marker", "path")   # names of the data sources in latent_map_spec
-
-
 def _latent_layers(digits_data, marker_data, path_data, domain, font_size: int) -> list:
-    """The map's layers; each *_data is a DataFrame, an alt.NamedData or None (layer left out)."""
+    """The map's layers; each *_data is a DataFrame or None (layer left out)."""
     x = alt.X("z1:Q", title="z₁", scale=alt.Scale(domain=list(domain[:2]), nice=False))
     y = alt.Y("z2:Q", title="z₂", scale=alt.Scale(domain=list(domain[2:]), nice=False))
     pick = alt.selection_point(name=PICK, fields=["idx"], on="click", nearest=True, clear=False)
@@ -86,36 +83,6 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, fl
     layers = _latent_layers(df, None if marker is None else _marker_frame(marker),
                             None if path is None else _path_frame(path), domain, font_size)
     return _finish(layers, width, height, title)
-
-
-def latent_map_spec(domain: tuple[float, float, float, float], *, marker: bool = False, path: bool = False,
-                    width: int = 500, height: int = 420, title: str = "", font_size: int = 14) -> dict:
-    """The same map as a Vega-Lite dict whose layers read the *named* data sources of MAP_DATA.
-
-    Fill them with latent_map_data(...) as spec["datasets"]. The spec stays the same when only the
-    marker or the path moves, so Streamlit swaps the new rows into the live chart instead of
-    drawing it again (and the spec is built once, without Altair's slow validation).
-    """
-    layers = _latent_layers(alt.NamedData("digits"), alt.NamedData("marker") if marker else None,
-                            alt.NamedData("path") if path else None, domain, font_size)
-    spec = _finish(layers, width, height, title).to_dict(validate=False)
-    # one canvas instead of ~1,000 SVG text nodes: a redraw repaints one bitmap, not a big DOM
-    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
-    return spec
-
-
-def latent_map_data(codes: np.ndarray, labels: np.ndarray, *, marker: tuple[float, float] | None = None,
-                    path: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
-    """The data sources of latent_map_spec: "digits" (N <= 5,000), and "marker" / "path" if given."""
-    df = latent_map_frame(codes, labels)
-    if len(df) > 5000:
-        raise ValueError("at most 5,000 points (Altair's limit): downsample first")
-    out = {"digits": df}
-    if marker is not None:
-        out["marker"] = _marker_frame(marker)
-    if path is not None:
-        out["path"] = _path_frame(path)
-    return out
 
 
 def error_by_latent(errors: dict[int, float], *, baseline: float | None = None,
