@@ -167,11 +167,11 @@ def depth_gradients(name: str, depth: int, init: str = "typical", width: int = 1
 
 
 def depth_ratios(init: str = "typical", negative_slope: float = 0.01, depth: int = MAX_DEPTH,
-                 seed: int = 0) -> dict[str, list[float]]:
-    """depth_gradients of every activation as plain lists, {name: [ratio after 0..depth layers]}: what
+                 seed: int = 0, names: tuple[str, ...] = ACTIVATIONS) -> dict[str, list[float]]:
+    """depth_gradients of each activation as plain lists, {name: [ratio after 0..depth layers]}: what
     the activations explorable draws its depth chart from. The slope only changes leaky ReLU's."""
     return {name: depth_gradients(name, depth, init, seed=seed, negative_slope=negative_slope).tolist()
-            for name in ACTIVATIONS}
+            for name in names}
 
 
 def depth_table(depth: int, init: str = "typical", negative_slope: float = 0.01, seed: int = 0,
