@@ -12,7 +12,7 @@ from bigmodel_core.ops.curve_charts import ACTIVATION_COLORS, ACTIVATION_LABELS
 from app_pages._explorables import activation_curves_explorable, committed
 from app_pages._ui import lang, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
-K = "activations"
+KEY = "activations"
 WIDTH = 128          # the depth experiment's layer width (see depth_gradients)
 # the settings the browser owns: {name: rule} (see _explorables.committed), and their URL ranges
 FIELDS = {"focus": list(ACTIVATIONS), "xmax": (1, 20), "x0": (-20.0, 20.0), "threshold": (0.01, 0.25),
@@ -33,21 +33,21 @@ def depth_data(init: str, slope: float) -> dict[str, list[float]]:
 
 
 def settings() -> dict:
-    return {name: st.session_state[f"{K}.{name}"] for name in FIELDS}
+    return {name: st.session_state[f"{KEY}.{name}"] for name in FIELDS}
 
 
 def on_commit() -> None:
     """The browser committed its settings (0.6 s after the last move): keep them, for the URL."""
-    sent = (st.session_state.get(f"{K}.explorable") or {}).get("settings")
+    sent = (st.session_state.get(f"{KEY}.explorable") or {}).get("settings")
     for name, value in committed(sent, FIELDS).items():
-        st.session_state[f"{K}.{name}"] = value
-    xmax = st.session_state[f"{K}.xmax"]
-    st.session_state[f"{K}.x0"] = float(max(-xmax, min(xmax, st.session_state[f"{K}.x0"])))
+        st.session_state[f"{KEY}.{name}"] = value
+    xmax = st.session_state[f"{KEY}.xmax"]
+    st.session_state[f"{KEY}.x0"] = float(max(-xmax, min(xmax, st.session_state[f"{KEY}.x0"])))
 
 
 def labels() -> dict:
-    out = {k: t(f"{K}.{k}") for k in JS_LABELS}
-    out["depth_chart_title"] = t(f"{K}.depth_chart_title", width=WIDTH)
+    out = {k: t(f"{KEY}.{k}") for k in JS_LABELS}
+    out["depth_chart_title"] = t(f"{KEY}.depth_chart_title", width=WIDTH)
     return out
 
 
@@ -55,33 +55,33 @@ def labels() -> dict:
 def play() -> None:
     """The explorable and the two settings that need PyTorch (they rerun only this fragment)."""
     c1, c2 = st.columns(2, gap="medium")
-    c1.radio(t(f"{K}.init"), INITS, format_func=lambda i: t(f"{K}.inits.{i}"), key=f"{K}.init", horizontal=True)
-    c2.slider(t(f"{K}.slope"), 0.01, 0.5, step=0.01, key=f"{K}.slope", help=t(f"{K}.slope_help"))
-    init, slope = st.session_state[f"{K}.init"], float(st.session_state[f"{K}.slope"])
+    c1.radio(t(f"{KEY}.init"), INITS, format_func=lambda i: t(f"{KEY}.inits.{i}"), key=f"{KEY}.init", horizontal=True)
+    c2.slider(t(f"{KEY}.slope"), 0.01, 0.5, step=0.01, key=f"{KEY}.slope", help=t(f"{KEY}.slope_help"))
+    init, slope = st.session_state[f"{KEY}.init"], float(st.session_state[f"{KEY}.slope"])
     activation_curves_explorable(
         settings=settings(), depth=depth_data(init, slope), slope=slope, init=init, width=WIDTH,
         typical=TYPICAL_INIT, names=ACTIVATION_LABELS, colors=ACTIVATION_COLORS, labels=labels(), lang=lang(),
-        key=f"{K}.explorable", on_commit=on_commit)
-    sync_url(*(f"{K}.{name}" for name in FIELDS), f"{K}.slope", f"{K}.init")
+        key=f"{KEY}.explorable", on_commit=on_commit)
+    sync_url(*(f"{KEY}.{name}" for name in FIELDS), f"{KEY}.slope", f"{KEY}.init")
 
 
 def page() -> None:
-    url_state(f"{K}.focus", "sigmoid", choices=ACTIVATIONS)
-    url_state(f"{K}.xmax", 6, lo=1, hi=20)
-    url_state(f"{K}.x0", 2.0, lo=-20.0, hi=20.0)
-    url_state(f"{K}.compare", True)
-    url_state(f"{K}.threshold", 0.05, lo=0.01, hi=0.25)
-    url_state(f"{K}.slope", 0.1, lo=0.01, hi=0.5)
-    url_state(f"{K}.depth", 20, lo=1, hi=MAX_DEPTH)
-    url_state(f"{K}.init", "typical", choices=INITS)
-    xmax = st.session_state[f"{K}.xmax"]                        # a link may give x0 outside the range
-    st.session_state[f"{K}.x0"] = float(max(-xmax, min(xmax, st.session_state[f"{K}.x0"])))
+    url_state(f"{KEY}.focus", "sigmoid", choices=ACTIVATIONS)
+    url_state(f"{KEY}.xmax", 6, lo=1, hi=20)
+    url_state(f"{KEY}.x0", 2.0, lo=-20.0, hi=20.0)
+    url_state(f"{KEY}.compare", True)
+    url_state(f"{KEY}.threshold", 0.05, lo=0.01, hi=0.25)
+    url_state(f"{KEY}.slope", 0.1, lo=0.01, hi=0.5)
+    url_state(f"{KEY}.depth", 20, lo=1, hi=MAX_DEPTH)
+    url_state(f"{KEY}.init", "typical", choices=INITS)
+    xmax = st.session_state[f"{KEY}.xmax"]                        # a link may give x0 outside the range
+    st.session_state[f"{KEY}.x0"] = float(max(-xmax, min(xmax, st.session_state[f"{KEY}.x0"])))
     play()
     show_code(derivative, depth_gradients)
 
     section("formula")
-    st.caption(t(f"{K}.seed_note"))
-    st.markdown(t(f"{K}.chain_text"))
+    st.caption(t(f"{KEY}.seed_note"))
+    st.markdown(t(f"{KEY}.chain_text"))
     st.latex(r"\frac{\partial L}{\partial h_{0}} = W_1^{\top} \operatorname{diag}\bigl(f'(z_1)\bigr)\,\allowbreak "
              r"W_2^{\top} \operatorname{diag}\bigl(f'(z_2)\bigr) \allowbreak \cdots W_N^{\top} "     # \allowbreak: a phone
              r"\operatorname{diag}\bigl(f'(z_N)\bigr)\, \allowbreak \frac{\partial L}{\partial h_N}")  # wraps here
@@ -89,6 +89,6 @@ def page() -> None:
              r"\qquad \text{He: } W_{ij} \sim \mathcal{N}\!\Bigl(0, \tfrac{2}{(1 + a^2)\, n_\text{in}}\Bigr)")
 
 
-page_header(K)
+page_header(KEY)
 page()
-why_and_try(K)
+why_and_try(KEY)

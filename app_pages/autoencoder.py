@@ -14,7 +14,7 @@ import streamlit as st
 from bigmodel_core.autoencoder_charts import DIGIT_COLORS, digit_sheet, error_by_latent, latent_map, upscale
 from bigmodel_core.charts import line_chart, tile_images
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, add_noise,
+from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, denoise,
                                               autoencoder_from_state, decode_grid, decoder_weights, encode_digits,
                                               first_of_each_digit, first_off_axis, latent_walk, load_autoencoder,
                                               load_record, map_domain, mean_digit_error, mnist_vectors,
@@ -146,8 +146,8 @@ def walk_part() -> None:
     c[3].slider(t(f"{KEY}.alpha"), 0.0, 1.0, step=0.05, key=f"{KEY}.alpha")
     latent = st.session_state[f"{KEY}.walk_latent"]
     alpha = float(st.session_state[f"{KEY}.alpha"])
-    ia = int(np.flatnonzero(labels == st.session_state[f"{KEY}.walk_from"])[0])
-    ib = int(np.flatnonzero(labels == st.session_state[f"{KEY}.walk_to"])[0])
+    first = first_of_each_digit(labels)
+    ia, ib = int(first[st.session_state[f"{KEY}.walk_from"]]), int(first[st.session_state[f"{KEY}.walk_to"]])
     alphas = np.linspace(0, 1, 11)
     _, walk = latent_walk(_model(latent), X_test[ia], X_test[ib], alphas)
     blend = pixel_blend(X_test[ia], X_test[ib], alphas)
@@ -219,22 +219,19 @@ def denoise_part() -> None:
     c = st.columns([1, 2])
     c[0].selectbox(t(f"{KEY}.denoise_digit"), list(range(10)), key=f"{KEY}.noise_digit")
     c[1].slider(t(f"{KEY}.noise"), 0.0, 1.0, step=0.05, key=f"{KEY}.noise")
-    i = int(np.flatnonzero(labels == st.session_state[f"{KEY}.noise_digit"])[0])
-    clean = X_test[i:i + 1]                                  # (1, 784)
+    i = int(first_of_each_digit(labels)[st.session_state[f"{KEY}.noise_digit"]])
     try:
-        noisy = add_noise(clean, float(st.session_state[f"{KEY}.noise"]), seed=i)
+        d = denoise([_model(n) for n in LATENT_SIZES], X_test[i], float(st.session_state[f"{KEY}.noise"]), seed=i)
     except UserInputError as e:
         show_error(e)
         return
-    outs = [reconstruct(_model(d), noisy)[0] for d in LATENT_SIZES]
-    pictures = [clean.reshape(28, 28).numpy(), noisy.reshape(28, 28).numpy(), *outs]
-    captions = [t(f"{KEY}.clean"), t(f"{KEY}.noisy"), *[t(f"{KEY}.denoised", latent=d) for d in LATENT_SIZES]]
+    pictures = [d.clean, d.noisy, *d.outputs]
+    captions = [t(f"{KEY}.clean"), t(f"{KEY}.noisy"), *[t(f"{KEY}.denoised", latent=n) for n in LATENT_SIZES]]
     cols = st.columns(len(pictures))
-    for col, img, cap in zip(cols, pictures, captions):
-        mse = float(((img - pictures[0]) ** 2).mean())
+    for j, (col, img, cap) in enumerate(zip(cols, pictures, captions)):
         col.image(upscale(img, 6), caption=cap, clamp=True)
-        if cap != captions[0]:
-            col.markdown(f"**{t(f'{KEY}.mse', value=f'{mse:.4f}')}**")
+        if j:
+            col.markdown(f"**{t(f'{KEY}.mse', value=f'{d.mse[j - 1]:.4f}')}**")
     st.caption(t(f"{KEY}.denoise_caption"))
     sync_url(f"{KEY}.noise", f"{KEY}.noise_digit")
 

@@ -12,7 +12,7 @@ from bigmodel_core.ops.losses import classify, regression_curves, softmax_cross_
 from app_pages._explorables import committed, loss_curves_explorable
 from app_pages._ui import lang, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
-K = "losses"
+KEY = "losses"
 PRED_RANGE = (-5.0, 5.0)       # the prediction slider and the curves' x axis
 LOGIT_RANGE = (-6.0, 6.0)
 # the settings each picture owns: {name: rule} (see _explorables.committed)
@@ -26,38 +26,38 @@ LABELS = {"regression": ("pred", "target", "delta", "delta_help", "pred_axis", "
 
 def on_commit(part: str) -> None:
     """The browser committed one picture's settings (0.6 s after the last move): keep them, for the URL."""
-    sent = (st.session_state.get(f"{K}.{part}") or {}).get("settings")
+    sent = (st.session_state.get(f"{KEY}.{part}") or {}).get("settings")
     for name, value in committed(sent, FIELDS[part]).items():
-        st.session_state[f"{K}.{name}"] = value
+        st.session_state[f"{KEY}.{name}"] = value
 
 
 @st.fragment
 def picture(part: str, **ranges) -> None:
     """One explorable; its commit reruns only this fragment (and writes the URL)."""
     loss_curves_explorable(
-        part=part, settings={name: st.session_state[f"{K}.{name}"] for name in FIELDS[part]},
-        labels={k: t(f"{K}.{k}") for k in LABELS[part]},
-        names={n: t(f"{K}.names.{n}") for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")},
-        colors=LOSS_COLORS, lang=lang(), key=f"{K}.{part}", on_commit=lambda: on_commit(part), **ranges)
-    sync_url(*(f"{K}.{name}" for name in FIELDS[part]))
+        part=part, settings={name: st.session_state[f"{KEY}.{name}"] for name in FIELDS[part]},
+        labels={k: t(f"{KEY}.{k}") for k in LABELS[part]},
+        names={n: t(f"{KEY}.names.{n}") for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")},
+        colors=LOSS_COLORS, lang=lang(), key=f"{KEY}.{part}", on_commit=lambda: on_commit(part), **ranges)
+    sync_url(*(f"{KEY}.{name}" for name in FIELDS[part]))
 
 
 def page() -> None:
-    url_state(f"{K}.target", 1.0, lo=-3.0, hi=3.0)
-    url_state(f"{K}.pred", 3.0, lo=PRED_RANGE[0], hi=PRED_RANGE[1])
-    url_state(f"{K}.delta", 1.0, lo=0.1, hi=3.0)
+    url_state(f"{KEY}.target", 1.0, lo=-3.0, hi=3.0)
+    url_state(f"{KEY}.pred", 3.0, lo=PRED_RANGE[0], hi=PRED_RANGE[1])
+    url_state(f"{KEY}.delta", 1.0, lo=0.1, hi=3.0)
     for i, z in enumerate((3.0, 0.5, -1.0)):
-        url_state(f"{K}.z{i}", z, lo=LOGIT_RANGE[0], hi=LOGIT_RANGE[1])
-    url_state(f"{K}.true_class", 2, choices=(0, 1, 2))
+        url_state(f"{KEY}.z{i}", z, lo=LOGIT_RANGE[0], hi=LOGIT_RANGE[1])
+    url_state(f"{KEY}.true_class", 2, choices=(0, 1, 2))
 
-    st.markdown(f"#### {t(f'{K}.reg_title')}")
+    st.markdown(f"#### {t(f'{KEY}.reg_title')}")
     picture("regression", pred_range=PRED_RANGE)
-    st.markdown(f"#### {t(f'{K}.cls_title')}")
-    picture("classification", logit_range=LOGIT_RANGE, classes=[c.strip() for c in t(f"{K}.classes").split(",")])
+    st.markdown(f"#### {t(f'{KEY}.cls_title')}")
+    picture("classification", logit_range=LOGIT_RANGE, classes=[c.strip() for c in t(f"{KEY}.classes").split(",")])
     show_code(regression_curves, softmax_cross_entropy, classify)
 
     section("formula")
-    st.caption(t(f"{K}.seed_note"))
+    st.caption(t(f"{KEY}.seed_note"))
     st.latex(r"\mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (y_i - \hat y_i)^2, \qquad "
              r"\mathrm{MAE} = \frac{1}{n}\sum_{i=1}^{n} |y_i - \hat y_i|, \qquad\allowbreak "
              r"\mathrm{Huber}_\delta = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
@@ -65,9 +65,9 @@ def page() -> None:
     st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}, \qquad \mathrm{CE} = -\sum_i y_i \log p_i, \qquad\allowbreak "
              r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y, \qquad\allowbreak "
              r"\frac{\partial\,\mathrm{MSE}(p, y)}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)\,"
-             r"\tfrac{2}{K}(p - y)")
+             r"\tfrac{2}{KEY}(p - y)")
 
 
-page_header(K)
+page_header(KEY)
 page()
-why_and_try(K)
+why_and_try(KEY)

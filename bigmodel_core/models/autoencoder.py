@@ -290,3 +290,23 @@ def autoencoder_from_state(latent_dim: int, state: dict) -> Autoencoder:
     model = Autoencoder(AutoencoderConfig(latent_dim=latent_dim))
     model.load_state_dict(state)
     return model.eval()
+
+
+@dataclass(frozen=True)
+class Denoised:
+    """One digit, its noisy copy and each model's reconstruction of the noisy copy, with each one's
+    mean squared error against the clean digit."""
+    clean: np.ndarray                  # (28, 28)
+    noisy: np.ndarray                  # (28, 28)
+    outputs: tuple[np.ndarray, ...]    # (28, 28) per model
+    mse: tuple[float, ...]             # noisy first, then one per model
+
+
+def denoise(models: list[Autoencoder], x: torch.Tensor, strength: float, seed: int = 0) -> Denoised:
+    """Add noise to one digit x (784,) and let each model rebuild it: how far is each from the clean one?"""
+    clean = x.reshape(1, -1)                                        # (1, 784)
+    noisy = add_noise(clean, strength, seed=seed)                   # (1, 784)
+    outputs = tuple(reconstruct(m, noisy)[0] for m in models)       # (28, 28) each
+    c = clean.reshape(28, 28).cpu().numpy()
+    n = noisy.reshape(28, 28).cpu().numpy()
+    return Denoised(c, n, outputs, tuple(float(((img - c) ** 2).mean()) for img in (n, *outputs)))

@@ -14,7 +14,7 @@ from tests.conftest import tolerance
 from bigmodel_core.autoencoder_charts import PICK, digit_sheet, error_by_latent, latent_map, upscale
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
-                                              add_noise, autoencoder_from_state, decode_grid, decode_point,
+                                              add_noise, autoencoder_from_state, decode_grid, denoise, decode_point,
                                               decoder_weights, first_of_each_digit, first_off_axis, init_autoencoder,
                                               map_domain, encode_digits, latent_walk,
                                               load_autoencoder, load_record, mean_digit_error, mnist_vectors,
@@ -199,6 +199,18 @@ def test_decoder_weights_decode_grid_and_a_model_from_its_state(data):
     assert not twin.training
     X = data[2][:5]
     assert np.allclose(reconstruct(twin, X), reconstruct(model, X), atol=1e-6)
+
+
+def test_denoise_measures_each_reconstruction_against_the_clean_digit(data):
+    models = [load_autoencoder(n) for n in (2, 32)]
+    x = data[2][4]
+    d = denoise(models, x, 0.5, seed=3)
+    noisy = add_noise(x.reshape(1, -1), 0.5, seed=3)
+    assert np.array_equal(d.noisy, noisy.reshape(28, 28).numpy())
+    assert np.allclose(d.outputs[1], reconstruct(models[1], noisy)[0])
+    assert d.mse[0] == pytest.approx(float(((noisy - x) ** 2).mean()), rel=1e-6)
+    assert d.mse[2] < d.mse[0]                                # latent 32 cleans it up
+    assert denoise(models, x, 0.0).mse[0] == 0.0               # no noise: the input is the digit
 
 
 def test_map_domain_start_digit_and_one_of_each():
