@@ -136,8 +136,10 @@ def test_public_names():
 
 
 def test_depth_ratios_are_depth_gradients_and_the_slope_moves_only_leaky_relu():
-    a, b = depth_ratios("he", 0.01, depth=6), depth_ratios("he", 0.4, depth=6)
-    assert set(a) == set(ACTIVATIONS) and all(len(v) == 7 and v[0] == 1.0 for v in a.values())
+    names = ("relu", "leaky_relu", "gelu")
+    a, b = depth_ratios("he", 0.01, depth=6, names=names), depth_ratios("he", 0.4, depth=6, names=names)
+    assert set(a) == set(names) and all(len(v) == 7 and v[0] == 1.0 for v in a.values())
+    assert set(depth_ratios(depth=1)) == set(ACTIVATIONS)
     assert np.allclose(a["gelu"], depth_gradients("gelu", 6, "he"))
     assert a["relu"] == b["relu"] and a["leaky_relu"] != b["leaky_relu"]
 

@@ -73,7 +73,7 @@ def _root(page, part: str):
     return page.locator(f'.lc-root[data-part="{part}"]')
 
 
-def test_keys_redraw_in_the_browser_then_commit_to_the_url(app_url, page):
+def test_keys_redraw_in_the_browser_commit_to_the_url_and_a_link_restores(app_url, page):
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     page.goto(app_url)                       # the app first, so the page opens inside its navigation
@@ -105,8 +105,7 @@ def test_keys_redraw_in_the_browser_then_commit_to_the_url(app_url, page):
     assert_no_exception(page)
     screenshot(page, "losses-moved")
 
-
-def test_a_link_restores_the_settings_and_chinese(app_url, page):
+    # a link restores both pictures (here in Chinese)
     page.goto(f"{app_url}/losses?losses.pred=-2.0&losses.delta=3.0&losses.z0=5.0&losses.z1=0.0&losses.z2=-5.0"
               "&losses.true_class=2&lang=zh")
     wait_idle(page)
