@@ -1,4 +1,4 @@
-"""Activation functions: f, f' and saturation; what depth does to the gradient (course text §2.1.2).
+"""Activation functions: f, f' and saturation; what depth does to the gradient (course text 2, §2.1.2).
 
 f and f' are closed-form, so the activation, the range, x0, the threshold and the depth N are drawn in
 the browser (app_pages/components/activation_curves.js, the same formulas as ops/activations.py). Python

@@ -1,6 +1,6 @@
-"""The seeds' autoencoder: squeeze a digit into a few numbers, then rebuild it from them.
+"""The course text's autoencoder: squeeze a digit into a few numbers, then rebuild it from them.
 
-Seed 000 §3.3 gives the two halves and §4.3 the model (Keras: Dense(latent, relu) -> Dropout(0.5)
+Course text 1, §3.3 gives the two halves and §4.3 the model (Keras: Dense(latent, relu) -> Dropout(0.5)
 -> Dense(784, sigmoid), Adam, binary cross-entropy):
 
     encoder   z     = f(W x + b)       f = ReLU,    W: (latent, 784)
@@ -11,7 +11,7 @@ Dropout(0.5) sits on the code z, so it is active while training and off in evalu
 scales the kept units by 2 in training, as Keras does). The shipped models (latent 2, 8 and 32) are
 made by scripts/train_autoencoders.py with fixed seeds; `load_autoencoder(latent_dim)` reads them.
 
-Two training details the seed leaves open, chosen so that no code unit dies (a ReLU that is 0 for
+Two training details the course text leaves open, chosen so that no code unit dies (a ReLU that is 0 for
 every digit never learns again): the decoder bias b' starts at the average digit (its logit), so the
 untrained model already draws the mean image instead of pushing z towards 0, and the encoder bias
 b starts slightly positive (0.5), so every unit begins "on".
@@ -39,12 +39,12 @@ ENCODER_BIAS_INIT = 0.5                         # every code unit starts switche
 @dataclass(frozen=True)
 class AutoencoderConfig:
     input_dim: int = 784     # 28 x 28 pixels, flattened
-    latent_dim: int = 32     # size of the code z (the seed uses 32)
-    dropout: float = 0.5     # dropout on z while training (seed 000 §4.3)
+    latent_dim: int = 32     # size of the code z (the course text uses 32)
+    dropout: float = 0.5     # dropout on z while training (course text 1, §4.3)
 
 
 class Autoencoder(nn.Module):
-    """784 -> latent -> 784: one ReLU layer in, one sigmoid layer out (seed 000 §3.3, §4.3)."""
+    """784 -> latent -> 784: one ReLU layer in, one sigmoid layer out (course text 1, §3.3, §4.3)."""
 
     def __init__(self, config: AutoencoderConfig = AutoencoderConfig()):
         super().__init__()
@@ -127,7 +127,7 @@ def mean_digit_error(X_train: torch.Tensor, X_test: torch.Tensor) -> float:
 @dataclass(frozen=True)
 class AETrainSettings:
     epochs: int = 40         # passes over the 4,000 training digits
-    lr: float = 1e-3         # Adam, as in the seed (Keras' default rate)
+    lr: float = 1e-3         # Adam, as in the course text (Keras' default rate)
     batch_size: int = 64     # 63 steps per epoch
     seed: int = 0            # initial weights and shuffling
 
@@ -136,7 +136,7 @@ def train_autoencoder(latent_dim: int, settings: AETrainSettings = AETrainSettin
                       X_train: torch.Tensor | None = None, X_test: torch.Tensor | None = None,
                       on_progress: Callable | None = None, should_stop: Callable[[], bool] | None = None,
                       eval_every: int | None = None, device: torch.device | None = None):
-    """Train the seed's autoencoder with bigmodel_core.train.fit; returns (model, TrainHistory).
+    """Train the course text's autoencoder with bigmodel_core.train.fit; returns (model, TrainHistory).
 
     The target is the input itself: fit(model, (X, X), ..., loss_fn=BCE). The held-out BCE is
     evaluated as "test_bce" after each epoch (or every `eval_every` steps).

@@ -1,6 +1,6 @@
 """Activation functions, their derivatives, where they saturate, and what depth does to gradients.
 
-Seed 001 §2.1.2 ("激活函数"): a network's activation maps a neuron's input to its output; the seed
+Course text 2, §2.1.2 ("激活函数"): a network's activation maps a neuron's input to its output; the text
 names sigmoid, tanh and ReLU. We add leaky ReLU, GELU and SiLU, the ones modern networks use.
 
     sigmoid(x) = 1 / (1 + e^-x)             sigmoid'(x) = sigmoid(x) (1 - sigmoid(x))   <= 1/4
@@ -143,7 +143,7 @@ def depth_gradients(name: str, depth: int, init: str = "typical", width: int = 1
 
     A stack of `depth` random linear layers (width x width, zero bias), each followed by the
     activation, is run forward on a batch of standard-normal inputs; from a random gradient at the
-    output we backpropagate and record ||dL/dh|| at every layer's input. The same seed gives the
+    output we backpropagate and record ||dL/dh|| at every layer's input. One fixed random generator gives the
     same weight directions for every activation, only their scale (init_std) differs.
     Returns (depth + 1,): entry k is the norm k layers below the output divided by the norm at the
     output (entry 0 is 1). Float64, so even sigmoid's 1e-30 stays representable.
