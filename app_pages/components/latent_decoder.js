@@ -50,6 +50,9 @@ function paint(canvas, pixels, scale = 255) {
   ctx.putImageData(img, 0, 0);
 }
 
+/** A term of a sum with its sign: "+ 0.369", "− 0.115". */
+const term = (v) => `${v < 0 ? "−" : "+"} ${fmt(Math.abs(v), 3)}`;
+
 const MAP = { width: 460, height: 400, margin: [10, 12, 44, 48] };
 
 function build(root, data, D) {
@@ -169,7 +172,7 @@ export default function (component) {
         z2: fmt(D.codes[2 * picked + 1], 2), latent: 2, bce: fmt(D.bce[picked], 4) })),
       el("div", "ld-eq", `x̂ = sigmoid(W′₇₈₄ₓ₂ · (${fmt(z1, 1)}, ${fmt(z2, 1)})ᵀ + b′)`),
       el("div", "ld-eq", fill(L.formula_pixel, { i: top, r: Math.floor(top / 28), c: top % 28, w1: fmt(w1, 3),
-        w2: fmt(w2, 3), z1: fmt(z1, 1), z2: fmt(z2, 1), b: fmt(b, 3), v: fmt(xhat[top], 4) })));
+        w2: term(w2), z1: fmt(z1, 1), z2: fmt(z2, 1), b: term(b), v: fmt(xhat[top], 4) })));
     Object.assign(st.root.dataset, { z1: String(z1), z2: String(z2), picked: String(picked),
       decoded: JSON.stringify(Array.from(xhat)) });
     markDrawn(st.root);
