@@ -106,9 +106,9 @@ export function formulas(name, x0, slope, L) {
       `σ(${x}) = 1 / (1 + e^(−(${x}))) = ${Y},   σ′(${x}) = ${Y} × ${fmt(1 - y, 4)} = ${D}`];
     case "tanh": return ["tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ),   tanh′(x) = 1 − tanh²(x) ≤ 1",
       `tanh(${x}) = ${Y},   tanh′(${x}) = 1 − (${Y})² = ${D}`];
-    case "relu": return ["ReLU(x) = max(0, x),   ReLU′(x) = 1 if x > 0, 0 if x ≤ 0",
+    case "relu": return ["ReLU(x) = max(0, x),   ReLU′(x) = 1 (x > 0), 0 (x ≤ 0)",
       `ReLU(${x}) = max(0, ${x}) = ${Y},   ReLU′(${x}) = ${fmt(d, 0)}`];
-    case "leaky_relu": return [`LeakyReLU(x) = x if x > 0, a·x if x ≤ 0;   LeakyReLU′(x) = 1 or a;   a = ${fmt(slope, 2)}`,
+    case "leaky_relu": return [`LeakyReLU(x) = x (x > 0), a·x (x ≤ 0);   LeakyReLU′(x) = 1 (x > 0), a (x ≤ 0);   a = ${fmt(slope, 2)}`,
       `LeakyReLU(${x}) = ${Y},   LeakyReLU′(${x}) = ${fmt(d, 2)}`];
     case "gelu": {
       const Phi = 0.5 * (1 + erf(x0 / Math.SQRT2)), phi = Math.exp(-x0 * x0 / 2) / Math.sqrt(2 * Math.PI);

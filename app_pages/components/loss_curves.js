@@ -250,7 +250,7 @@ export default function (component) {
       el("div", "lc-eq", `MSE = 1/n Σ (yᵢ − ŷᵢ)²  =(n=1)  (${fmt(target, 2)} − (${fmt(pred, 2)}))² = ${fmt(pts.mse[0], 3)},`
         + `   ∂MSE/∂ŷ = 2(ŷ − y) = ${signed(pts.mse[1], 3)}`),
       el("div", "lc-eq", `MAE = 1/n Σ |yᵢ − ŷᵢ| = ${fmt(pts.mae[0], 3)},   ∂MAE/∂ŷ = sign(ŷ − y) = ${signed(pts.mae[1], 0)}`),
-      el("div", "lc-eq", `Huber_δ = ½ r² if |r| ≤ δ, δ(|r| − ½δ) if |r| > δ;   r = ŷ − y = ${signed(r, 2)}, δ = ${fmt(delta, 1)}:`
+      el("div", "lc-eq", `Huber_δ = ½ r² (|r| ≤ δ), δ(|r| − ½δ) (|r| > δ);   r = ŷ − y = ${signed(r, 2)}, δ = ${fmt(delta, 1)}:`
         + `  ${fmt(pts.huber[0], 3)},   ∂/∂ŷ = ${signed(pts.huber[1], 3)}`));
     Object.assign(st.root.dataset, { pred: String(pred), target: String(target), delta: String(delta),
       values: JSON.stringify(REGRESSION_LOSSES.map((n) => pts[n])) });
