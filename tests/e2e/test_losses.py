@@ -21,7 +21,7 @@ def test_loss_js_equals_python_on_random_cases(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.add_script_tag(content=component_js("loss_curves")
-                        + "\nwindow.__lc = {regressionPoint, regressionCurves, classify, trueLogitSweep};", type="module")
+                        + "\nwindow.__lc = {regressionPoint, regressionCurves, classify, trueLogitSweep, spreadLabels};", type="module")
     page.wait_for_function("() => window.__lc !== undefined")
     rng = np.random.default_rng(0)
     points = [(float(p), float(y), float(d)) for p, y, d in
@@ -40,6 +40,8 @@ def test_loss_js_equals_python_on_random_cases(browser):
           sweep: logits.slice(0, 5).map((z, i) => { const s = A.trueLogitSweep(z, classes[i], -6, 6, 121);
             return [Array.from(s.cross_entropy.value), Array.from(s.cross_entropy.push),
                     Array.from(s.mse_probs.value), Array.from(s.mse_probs.push)]; }),
+          labels: points.map(([p, y, d]) => { const v = Object.fromEntries(names.map((n) => [n, A.regressionPoint(n, p, y, d)[1]]));
+            return [v, A.spreadLabels(v, 0.4)]; }),
         };
     }""", [points, grids, logits, classes])
     worst = 0.0
@@ -66,6 +68,10 @@ def test_loss_js_equals_python_on_random_cases(browser):
             worst = max(worst, np.abs(np.asarray(js[2 * i]) - sub["value"].to_numpy()).max(),
                         np.abs(np.asarray(js[2 * i + 1]) - sub["push"].to_numpy()).max())
     assert worst < 1e-12, worst
+    for values, heights in got["labels"]:       # the value labels stay a text line apart, each under its point
+        ys = sorted(heights.values())
+        assert all(b - a >= 0.4 - 1e-12 for a, b in zip(ys, ys[1:])), (values, heights)
+        assert all(heights[n] <= values[n] + 1e-12 for n in values)
     page.close()
 
 
