@@ -138,7 +138,7 @@ def latent_decoder_explorable(*, decoder: tuple, codes, digits, sheet: str, shee
 
     decoder: (W' (784, 2), b' (784,)) of the latent-2 model, float32, sent once: the JS computes
     x_hat = sigmoid(W' z + b') for every point the learner picks. codes (N, 2), digits (N,) labels,
-    errors (N,) each digit's BCE, sheet: the N digits' pixels as one PNG (autoencoder_charts.digit_sheet,
+    errors (N,) each digit's BCE, sheet: the N digits' pixels as one PNG (charts.autoencoder.digit_sheet,
     sheet_cols digits a row): the map, the picked original and its numbers. domain: the map's
     (z1_hi, z2_hi); step: the sliders' step. settings {"z1", "z2", "picked"} come back 0.6 s after
     the last move (on_commit runs first, as a widget callback would).

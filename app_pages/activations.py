@@ -8,7 +8,7 @@ import streamlit as st
 
 from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICAL_INIT, depth_gradients,
                                            depth_ratios, derivative)
-from bigmodel_core.ops.curve_charts import ACTIVATION_COLORS, ACTIVATION_LABELS
+from bigmodel_core.charts.curves import ACTIVATION_COLORS, ACTIVATION_LABELS
 from app_pages._explorables import activation_curves_explorable, committed
 from app_pages._ui import lang, page_header, section, show_code, sync_url, t, url_state, why_and_try
 

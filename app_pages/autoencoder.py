@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bigmodel_core.autoencoder_charts import DIGIT_COLORS, digit_sheet, error_by_latent, latent_map, upscale
-from bigmodel_core.charts import line_chart, tile_images
+from bigmodel_core.charts.autoencoder import DIGIT_COLORS, digit_sheet, error_by_latent, latent_map, upscale
+from bigmodel_core.charts.images import tile_images
+from bigmodel_core.charts.spec import line_chart
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, denoise,
                                               autoencoder_from_state, decode_grid, decoder_weights, encode_digits,
                                               first_of_each_digit, first_off_axis, latent_walk, load_autoencoder,
-                                              load_record, map_domain, mean_digit_error, mnist_vectors,
+                                              load_record, map_domain, mean_digit_error,
                                               per_digit_error, pixel_blend, reconstruct, train_autoencoder)
 from app_pages._explorables import committed, latent_decoder_explorable
 from app_pages._queue import heavy
@@ -35,7 +37,7 @@ JS_LABELS = ("map_caption", "map_label", "z1", "z2", "decoded", "picked", "origi
 
 @st.cache_resource
 def _data():
-    return mnist_vectors()                                   # X_train, y_train, X_test, y_test
+    return mnist_tensors(flat=True)                          # X_train, y_train, X_test, y_test
 
 
 @st.cache_resource

@@ -9,7 +9,7 @@ from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, kernel_preset,
                                     output_size, parse_kernel_grid)
-from bigmodel_core.ops.window_pictures import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
+from bigmodel_core.charts.windows import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
                                                to_rgb_uint8)
 from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (image_uploader, page_header, section, show_code, show_error, sync_url, t, url_state,

@@ -7,7 +7,7 @@ Chromium); the page sends the settings and the words, and keeps the settings for
 """
 import streamlit as st
 
-from bigmodel_core.ops.curve_charts import LOSS_COLORS
+from bigmodel_core.charts.curves import LOSS_COLORS
 from bigmodel_core.ops.losses import classify, regression_curves, softmax_cross_entropy
 from app_pages._explorables import committed, loss_curves_explorable
 from app_pages._ui import lang, page_header, section, show_code, sync_url, t, url_state, why_and_try

@@ -8,7 +8,7 @@ from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.conv import KERNEL_PRESETS, conv2d_explained, kernel_preset
 from bigmodel_core.ops.pool import global_avg_pool, pool2d_explained, shift_image, translation_invariance
-from bigmodel_core.ops.window_pictures import (WINNER, Outline, cell_size, heatmap_spec, html_grid,
+from bigmodel_core.charts.windows import (WINNER, Outline, cell_size, heatmap_spec, html_grid,
                                                render_map, to_rgb_uint8)
 from app_pages._image_input import digit_picker, load_input
 from app_pages._ui import (image_uploader, page_header, section, show_code, show_error, sync_url, t, url_state,

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.charts import Box, heatmap, line_chart
+from bigmodel_core.charts.spec import Box, heatmap, line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence

@@ -72,7 +72,8 @@ export function trueLogitSweep(z, y, lo = -8, hi = 8, n = 161) {
   return out;
 }
 
-/** Label heights at least gap apart, from the highest value down (ops.curve_charts.spread_labels). */
+/** Heights for the value labels beside the point, at least gap apart: from the highest value down, each
+ *  label sits at its value unless that is too close to the one above, then just below it. */
 export function spreadLabels(values, gap) {
   const names = Object.keys(values).sort((a, b) => values[b] - values[a]);
   const out = {};

@@ -1,6 +1,6 @@
-"""The course text's autoencoder: squeeze a digit into a few numbers, then rebuild it from them.
+"""The course texts' autoencoder: squeeze a digit into a few numbers, then rebuild it from them.
 
-Course text 1, §3.3 gives the two halves and §4.3 the model (Keras: Dense(latent, relu) -> Dropout(0.5)
+Course text 1 §3.3 gives the two halves and §4.3 the model (Keras: Dense(latent, relu) -> Dropout(0.5)
 -> Dense(784, sigmoid), Adam, binary cross-entropy):
 
     encoder   z     = f(W x + b)       f = ReLU,    W: (latent, 784)
@@ -28,11 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bigmodel_core.data import ASSETS, load_record as _read_record, mnist_tensors
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 
 LATENT_SIZES = (2, 8, 32)                       # the shipped models
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 ENCODER_BIAS_INIT = 0.5                         # every code unit starts switched on
 
 
@@ -40,11 +40,11 @@ ENCODER_BIAS_INIT = 0.5                         # every code unit starts switche
 class AutoencoderConfig:
     input_dim: int = 784     # 28 x 28 pixels, flattened
     latent_dim: int = 32     # size of the code z (the course text uses 32)
-    dropout: float = 0.5     # dropout on z while training (course text 1, §4.3)
+    dropout: float = 0.5     # dropout on z while training (course text 1 §4.3)
 
 
 class Autoencoder(nn.Module):
-    """784 -> latent -> 784: one ReLU layer in, one sigmoid layer out (course text 1, §3.3, §4.3)."""
+    """784 -> latent -> 784: one ReLU layer in, one sigmoid layer out (course text 1 §3.3, §4.3)."""
 
     def __init__(self, config: AutoencoderConfig = AutoencoderConfig()):
         super().__init__()
@@ -79,21 +79,6 @@ def init_autoencoder(config: AutoencoderConfig, X_train: torch.Tensor, seed: int
 
 # ---------------------------------------------------------------------------------------------
 # Data and the error we report
-
-def digits_as_vectors(images) -> torch.Tensor:
-    """(N, 28, 28) uint8 digits (or floats in [0, 1]) -> (N, 784) float32 in [0, 1]."""
-    x = torch.as_tensor(np.asarray(images))
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    return x.reshape(x.shape[0], -1)
-
-
-def mnist_vectors() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The shared MNIST split as (X_train (4000, 784), y_train, X_test (1000, 784), y_test)."""
-    from bigmodel_core.data import load_mnist
-    m = load_mnist()
-    return (digits_as_vectors(m.x_train), torch.as_tensor(m.y_train),
-            digits_as_vectors(m.x_test), torch.as_tensor(m.y_test))
-
 
 @torch.no_grad()
 def reconstruction_error(model: Autoencoder, X: torch.Tensor) -> float:
@@ -145,7 +130,7 @@ def train_autoencoder(latent_dim: int, settings: AETrainSettings = AETrainSettin
     if latent_dim < 1 or latent_dim > 784:
         raise UserInputError("autoencoder.errors.latent", latent=latent_dim)
     if X_train is None or X_test is None:
-        X_train, _, X_test, _ = mnist_vectors()
+        X_train, _, X_test, _ = mnist_tensors(flat=True)
     model = init_autoencoder(AutoencoderConfig(latent_dim=latent_dim), X_train, seed=settings.seed)
     config = TrainConfig(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
                          optimizer="adam", seed=settings.seed, report_every=20, eval_every=eval_every)
@@ -156,13 +141,13 @@ def train_autoencoder(latent_dim: int, settings: AETrainSettings = AETrainSettin
     return model, history
 
 
-def asset_paths(latent_dim: int, assets_dir: Path = ASSETS_DIR) -> tuple[Path, Path]:
+def asset_paths(latent_dim: int, assets_dir: Path = ASSETS) -> tuple[Path, Path]:
     """(weights .safetensors, record .json) of one shipped model."""
     return (assets_dir / f"autoencoder_z{latent_dim}.safetensors",
             assets_dir / f"autoencoder_z{latent_dim}.json")
 
 
-def save_autoencoder(model: Autoencoder, record: dict, assets_dir: Path = ASSETS_DIR) -> None:
+def save_autoencoder(model: Autoencoder, record: dict, assets_dir: Path = ASSETS) -> None:
     from safetensors.torch import save_file
     weights, rec = asset_paths(model.config.latent_dim, assets_dir)
     assets_dir.mkdir(parents=True, exist_ok=True)
@@ -171,13 +156,13 @@ def save_autoencoder(model: Autoencoder, record: dict, assets_dir: Path = ASSETS
     rec.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def load_record(latent_dim: int, assets_dir: Path = ASSETS_DIR) -> dict:
+def load_record(latent_dim: int, assets_dir: Path = ASSETS) -> dict:
     """The JSON record of a shipped model (held-out error, epochs, seed, torch version, how to remake)."""
-    return json.loads(asset_paths(latent_dim, assets_dir)[1].read_text())
+    return _read_record(asset_paths(latent_dim, assets_dir)[1])
 
 
 def load_autoencoder(latent_dim: int = 2, device: torch.device | None = None,
-                     assets_dir: Path = ASSETS_DIR) -> Autoencoder:
+                     assets_dir: Path = ASSETS) -> Autoencoder:
     """A shipped autoencoder (latent 2, 8 or 32) in eval mode on get_device()."""
     from safetensors.torch import load_file
     if latent_dim not in LATENT_SIZES:

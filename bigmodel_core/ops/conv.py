@@ -1,6 +1,6 @@
 """2-D convolution, explained: one output pixel = one window of the input times the kernel, summed.
 
-Seed 000 §3.1.1 (and 002/003/004 §3.1) write the convolution layer as
+Course text 1 §3.1.1 (and 3/4/5 §3.1) write the convolution layer as
 
     y(x, y) = sum_{i=0}^{kh-1} sum_{j=0}^{kw-1} w(i, j) * x(x + i, y + j) + b
 

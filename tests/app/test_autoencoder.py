@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 from bigmodel_core.i18n import t
 from PIL import Image
 
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.models.autoencoder import (decoder_weights, encode_digits, load_autoencoder, load_record,
-                                              mnist_vectors, per_digit_error)
+                                              per_digit_error)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +42,7 @@ def test_page_has_four_parts_and_sends_the_decoder_once():
     assert np.array_equal(np.frombuffer(base64.b64decode(data["W"]), "<f4").reshape(784, 2), W)
     assert np.array_equal(np.frombuffer(base64.b64decode(data["b"]), "<f4"), b)
     assert np.array_equal(W, model.decoder.weight.detach().cpu().numpy())
-    X_test = mnist_vectors()[2]
+    X_test = mnist_tensors(flat=True)[2]
     codes = np.frombuffer(base64.b64decode(data["codes"]), "<f4").reshape(-1, 2)
     assert np.allclose(codes, encode_digits(model, X_test))
     picked = data["settings"]["picked"]

@@ -149,7 +149,7 @@ def test_live_spec_keeps_the_spec_when_only_a_point_moves():
     import altair as alt
     import pandas as pd
 
-    from bigmodel_core.ops.curve_charts import stable_names, to_live_spec, to_spec
+    from bigmodel_core.charts.spec import stable_names, to_live_spec, to_spec
     c = curves("sigmoid", -6, 6, n=241)
 
     def chart(x0):

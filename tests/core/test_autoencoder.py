@@ -11,20 +11,21 @@ from PIL import Image
 
 import bigmodel_core
 from tests.conftest import tolerance
-from bigmodel_core.autoencoder_charts import PICK, digit_sheet, error_by_latent, latent_map, upscale
+from bigmodel_core.charts.autoencoder import PICK, digit_sheet, error_by_latent, latent_map, upscale
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
                                               add_noise, autoencoder_from_state, decode_grid, denoise, decode_point,
                                               decoder_weights, first_of_each_digit, first_off_axis, init_autoencoder,
                                               map_domain, encode_digits, latent_walk,
-                                              load_autoencoder, load_record, mean_digit_error, mnist_vectors,
+                                              load_autoencoder, load_record, mean_digit_error,
                                               pixel_blend, reconstruct, reconstruction_error, save_autoencoder,
                                               train_autoencoder)
 
 
 @pytest.fixture(scope="module")
 def data():
-    return mnist_vectors()
+    return mnist_tensors(flat=True)
 
 
 @pytest.mark.parametrize("latent", [1, 2, 5, 32])

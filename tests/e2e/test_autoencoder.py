@@ -11,7 +11,8 @@ import json
 import numpy as np
 import torch
 
-from bigmodel_core.models.autoencoder import decode_point, decoder_weights, encode_digits, load_autoencoder, mnist_vectors
+from bigmodel_core.data import mnist_tensors
+from bigmodel_core.models.autoencoder import decode_point, decoder_weights, encode_digits, load_autoencoder
 from app_pages._explorables import component_js, float32_b64
 from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 
@@ -44,7 +45,7 @@ def _original_pixels(page) -> np.ndarray:
 
 def test_pick_decode_and_commit_in_the_browser(app_url, page):
     model = load_autoencoder(2)
-    X_test = mnist_vectors()[2]
+    X_test = mnist_tensors(flat=True)[2]
     codes = encode_digits(model, X_test)
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))

@@ -12,6 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bigmodel_core.charts.images import png_data_url
+
 PICK = "pick"                 # name of the click selection on the latent map
 DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]   # Tableau 10, one per digit
@@ -132,17 +134,11 @@ def upscale(image: np.ndarray, scale: int = 8) -> np.ndarray:
 def digit_sheet(images: np.ndarray, cols: int = 40) -> str:
     """Many 28 x 28 digits in [0, 1] tiled row by row into one lossless grey PNG, as a data URL:
     digit i sits at column i % cols, row i // cols. MNIST's 0..255 levels come through exactly, and
-    1,000 digits take ~0.2 MB instead of 1 MB as raw bytes (the browser crops the one it shows)."""
-    import base64
-    import io
-
-    from PIL import Image
+    1,000 digits take ~0.3 MB instead of 1 MB as raw bytes (the browser crops the one it shows)."""
     pixels = np.rint(np.asarray(images, dtype=np.float64).reshape(-1, 28, 28) * 255).clip(0, 255).astype(np.uint8)
     n = len(pixels)
     rows = -(-n // cols)
     sheet = np.zeros((rows * cols, 28, 28), np.uint8)
     sheet[:n] = pixels
-    sheet = sheet.reshape(rows, cols, 28, 28).transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)
-    buf = io.BytesIO()
-    Image.fromarray(sheet, "L").save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    sheet = sheet.reshape(rows, cols, 28, 28).transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)   # (rows*28, cols*28)
+    return png_data_url(sheet)                                     # a 2-D array: a grey PNG

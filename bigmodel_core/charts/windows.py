@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bigmodel_core.charts import colorize
+from bigmodel_core.charts.images import colorize
 
 PAD_TINT = np.array([70, 110, 190], dtype=np.float32)   # zero padding is shown tinted blue
 WINDOW = (255, 45, 85)        # the window's outline (same red as charts.Box)
@@ -118,7 +118,7 @@ def heatmap_spec(values, *, cell: float, select: str, box: tuple[int, int] | Non
     Same picture as `bigmodel_core.charts.heatmap`: row 0 at the top, cells of `cell` px, a point
     selection `select` over (row, col), the cell `box` outlined; maps larger than max_cells are
     block-averaged (coordinates stay the original's). Use with st.vega_lite_chart(df, spec, ...)."""
-    from bigmodel_core.charts import block_reduce, heatmap_frame
+    from bigmodel_core.charts.spec import block_reduce, heatmap_frame
     a = np.asarray(values.detach().cpu() if hasattr(values, "detach") else values, dtype=np.float64)
     H, W = a.shape
     reduced, block = block_reduce(a, max_cells)
