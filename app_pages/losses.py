@@ -65,7 +65,7 @@ def page() -> None:
     st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}, \qquad \mathrm{CE} = -\sum_i y_i \log p_i, \qquad\allowbreak "
              r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y, \qquad\allowbreak "
              r"\frac{\partial\,\mathrm{MSE}(p, y)}{\partial z} = \bigl(\operatorname{diag}(p) - p\,p^{\top}\bigr)\,"
-             r"\tfrac{2}{KEY}(p - y)")
+             r"\tfrac{2}{K}(p - y)")
 
 
 page_header(KEY)

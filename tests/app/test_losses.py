@@ -51,6 +51,11 @@ def test_a_link_sets_the_pictures_and_bad_values_fall_back():
     assert not at.exception
 
 
+def test_the_general_formulas_are_whole():
+    latex = " ".join(l.value for l in run().latex)
+    assert r"\tfrac{2}{K}(p - y)" in latex and "KEY" not in latex and r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y" in latex
+
+
 def test_runs_in_chinese():
     at = run("zh")
     assert not at.exception and at.title[0].value == "损失函数"
