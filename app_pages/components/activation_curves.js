@@ -252,7 +252,11 @@ export default function (component) {
     const ratio = data.depth[name][n];
     ui.metricLabel.textContent = fill(L.metric_ratio, { name: label, n });
     ui.metricValue.textContent = gfmt(ratio, 3);
-    ui.others.textContent = ACTIVATIONS.map((a) => `${data.names[a]} ${gfmt(data.depth[a][n], 2)}`).join(" · ");
+    ui.others.replaceChildren(...ACTIVATIONS.map((a) => {           // each name in its curve's colour
+      const item = el("span", "ac-other", `${data.names[a]} ${gfmt(data.depth[a][n], 2)}`);
+      item.style.setProperty("--ac-colour", data.colors[a]);
+      return item;
+    }));
     let lo = Infinity, hi = 10;
     const floor = 1e-40;
     for (const a of ACTIVATIONS) for (const v of data.depth[a]) { lo = Math.min(lo, Math.max(v, floor)); hi = Math.max(hi, v); }
