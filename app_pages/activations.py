@@ -9,12 +9,12 @@ import streamlit as st
 from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICAL_INIT, depth_gradients,
                                            depth_ratios, derivative)
 from bigmodel_core.charts.curves import ACTIVATION_COLORS, ACTIVATION_LABELS
-from app_pages._explorables import activation_curves_explorable, committed
+from app_pages._explorables import activation_curves_explorable, valid_settings
 from app_pages._ui import lang, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "activations"
 WIDTH = 128          # the depth experiment's layer width (see depth_gradients)
-# the settings the browser owns: {name: rule} (see _explorables.committed), and their URL ranges
+# the settings the browser owns: {name: rule} (see _explorables.valid_settings), and their URL ranges
 FIELDS = {"focus": list(ACTIVATIONS), "xmax": (1, 20), "x0": (-20.0, 20.0), "threshold": (0.01, 0.25),
           "compare": bool, "depth": (1, MAX_DEPTH)}
 JS_LABELS = ("focus", "xmax", "x0", "threshold", "threshold_help", "compare", "f_title", "df_title", "saturated",
@@ -39,7 +39,7 @@ def settings() -> dict:
 def on_commit() -> None:
     """The browser committed its settings (0.6 s after the last move): keep them, for the URL."""
     sent = (st.session_state.get(f"{KEY}.explorable") or {}).get("settings")
-    for name, value in committed(sent, FIELDS).items():
+    for name, value in valid_settings(sent, FIELDS).items():
         st.session_state[f"{KEY}.{name}"] = value
     xmax = st.session_state[f"{KEY}.xmax"]
     st.session_state[f"{KEY}.x0"] = float(max(-xmax, min(xmax, st.session_state[f"{KEY}.x0"])))

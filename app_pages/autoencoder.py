@@ -21,7 +21,7 @@ from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Aut
                                               first_of_each_digit, first_off_axis, latent_walk, load_autoencoder,
                                               load_record, map_domain, mean_digit_error,
                                               per_digit_error, pixel_blend, reconstruct, train_autoencoder)
-from app_pages._explorables import committed, latent_decoder_explorable
+from app_pages._explorables import latent_decoder_explorable, valid_settings
 from app_pages._queue import heavy
 from app_pages._ui import altair, lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
@@ -100,7 +100,7 @@ url_state(f"{KEY}.z2", round(float(_start[1]), 1), lo=0.0, hi=z2_hi)
 def _on_map_commit() -> None:
     """The browser committed the point and the picked digit (0.6 s after the last move): keep them."""
     sent = (st.session_state.get(f"{KEY}.map") or {}).get("settings")
-    for name, value in committed(sent, MAP_FIELDS).items():
+    for name, value in valid_settings(sent, MAP_FIELDS).items():
         st.session_state[f"{KEY}.{name}"] = value
 
 

@@ -9,13 +9,13 @@ import streamlit as st
 
 from bigmodel_core.charts.curves import LOSS_COLORS
 from bigmodel_core.ops.losses import classify, regression_curves, softmax_cross_entropy
-from app_pages._explorables import committed, loss_curves_explorable
+from app_pages._explorables import loss_curves_explorable, valid_settings
 from app_pages._ui import lang, page_header, section, show_code, sync_url, t, url_state, why_and_try
 
 KEY = "losses"
 PRED_RANGE = (-5.0, 5.0)       # the prediction slider and the curves' x axis
 LOGIT_RANGE = (-6.0, 6.0)
-# the settings each picture owns: {name: rule} (see _explorables.committed)
+# the settings each picture owns: {name: rule} (see _explorables.valid_settings)
 FIELDS = {"regression": {"pred": PRED_RANGE, "target": (-3.0, 3.0), "delta": (0.1, 3.0)},
           "classification": {"z0": LOGIT_RANGE, "z1": LOGIT_RANGE, "z2": LOGIT_RANGE, "true_class": [0, 1, 2]}}
 LABELS = {"regression": ("pred", "target", "delta", "delta_help", "pred_axis", "target_label", "loss_title",
@@ -27,7 +27,7 @@ LABELS = {"regression": ("pred", "target", "delta", "delta_help", "pred_axis", "
 def on_commit(part: str) -> None:
     """The browser committed one picture's settings (0.6 s after the last move): keep them, for the URL."""
     sent = (st.session_state.get(f"{KEY}.{part}") or {}).get("settings")
-    for name, value in committed(sent, FIELDS[part]).items():
+    for name, value in valid_settings(sent, FIELDS[part]).items():
         st.session_state[f"{KEY}.{name}"] = value
 
 

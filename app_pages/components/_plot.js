@@ -1,5 +1,6 @@
-// Line charts in SVG for the curve explorables (activations, losses): prepended after _common.js to
-// the explorables that draw curves (see HELPERS in app_pages/_explorables.py).
+// Line charts in SVG and small shared pieces for the curve explorables (activations, losses, the
+// autoencoder's map): prepended after _common.js to those registered with "_plot" in
+// app_pages/_explorables.py (_register(name, "_plot"); tests: component_js(name, "_plot")).
 //
 // A plot is an <svg> with a fixed viewBox (it scales with its column, so the same drawing reads on a
 // projector and at 390 px), a plotting area inside margins, linear or log axes with a few ticks, and

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
 from bigmodel_core.ops.activations import depth_gradients
-from app_pages._explorables import committed
+from app_pages._explorables import valid_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,10 +52,10 @@ def test_a_link_outside_the_range_is_clamped_and_commits_are_checked():
     at = run(xmax=3, x0=9.0)
     assert sent(at)["settings"]["x0"] == 3.0
     fields = {"focus": ["relu", "tanh"], "xmax": (1, 20), "x0": (-20.0, 20.0), "compare": bool}
-    assert committed({"focus": "tanh", "xmax": 7.0, "x0": -1e9, "compare": False}, fields) == \
+    assert valid_settings({"focus": "tanh", "xmax": 7.0, "x0": -1e9, "compare": False}, fields) == \
         {"focus": "tanh", "xmax": 7, "x0": -20.0, "compare": False}
-    assert committed({"focus": "softmax", "xmax": float("nan"), "x0": "2", "compare": 1}, fields) == {}
-    assert committed(None, fields) == {}
+    assert valid_settings({"focus": "softmax", "xmax": float("nan"), "x0": "2", "compare": 1}, fields) == {}
+    assert valid_settings(None, fields) == {}
 
 
 def test_runs_in_chinese():

@@ -22,7 +22,7 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 def test_activation_js_equals_python_on_random_cases(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(content=component_js("activation_curves")
+    page.add_script_tag(content=component_js("activation_curves", "_plot")
                         + "\nwindow.__ac = {activation, curves, initStd, gfmt, erf};", type="module")
     page.wait_for_function("() => window.__ac !== undefined")
     rng = np.random.default_rng(0)

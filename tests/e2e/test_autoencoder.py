@@ -22,7 +22,7 @@ def test_decoder_js_equals_pytorch_on_random_points(browser):
     W, b = decoder_weights(model)
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(content=component_js("latent_decoder") + "\nwindow.__ld = {decode, decodeFloat32};", type="module")
+    page.add_script_tag(content=component_js("latent_decoder", "_plot") + "\nwindow.__ld = {decode, decodeFloat32};", type="module")
     page.wait_for_function("() => window.__ld !== undefined")
     z = np.concatenate([np.random.default_rng(0).uniform(0, 8, (200, 2)), [[0, 0], [0, 5], [12, 0]]]).astype(np.float32)
     got = np.asarray(page.evaluate("""([W, b, zs]) => { const A = window.__ld, w = A.decodeFloat32(W), bb = A.decodeFloat32(b);
