@@ -9,6 +9,7 @@ renders nothing, so every page keeps its settings in st.session_state as well.
 from __future__ import annotations
 
 import base64
+import math
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,9 @@ def _register(name: str, *shared: str):
 _sampling = _register("sampling")
 _conv = _register("conv", "_maps")
 _pooling = _register("pooling", "_maps")
+_activation_curves = _register("activation_curves", "_plot")
+_loss_curves = _register("loss_curves", "_plot")
+_latent_decoder = _register("latent_decoder", "_plot")
 
 
 def float32_b64(values) -> str:
@@ -171,3 +175,88 @@ def regularization_replay_explorable(data: dict, *, key: str) -> None:
     in the browser; nothing is sent back.
     """
     _regularization_replay(key=key, data=data)
+
+
+def valid_settings(sent, fields: dict) -> dict:
+    """The settings an explorable sent back (setStateValue), checked: {name: value} for each field
+    whose value is valid, the rest dropped (a forged message cannot put NaN or 1e9 into a page).
+
+    fields: {name: rule}, a rule being bool (a true/false switch), a list of the allowed values, or a
+    (lo, hi) pair of numbers: the value is clamped to [lo, hi] and takes lo's type (int or float).
+    """
+    out = {}
+    if not isinstance(sent, dict):
+        return out
+    for name, rule in fields.items():
+        value = sent.get(name)
+        if rule is bool:
+            if isinstance(value, bool):
+                out[name] = value
+        elif isinstance(rule, list):
+            if value in rule and not isinstance(value, bool):
+                out[name] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            lo, hi = rule
+            out[name] = type(lo)(min(hi, max(lo, value)))
+    return out
+
+
+def activation_curves_explorable(*, settings: dict, depth: dict[str, list[float]], slope: float, init: str,
+                                 width: int, typical: dict[str, str], names: dict[str, str],
+                                 colors: dict[str, str], labels: dict, lang: str, key: str, on_commit):
+    """f, f' and the depth chart of the six activations, drawn in the browser.
+
+    settings: {"focus", "xmax", "x0", "threshold", "compare", "depth"}, the committed values (the
+    controls start there). depth: {activation: [ratio after 0..50 layers]} from PyTorch's depth
+    experiment (ops.activations.depth_table) for this init and slope, sent as JSON once per setting.
+    The JS computes f and f' itself (closed form). The learner's settings come back 0.6 s after the
+    last move (on_commit runs first, as a widget callback would).
+    """
+    return _activation_curves(
+        key=key,
+        data={"settings": settings, "depth": depth, "slope": slope, "init": init, "width": width,
+              "typical": typical, "names": names, "colors": colors, "labels": labels, "lang": lang},
+        on_settings_change=on_commit,
+    )
+
+
+def loss_curves_explorable(*, part: str, settings: dict, labels: dict, names: dict[str, str],
+                           colors: dict[str, str], lang: str, key: str, on_commit, **ranges):
+    """One of the losses page's two pictures, drawn in the browser (every loss there is closed-form).
+
+    part="regression": settings {"pred", "target", "delta"}, ranges pred_range=(lo, hi); the loss and
+    gradient curves, the metrics and the formulas with the learner's numbers.
+    part="classification": settings {"z0", "z1", "z2", "true_class"}, ranges logit_range=(lo, hi) and
+    classes=[three names]; the softmax / gradient bars, the push sweep, the metrics and the formulas.
+    Nothing but these settings and the words is sent. The learner's settings come back 0.6 s after
+    the last move (on_commit runs first, as a widget callback would).
+    """
+    return _loss_curves(
+        key=key,
+        data={"part": part, "settings": settings, "labels": labels, "names": names, "colors": colors,
+              "lang": lang, **ranges},
+        on_settings_change=on_commit,
+    )
+
+
+def latent_decoder_explorable(*, decoder: tuple, codes, digits, sheet: str, sheet_cols: int, errors,
+                              domain: tuple[float, float], step: float, settings: dict, colors: list[str],
+                              labels: dict, lang: str, key: str, on_commit):
+    """The latent-2 autoencoder's map, decoded in the browser.
+
+    decoder: (W' (784, 2), b' (784,)) of the latent-2 model, float32, sent once: the JS computes
+    x_hat = sigmoid(W' z + b') for every point the learner picks. codes (N, 2), digits (N,) labels,
+    errors (N,) each digit's BCE, sheet: the N digits' pixels as one PNG (charts.autoencoder.digit_sheet,
+    sheet_cols digits a row): the map, the picked original and its numbers. domain: the map's
+    (z1_hi, z2_hi); step: the sliders' step. settings {"z1", "z2", "picked"} come back 0.6 s after
+    the last move (on_commit runs first, as a widget callback would).
+    """
+    W, b = decoder
+    return _latent_decoder(
+        key=key,
+        data={"W": float32_b64(W), "b": float32_b64(b), "codes": float32_b64(codes),
+              "digits": [int(d) for d in digits], "sheet": sheet, "sheet_cols": sheet_cols,
+              "bce": float32_b64(errors), "domain": list(domain), "step": step, "settings": settings,
+              "colors": colors, "labels": labels, "lang": lang},
+        on_settings_change=on_commit,
+    )
