@@ -187,18 +187,34 @@ def check_sentence(text: str, n_tokens: int, max_tokens: int = MAX_TOKENS) -> No
         raise UserInputError("attention.errors.too_long", n=n_tokens, max=max_tokens)
 
 
-def row_terms(bh: ByHand, head: int, i: int) -> pd.DataFrame:
-    """One query row written out: for every key j, q_i.k_j, the scaled score, e^score, a_ij and a_ij v_j[0]."""
-    a = bh.attn
-    s = a.scores[head, i]                                       # (T,)
-    finite = torch.isfinite(s)
-    e = torch.where(finite, torch.exp(s - s[finite].max()), torch.zeros_like(s))   # stable exp
-    return pd.DataFrame({
-        "j": range(len(bh.tokens)), "token": bh.tokens,
-        "dot": a.raw_scores[head, i].numpy(), "score": s.numpy(),
-        "exp": e.numpy(), "weight": a.weights[head, i].numpy(),
-        "allowed": finite.numpy(),
-    })
+@dataclass(frozen=True)
+class Sentence:
+    tokens: list[str]              # WordPiece tokens, no [CLS] / [SEP]
+    ids: list[int]                 # their vocabulary ids
+    n_unk: int                     # how many are [UNK]
+
+
+def sentence_pieces(model, text: str, max_tokens: int = MAX_TOKENS) -> Sentence:
+    """The learner's sentence as the model's WordPiece tokens (no special tokens), checked for the
+    by-hand half (non-empty, at most max_tokens). model: a bigmodel_core.models.bert.MiniLM."""
+    enc = model.tokenizer.encode(text, add_special_tokens=False)
+    check_sentence(text, len(enc.ids), max_tokens)
+    return Sentence(list(enc.tokens), list(enc.ids), enc.tokens.count("[UNK]"))
+
+
+def pretrained_projection(model, d_model: int = D_MODEL) -> tuple[torch.Tensor, torch.Tensor]:
+    """The PCA projection of the model's own token-embedding table (embedding_projection)."""
+    return embedding_projection(model.emb.tok.weight, d_model)
+
+
+def sentence_embeddings(model, sentence: Sentence, *, source: str,
+                        projection: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """(T, D_MODEL) X for the by-hand half: the model's pretrained token embeddings projected by PCA
+    (source="pretrained"; pass pretrained_projection(model) to reuse it), or the seeded random table."""
+    if source == "pretrained":
+        return token_embeddings(sentence.ids, source=source, table=model.emb.tok.weight,
+                                projection=projection if projection is not None else pretrained_projection(model))
+    return token_embeddings(sentence.ids, source=source)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -160,18 +160,25 @@ def test_token_embeddings_random_are_stable_and_pretrained_are_pca():
     assert torch.allclose(X, Z[[3, 9]], atol=1e-4)
 
 
-def test_row_terms_and_latex_show_the_learners_numbers():
-    g = torch.Generator().manual_seed(5)
-    bh = A.by_hand_attention(["the", "cat", "sat"], torch.randn(3, A.D_MODEL, generator=g), d_k=4, causal=True)
-    rows = A.row_terms(bh, 0, 1)
-    assert rows["weight"].sum() == pytest.approx(1.0, abs=1e-6)
-    assert list(rows["allowed"]) == [True, True, False]
-    assert np.allclose(rows["exp"] / rows["exp"].sum(), rows["weight"], atol=1e-6)
-    lines = C.row_latex(bh, 0, 1)
-    w = bh.attn.weights[0, 1]
-    assert f"{w.max().item():.3f}" in lines[1]
-    assert f"{w[0].item():.2f}" in lines[2] and f"{bh.attn.output[0, 1, 0].item():.2f}" in lines[2]
-    assert r"\sqrt{4}" in lines[0]
+def test_sentence_pieces_and_embeddings_use_the_models_own_tokenizer_and_table():
+    from bigmodel_core.models import bert
+    model = bert.load_minilm()
+    sentence = A.sentence_pieces(model, "The cat sat 👍")
+    assert sentence.tokens == ["the", "cat", "sat", "[UNK]"] and sentence.n_unk == 1
+    assert sentence.ids[:3] == [model.tokenizer.token_to_id(w) for w in ("the", "cat", "sat")]
+    with pytest.raises(UserInputError):
+        A.sentence_pieces(model, "word " * (A.MAX_TOKENS + 1))
+    with pytest.raises(UserInputError):
+        A.sentence_pieces(model, "   ")
+    X = A.sentence_embeddings(model, sentence, source="pretrained")
+    table = model.emb.tok.weight.detach().float()
+    mean, proj = A.embedding_projection(table)
+    assert X.shape == (4, A.D_MODEL)
+    assert torch.allclose(X, (table[sentence.ids] - mean) @ proj, atol=1e-4)   # PCA of the model's own rows
+    assert torch.allclose(A.sentence_embeddings(model, sentence, source="pretrained",
+                                                projection=A.pretrained_projection(model)), X)
+    assert torch.equal(A.sentence_embeddings(model, sentence, source="random"),
+                       A.token_embeddings(sentence.ids, source="random"))
 
 
 # --- why sqrt(d_k), and heads' summaries ------------------------------------------------------------
