@@ -106,8 +106,8 @@ def _commit_row() -> None:
 
 def row_labels() -> dict:
     """The explorable's words in the learner's language."""
-    names = ("query", "temp", "head", "scale", "causal", "weights_title", "click_row", "row_title", "max_weight",
-             "max_weight_help", "matrices_title", "q_title", "k_title", "v_title", "scores_title", "output_title")
+    names = ("query", "temp", "head", "scale", "causal", "weights_title", "keys", "queries", "click_row", "row_title",
+             "max_weight", "max_weight_help", "matrices_title", "q_title", "k_title", "v_title", "scores_title", "output_title")
     return {n: t(f"attention.{n}") for n in names}
 
 
@@ -173,16 +173,13 @@ def by_hand_view(tokens: list[str], X) -> None:
     st.markdown(f"#### {t('attention.saturation_title')}")
     cchart, ctext = st.columns([1.2, 1])
     with cchart:
-        vega(saturation_spec(d_k, round(float(bh.attn.weights.max(-1).values.mean()), 3), t("attention.scaled"),
-                             t("attention.unscaled"), t("attention.max_weight_short")))
+        vega(saturation_spec(d_k, round(bh.mean_max_weight, 3), t("attention.scaled"), t("attention.unscaled"),
+                             t("attention.max_weight_short")))
     with ctext:
-        sat = saturation()
-        row = sat[(sat.d_k == min(sat.d_k, key=lambda v: abs(v - d_k)))]
-        st.markdown(t("attention.saturation_text",
-                      d_k=d_k, std_scaled=f"{row[row.scaled].score_std.iloc[0]:.1f}",
-                      std_unscaled=f"{row[~row.scaled].score_std.iloc[0]:.1f}",
-                      w_scaled=f"{row[row.scaled].max_weight.iloc[0]:.2f}",
-                      w_unscaled=f"{row[~row.scaled].max_weight.iloc[0]:.2f}"))
+        at = A.saturation_at(saturation(), d_k)
+        st.markdown(t("attention.saturation_text", d_k=d_k, std_scaled=f"{at['std_scaled']:.1f}",
+                      std_unscaled=f"{at['std_unscaled']:.1f}", w_scaled=f"{at['w_scaled']:.2f}",
+                      w_unscaled=f"{at['w_unscaled']:.2f}"))
         st.caption(t("attention.saturation_caption"))
 
 

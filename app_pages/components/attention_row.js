@@ -84,7 +84,8 @@ function build(root, D, L) {
                                digits: cell >= 26 ? 2 : null, ariaLabel: L.click_row,
                                onPick: (r) => ui.set({ query: r }), onKey: (d) => ui.set({ query: ui.s.query + d }) });
   ui.weights.svg.classList.add("ar-weights");
-  left.append(ui.weightsTitle, ui.weights.el, el("div", "ar-caption", L.click_row));
+  left.append(ui.weightsTitle, el("div", "ar-axes", `↓ ${L.queries}   → ${L.keys}`), ui.weights.el,
+              el("div", "ar-caption", L.click_row));
   ui.rowTitle = el("div", "ar-title");
   const strip = Math.max(14, Math.min(44, 330 / T));
   ui.scoreRow = heatmap(1, T, { cell: strip, rowLabels: ["s_i,j"], colLabels: null, kind: "diverging", digits: 1 });

@@ -106,6 +106,11 @@ class ByHand:
     attn: AttentionResult          # scores / weights (heads, T, T), output (heads, T, d_k)
 
     @property
+    def mean_max_weight(self) -> float:
+        """The largest weight of each row, averaged over rows and heads (1 = one-hot rows, 1/T = even)."""
+        return float(self.attn.weights.max(-1).values.mean())
+
+    @property
     def output(self) -> torch.Tensor:
         """(T, heads * d_k): the heads' outputs side by side (a real model then applies W_O)."""
         H, T, d_k = self.attn.output.shape
@@ -239,6 +244,15 @@ def softmax_saturation(d_ks=(2, 4, 8, 16, 32, 64), T: int = 10, trials: int = 20
             rows.append({"d_k": d_k, "scaled": scaled, "score_std": float(s.std()),
                          "max_weight": float(w.max(-1).values.mean()), "entropy": float(ent.mean())})
     return pd.DataFrame(rows)
+
+
+def saturation_at(df: pd.DataFrame, d_k: int) -> dict[str, float]:
+    """softmax_saturation's numbers at the d_k it measured nearest to d_k, scaled and unscaled:
+    {"d_k", "std_scaled", "std_unscaled", "w_scaled", "w_unscaled"}."""
+    near = min(df.d_k.unique(), key=lambda v: abs(v - d_k))
+    row = df[df.d_k == near].set_index("scaled")
+    return {"d_k": int(near), "std_scaled": float(row.score_std[True]), "std_unscaled": float(row.score_std[False]),
+            "w_scaled": float(row.max_weight[True]), "w_unscaled": float(row.max_weight[False])}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -193,6 +193,20 @@ def test_softmax_saturates_without_scaling():
     assert (unscaled.entropy[64] < scaled.entropy[64] / 3)
 
 
+def test_saturation_at_reads_the_nearest_measured_d_k_and_mean_max_weight_is_the_rows_peak():
+    df = A.softmax_saturation(d_ks=(4, 16), trials=20)
+    at = A.saturation_at(df, 13)
+    assert at["d_k"] == 16
+    row = df[(df.d_k == 16) & ~df.scaled].iloc[0]
+    assert at["w_unscaled"] == row.max_weight and at["std_unscaled"] == row.score_std
+    assert at["w_unscaled"] > at["w_scaled"]
+    g = torch.Generator().manual_seed(2)
+    bh = A.by_hand_attention(list("abcd"), torch.randn(4, A.D_MODEL, generator=g), n_heads=2, causal=True)
+    peaks = [max(bh.attn.weights[h, i].tolist()) for h in range(2) for i in range(4)]
+    assert bh.mean_max_weight == pytest.approx(sum(peaks) / 8)
+    assert peaks[0] == 1.0                                                   # causal row 0 sees itself only
+
+
 def test_head_summaries_on_known_patterns():
     T = 5
     one_hot_prev = torch.zeros(T, T)
