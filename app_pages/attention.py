@@ -49,10 +49,11 @@ def saturation():
     return A.softmax_saturation()
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def saturation_spec(d_k: int, current: float, scaled: str, unscaled: str, y_title: str) -> dict:
-    return C.saturation_chart(saturation(), d_k=d_k, scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
-                              y_title=y_title, current=current).to_dict()
+@st.cache_data(max_entries=8, show_spinner=False)
+def saturation_spec(scaled: str, unscaled: str, y_title: str) -> dict:
+    """The same spec for every d_k and setting: the learner's point is the named dataset "saturation_now"."""
+    return C.saturation_chart(saturation(), scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
+                              y_title=y_title).to_dict()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -173,8 +174,8 @@ def by_hand_view(tokens: list[str], X) -> None:
     st.markdown(f"#### {t('attention.saturation_title')}")
     cchart, ctext = st.columns([1.2, 1])
     with cchart:
-        vega(saturation_spec(d_k, round(bh.mean_max_weight, 3), t("attention.scaled"), t("attention.unscaled"),
-                             t("attention.max_weight_short")))
+        vega(saturation_spec(t("attention.scaled"), t("attention.unscaled"), t("attention.max_weight_short")),
+             key="attention.saturation", datasets={"saturation_now": [{"d_k": d_k, "max_weight": round(bh.mean_max_weight, 3)}]})
     with ctext:
         at = A.saturation_at(saturation(), d_k)
         st.markdown(t("attention.saturation_text", d_k=d_k, std_scaled=f"{at['std_scaled']:.1f}",

@@ -97,9 +97,13 @@ def model_view_spec(attn_weights, *, selected: tuple[int, int] | None = None, he
     return spec
 
 
-def saturation_chart(df: pd.DataFrame, *, d_k: int, scaled_label: str, unscaled_label: str, x_title: str,
-                     y_title: str, current: float | None = None, width: int = 380, height: int = 240) -> alt.LayerChart:
-    """Mean largest softmax weight per row vs d_k, with and without the 1/sqrt(d_k)."""
+def saturation_chart(df: pd.DataFrame, *, scaled_label: str, unscaled_label: str, x_title: str, y_title: str,
+                     now: str = "saturation_now", width: int = 380, height: int = 240) -> alt.LayerChart:
+    """Mean largest softmax weight per row vs d_k, with and without the 1/sqrt(d_k).
+
+    The learner's d_k (dashed rule) and sentence (diamond) come from the named dataset `now`, rows
+    {"d_k", "max_weight"}: the spec stays the same when they move, so the live chart only takes new data.
+    """
     d = df.assign(series=np.where(df["scaled"], scaled_label, unscaled_label))
     color = alt.Color("series:N", title=None, scale=alt.Scale(domain=[scaled_label, unscaled_label],
                                                               range=["#1f77b4", "#d62728"]),
@@ -111,12 +115,10 @@ def saturation_chart(df: pd.DataFrame, *, d_k: int, scaled_label: str, unscaled_
     lines = alt.Chart(d).mark_line(point=True, strokeWidth=3).encode(
         x=x, y=y, color=color, tooltip=["series:N", "d_k:Q", alt.Tooltip("max_weight:Q", format=".2f"),
                                         alt.Tooltip("score_std:Q", format=".2f")])
-    rule = alt.Chart(pd.DataFrame({"d_k": [d_k]})).mark_rule(strokeDash=[4, 3], color="black", strokeWidth=2).encode(x=x)
-    layers = [lines, rule]
-    if current is not None:
-        layers.append(alt.Chart(pd.DataFrame({"d_k": [d_k], "max_weight": [current]})).mark_point(
-            shape="diamond", size=180, filled=True, color="black").encode(x=x, y=y))
-    return alt.layer(*layers).properties(width=width, height=height, autosize=PAD)
+    rule = alt.Chart(alt.NamedData(now)).mark_rule(strokeDash=[4, 3], color="black", strokeWidth=2).encode(x=x)
+    diamond = alt.Chart(alt.NamedData(now)).mark_point(shape="diamond", size=180, filled=True,
+                                                       color="black").encode(x=x, y=y)
+    return alt.layer(lines, rule, diamond).properties(width=width, height=height, autosize=PAD)
 
 
 def attribution_chart(tokens: list[str], attributions, *, title: str = "", value_title: str = "attribution",
