@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from bigmodel_core.i18n import LANG_NAMES, LANGS
+from bigmodel_core.memory import configure_allocator
 from app_pages import _hostile
 from app_pages._ui import available_pages, lang, sync_url, t
 
@@ -25,6 +26,7 @@ def _engine() -> dict:
     page should not wait for), set its threads, name the device, then move the long-lived objects
     out of the garbage collector's view so Streamlit's per-rerun collection stays cheap."""
     engine = {"device": None}
+    configure_allocator()       # large tensors go back to the OS when freed (see bigmodel_core/memory.py)
 
     def warm_up():
         from bigmodel_core.device import configure_threads, get_device
