@@ -91,6 +91,20 @@ def rnn_step_explorable(*, arrays: dict, x_labels: list[str], vocab: list[str], 
     return component_state(result, "step")
 
 
+def rnn_gates_explorable(*, cells: dict[str, dict], names: dict[str, str], step: int, labels: dict, lang: str,
+                         key: str) -> None:
+    """RNN, LSTM and GRU side by side: each trained cell's hidden state and gates over time (units x
+    time), one time step outlined in all three, moved by its own slider in the browser (no commit).
+
+    cells: kind -> bigmodel_core.models.rnn.step_arrays(model, seq), sent once as float32 (the same
+    cell equations as rnn_step_explorable run in the browser). names: kind -> the cell's display name.
+    """
+    _rnn_step(key=key, data={"compare": [
+        {"kind": kind, "name": names[kind], "T": int(a["x"].shape[0]), "I": int(a["x"].shape[1]),
+         "H": int(a["U"].shape[1]), **{n: float32_b64(a[n]) for n in ("x", "W", "U", "b_ih", "b_hh")}}
+        for kind, a in cells.items()], "step": int(step), "labels": labels, "lang": lang})
+
+
 def attention_row_explorable(*, tokens: list[str], Q, K, V, settings: dict, labels: dict, lang: str, key: str,
                              on_commit=None):
     """Self-attention by hand for one query row: the weight matrix (click / arrow keys pick the row), the

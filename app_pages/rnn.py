@@ -14,7 +14,7 @@ from bigmodel_core.charts import line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
-from app_pages._explorables import component_state, rnn_step_explorable
+from app_pages._explorables import component_state, rnn_gates_explorable, rnn_step_explorable
 from app_pages._queue import heavy
 from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, text_limit,
                            url_state, why_and_try)
@@ -23,6 +23,7 @@ HIDDEN = 8               # units of the stepping cells: few enough to read every
 GRAD_HIDDEN = 16         # units of the cells in the gradient chart
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 CELL_COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c"}
+GATES = {"rnn": ("h",), "lstm": ("h", "i", "f", "o", "c"), "gru": ("h", "r", "z")}   # drawn per cell, over time
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,8 +75,7 @@ def stepper_labels(kind: str) -> dict:
     labels = {n: t(f"rnn.{n}") for n in names}
     labels["stop"] = t("common.stop")
     labels["table_note"] = t(f"rnn.table_note_{kind}")
-    gates = {"rnn": (), "lstm": ("i", "f", "o", "c"), "gru": ("r", "z")}[kind]
-    labels.update({f"gate_{g}": t(f"rnn.gate.{kind}.{g}") for g in gates})
+    labels.update({f"gate_{g}": t(f"rnn.gate.{kind}.{g}") for g in GATES[kind][1:]})
     return labels
 
 
@@ -154,6 +154,10 @@ for col, kind in zip(g_cols, M.CELL_CLASSES):
     with col:
         st.markdown(f"**{CELL_NAMES[kind]}** — {t(f'rnn.cell_{kind}')}")
         st.latex(r"\small " + gate_tex[kind])
+gate_names = {f"{kind}_{g}": t(f"rnn.gate.{kind}.{g}") for kind, gates in GATES.items() for g in gates}
+rnn_gates_explorable(cells={kind: M.step_arrays(cells[kind][0], seq) for kind in M.CELL_CLASSES}, names=CELL_NAMES,
+                     step=st.session_state["rnn.t"], labels={"step": t("rnn.step"), **gate_names}, lang=lang(),
+                     key="rnn.gates")
 
 # --- Vanishing and exploding gradients --------------------------------------------------------
 st.subheader(t("rnn.grad_title"))

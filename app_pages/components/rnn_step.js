@@ -138,8 +138,68 @@ function build(root, D, L) {
 
 const STATE = new WeakMap();   // parentElement -> {ui, key, step, server, sent, timer}
 
+/** The (H, T) grid (units x time, row-major) of one intermediate over the steps. */
+function overTime(steps, name, H, T) {
+  const out = new Float64Array(H * T);
+  steps.forEach((s, t) => s[name].forEach((v, j) => { out[j * T + t] = v; }));
+  return out;
+}
+
+/** RNN, LSTM and GRU side by side: each cell's h and gates over time, one step t outlined in all. */
+function compare(component) {
+  const { data, parentElement } = component;
+  const L = data.labels;
+  const key = [data.lang, ...data.compare.map((c) => c.W)].join("|");
+  let st = STATE.get(parentElement);
+  if (!st || st.key !== key) {
+    const root = mountRoot(parentElement, "rs-root");
+    root.replaceChildren();
+    root.classList.add("rs-compare");
+    const T = data.compare[0].T;
+    const S = slider("compare_step", L.step, 1, T, 1, "rs-slider");
+    const cols = el("div", "rs-cols");
+    const cells = data.compare.map((c) => {
+      const d = { X: decodeFloat32(c.x), W: decodeFloat32(c.W), U: decodeFloat32(c.U), bih: decodeFloat32(c.b_ih),
+                  bhh: decodeFloat32(c.b_hh) };
+      const steps = runSequence(c.kind, d.X, c.T, c.I, c.H, d.W, d.U, d.bih, d.bhh);
+      const col = el("div", "rs-col");
+      col.append(el("div", "rs-cell-name", c.name));
+      const units = Array.from({ length: c.H }, (_, j) => String(j + 1));
+      const names = [["h", "diverging"], ...GATES[c.kind]];
+      const maps = names.map(([g, kind]) => {
+        const grid = overTime(steps, g, c.H, T);
+        const m = heatmap(c.H, T, { cell: 10, rowLabels: units, colLabels: null, kind, digits: null,
+                                    title: L[`${c.kind}_${g}`], boxColour: "#ff9f0a",
+                                    onPick: (_, col) => set(col + 1), onKey: (dd) => set(st.step + dd) });
+        col.append(m.el);
+        return { m, grid, vmax: kind === "gate" ? 1 : absMax(grid) };
+      });
+      cols.append(col);
+      return maps;
+    });
+    root.append(S.wrap, cols);
+    st = { key, root, S, cells, step: Math.min(T, Math.max(1, data.step)), T };
+    STATE.set(parentElement, st);
+    S.input.oninput = () => set(Number(S.input.value));
+  }
+  function set(t) {
+    st.step = Math.min(st.T, Math.max(1, Math.round(t)));
+    draw();
+  }
+  function draw() {
+    const t = st.step;
+    st.S.input.value = t;
+    st.S.out.textContent = `${t} / ${st.T}`;
+    for (const maps of st.cells) for (const { m, grid, vmax } of maps) m.update(grid, { vmax, outlineCol: t - 1 });
+    st.root.dataset.step = String(t);
+    markDrawn(st.root);
+  }
+  draw();
+}
+
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
+  if (data && data.compare) return compare(component);
   if (!data || !data.W) return;
   const L = data.labels;
   const D = {
@@ -163,11 +223,7 @@ export default function (component) {
   st.server = data.step;
   const { ui, steps, root } = st;
   const hs = steps.map((s) => s.h);
-  const grid = (name) => {                       // (H, T) row-major: units x time
-    const out = new Float64Array(D.H * D.T);
-    steps.forEach((s, t) => s[name].forEach((v, j) => { out[j * D.T + t] = v; }));
-    return out;
-  };
+  const grid = (name) => overTime(steps, name, D.H, D.T);
   const maps = { h: grid("h") };
   for (const [g] of GATES[D.kind]) maps[g] = grid(g);
   const hmax = absMax(maps.h), cmax = maps.c ? absMax(maps.c) : 1;
@@ -218,7 +274,8 @@ export default function (component) {
                  `    = ${vec(Array.from(s.z, (z) => 1 - z))} ⊙ ${vec(s.n)} + ${vec(s.z)} ⊙ ${vec(s.h_prev)}`,
                  `    = ${vec(s.h)}`);
     }
-    lines.push(D.text ? `x_${t} = one-hot('${xLabel}')    y_${t} = softmax(V h_${t} + c) → '${D.vocab[y.best]}' (${Math.round(100 * y.p)}%)`
+    const shownNext = D.vocab && D.vocab[y.best] === " " ? "␣" : D.vocab && D.vocab[y.best];
+    lines.push(D.text ? `x_${t} = one-hot('${xLabel}')    y_${t} = softmax(V h_${t} + c) → '${shownNext}' (${Math.round(100 * y.p)}%)`
                       : `x_${t} = ${fmt(D.X[(t - 1) * D.I])}    y_${t} = V h_${t} + c = ${fmt(y.value)}`);
     ui.formula.replaceChildren(...lines.map((l) => el("div", "rs-eq", l)));
     // every number of this step, one row per hidden unit

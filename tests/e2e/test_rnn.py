@@ -2,8 +2,8 @@
 
 - The step-through explorable's JavaScript (app_pages/components/rnn_step.js) against the core's
   run_sequence on random cells (kind, sizes, weights, bias or not), run in Chromium itself.
-- In the app: the states the JS draws equal the trained cell's; the arrow keys and a click on the heat
-  map move the step with nothing sent to the server; the step reaches the URL once the learner stops;
+- In the app: the states the JS draws equal the trained cell's; the arrow keys on the slider and on the
+  heat map move the step with nothing sent to the server (also in the three cells side by side); the step reaches the URL once the learner stops;
   play advances by itself; a URL restores the cell and the step; Chinese and the sine wave.
 """
 import json
@@ -62,7 +62,7 @@ def test_rnn_step_js_equals_run_sequence_on_random_cells(browser):
 
 
 def _stepper(page):
-    return page.locator(".rs-root")
+    return page.locator(".rs-root:not(.rs-compare)")
 
 
 def test_rnn_page_steps_in_the_browser_and_commits_the_step(app_url, page):
@@ -74,7 +74,7 @@ def test_rnn_page_steps_in_the_browser_and_commits_the_step(app_url, page):
     root = _stepper(page)
     root.wait_for()
     assert root.get_attribute("data-step") == "3"                 # the URL restored the step ...
-    assert page.locator(".bm-heatmap").count() == 5               # ... and the cell: h + i, f, o, c
+    assert root.locator(".bm-heatmap").count() == 5               # ... and the cell: h + i, f, o, c
 
     # the JS's states equal the trained LSTM's
     seq = M.encode_text("hello hello")
@@ -104,9 +104,20 @@ def test_rnn_page_steps_in_the_browser_and_commits_the_step(app_url, page):
     wait_idle(page)
     screenshot(page, "rnn_step")
 
+    # RNN, LSTM and GRU side by side: h and gates of all three, one step outlined, moved in the browser
+    gates = page.locator(".rs-compare")
+    assert gates.locator(".bm-heatmap").count() == 1 + 5 + 3
+    assert gates.get_attribute("data-step") == "3"                # the page's step when it was drawn
+    before = len(sent)
+    gates.locator('input[name="compare_step"]').focus()
+    page.keyboard.press("End")                                    # the last step
+    assert gates.get_attribute("data-step") == "11"
+    page.wait_for_timeout(300)
+    assert len(sent) == before
+
     # play advances by itself, stop commits
     page.locator(".rs-play").click()
-    page.locator(".rs-root[data-step='8']").wait_for(timeout=10_000)
+    page.locator(".rs-root:not(.rs-compare)[data-step='8']").wait_for(timeout=10_000)
     page.locator(".rs-play").click()
     wait_idle(page)
     assert_no_exception(page)
