@@ -168,7 +168,7 @@ function compare(component) {
       const names = [["h", "diverging"], ...GATES[c.kind]];
       const maps = names.map(([g, kind]) => {
         const grid = overTime(steps, g, c.H, T);
-        const m = heatmap(c.H, T, { cell: 10, rowLabels: units, colLabels: null, kind, digits: null,
+        const m = heatmap(c.H, T, { cell: Math.max(8, Math.min(24, 300 / T)), rowLabels: units, colLabels: null, kind, digits: null,
                                     title: L[`${c.kind}_${g}`], boxColour: "#ff9f0a",
                                     onPick: (_, col) => set(col + 1), onKey: (dd) => set(st.step + dd) });
         col.append(m.el);

@@ -15,6 +15,11 @@ SCENARIOS = [
              what="step-through explorable: arrow key on the hidden-state heat map (the picked column) -> redrawn, "
                   "next frame",
              steps=((_MAP, "ArrowRight"), (_MAP, "ArrowLeft"))),
+    Scenario(name="rnn_gates_step", page="rnn", target_ms=50, client=".st-key-rnn-gates",
+             what="RNN vs LSTM vs GRU explorable: time-step key press -> the step outline moved on all 9 heat maps "
+                  "(h and gates of the three cells), next frame",
+             steps=(('.st-key-rnn-gates input[name="compare_step"]', "ArrowRight"),
+                    ('.st-key-rnn-gates input[name="compare_step"]', "ArrowLeft"))),
     Scenario(name="rnn_cell", page="rnn", target_ms=250, presses=10,
              what="cell type (RNN <-> LSTM, server-side): fragment rerun, the other trained cell's weights sent to the "
                   "explorable, which runs it over the sequence and redraws: click to drawn",
