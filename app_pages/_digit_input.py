@@ -15,7 +15,7 @@ import streamlit as st
 from bigmodel_core.data import load_image, load_mnist
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.cnn import load_cnn, preprocess_digit
-from app_pages._ui import image_uploader, show_error, t, url_state
+from app_pages._ui import image_uploader, show_error, t, url_state, vega
 
 SOURCES = ("heldout", "draw", "upload")
 
@@ -32,12 +32,6 @@ def crisp_images() -> None:
     so the server sends 28x28-sized PNGs instead of 8x larger ones."""
     st.html("<style>[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img "
             "{image-rendering: pixelated;}</style>")
-
-
-def fast_chart(chart, key: str) -> None:
-    """Draw an Altair chart built by our tested builders, skipping Altair's schema validation
-    (50-150 ms a chart on 2 cores): the spec is the same, the digit redraws faster."""
-    st.vega_lite_chart(spec=chart.to_dict(validate=False), width="content", key=key)
 
 
 @st.cache_resource(show_spinner=False)
@@ -107,7 +101,7 @@ def show_prediction(digit: Digit, probs: np.ndarray, col_seen, col_probs, *, pre
                     note: str = "") -> int:
     """The 28x28 image the model sees with its prediction (and the true label when known), beside
     the bar chart of the ten class probabilities; returns the predicted digit."""
-    from bigmodel_core.cnn_charts import digit_image, probability_chart
+    from bigmodel_core.charts.cnn import digit_image, probability_chart
     pred = int(probs.argmax())
     with col_seen:
         st.markdown(f"**{t('cnn_anatomy.model_sees')}**")
@@ -117,6 +111,6 @@ def show_prediction(digit: Digit, probs: np.ndarray, col_seen, col_probs, *, pre
                   delta_color="normal" if digit.label == pred else "inverse", delta_arrow="off")
     with col_probs:
         st.markdown(f"**{t('cnn_anatomy.probabilities')}**" + (f" · {note}" if note else ""))
-        fast_chart(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
-                                     y_title=t("cnn_anatomy.probability")), key=f"{prefix}.probs_chart")
+        vega(probability_chart(probs, predicted=pred, x_title=t("cnn_anatomy.digit"),
+                               y_title=t("cnn_anatomy.probability")), key=f"{prefix}.probs_chart")
     return pred

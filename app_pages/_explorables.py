@@ -17,30 +17,28 @@ import streamlit as st
 COMPONENTS_DIR = Path(__file__).parent / "components"
 
 
-# explorables that draw matrices also get the SVG heat map (_heatmap.js / .css) before their own files
-HELPERS = {"rnn_step": ("_heatmap.js",), "attention_row": ("_heatmap.js",)}
+def component_js(name: str, *shared: str) -> str:
+    """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js, then any
+    `shared` helper files such as "_maps" or "_heatmap"), then its own file. Browser tests load the same
+    text to compare its exported arithmetic with the Python core."""
+    files = ("_common", *shared, name)
+    return "\n".join((COMPONENTS_DIR / f"{f}.js").read_text(encoding="utf-8") for f in files)
 
 
-def component_js(name: str) -> str:
-    """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js, and those in
-    HELPERS), then its own file. Browser tests load the same text to compare its exported arithmetic
-    with the Python core."""
-    files = ("_common.js", *HELPERS.get(name, ()), f"{name}.js")
-    return "\n".join((COMPONENTS_DIR / f).read_text(encoding="utf-8") for f in files)
-
-
-def _register(name: str):
-    css = [f"{Path(f).stem}.css" for f in HELPERS.get(name, ())] + [f"{name}.css"]
+def _register(name: str, *shared: str):
+    css = [COMPONENTS_DIR / f"{f}.css" for f in (*shared, name)]      # a shared helper's CSS, if it has one
     return st.components.v2.component(
         f"bigmodel_{name}",
-        css="\n".join((COMPONENTS_DIR / f).read_text(encoding="utf-8") for f in css),
-        js=component_js(name),
+        css="\n".join(f.read_text(encoding="utf-8") for f in css if f.exists()),
+        js=component_js(name, *shared),
     )
 
 
 _sampling = _register("sampling")
-_rnn_step = _register("rnn_step")
-_attention_row = _register("attention_row")
+_conv = _register("conv", "_maps")
+_pooling = _register("pooling", "_maps")
+_rnn_step = _register("rnn_step", "_heatmap")
+_attention_row = _register("attention_row", "_heatmap")
 
 
 def float32_b64(values) -> str:
@@ -65,11 +63,6 @@ def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings
     return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
 
 
-def component_state(result, name: str):
-    """One state value of a mounted component (None before the browser sent it)."""
-    return (result or {}).get(name) if hasattr(result, "get") else getattr(result, name, None)
-
-
 def rnn_step_explorable(*, arrays: dict, x_labels: list[str], vocab: list[str], seq_kind: str, step: int,
                         labels: dict, lang: str, key: str, on_commit=None):
     """Step through a trained recurrent cell: hidden-state heat map with step t outlined, the gates
@@ -88,7 +81,7 @@ def rnn_step_explorable(*, arrays: dict, x_labels: list[str], vocab: list[str], 
               **{name: float32_b64(arrays[name]) for name in ("x", "W", "U", "b_ih", "b_hh", "V", "c")},
               "labels": labels, "lang": lang},
     )
-    return component_state(result, "step")
+    return _result(result, "step")
 
 
 def rnn_gates_explorable(*, cells: dict[str, dict], names: dict[str, str], step: int, labels: dict, lang: str,
@@ -123,4 +116,77 @@ def attention_row_explorable(*, tokens: list[str], Q, K, V, settings: dict, labe
               "Q": float32_b64(Q), "K": float32_b64(K), "V": float32_b64(V),
               "settings": settings, "labels": labels, "lang": lang},
     )
-    return component_state(result, "settings")
+    return _result(result, "settings")
+
+
+def _result(result, name: str):
+    """One value a component sent back with setStateValue (None before it sent any)."""
+    return (result or {}).get(name) if hasattr(result, "get") else getattr(result, name, None)
+
+
+def committed(key: str, name: str):
+    """The value an explorable mounted under `key` last sent back as `name`, read before mounting it
+    again, so the data it is sent already carries the learner's latest commit (None before any)."""
+    return _result(st.session_state.get(key), name)
+
+
+def conv_payload(res, *, pick: tuple[int, int], labels: dict, lang: str, speeds=(1, 2, 4, 8)) -> dict:
+    """What the convolution explorable gets: a ConvExplained's input image (C, H, W), kernel
+    (C, kh, kw) and feature map (H_out, W_out) as float32, its bias / stride / padding / dilation,
+    and the picked output pixel (row, col)."""
+    C, H, W = res.image.shape
+    return {"image": float32_b64(res.image.reshape(-1)), "shape": [C, H, W],
+            "kernel": float32_b64(res.kernel.reshape(-1)), "kernel_shape": list(res.kernel.shape[-2:]),
+            "output": float32_b64(res.output.reshape(-1)), "out_shape": list(res.output.shape),
+            "bias": float(res.bias), "stride": int(res.stride), "padding": int(res.padding),
+            "dilation": int(res.dilation), "pick": [int(pick[0]), int(pick[1])],
+            "speeds": list(speeds), "labels": labels, "lang": lang}
+
+
+def conv_explorable(res, *, pick: tuple[int, int], labels: dict, lang: str, key: str):
+    """The convolution's window view drawn in the browser: the padded input with the window (and
+    dilated taps), the feature map to click or move through with the arrow keys, row / column
+    sliders, Play, the window's x, w and w*x grids, the tap table and y = sum w x + b with its numbers.
+
+    res: a bigmodel_core.ops.conv.ConvExplained, sent once (conv_payload). pick: the committed output
+    pixel. Returns the pixel the learner settled on ([row, col], sent when a click lands or ~0.7 s
+    after the last key), or None before any."""
+    return _result(_conv(key=key, data=conv_payload(res, pick=pick, labels=labels, lang=lang)), "pick")
+
+
+def pool_payload(x, *, part: str, kind: str, size: int, stride: int, value, labels: dict, lang: str,
+                 output=None) -> dict:
+    """What either part of the pooling explorable gets: the input map x (H, W) as float32, the kind
+    ("max", "avg" or "global"), window and stride, and the committed value (the picked cell
+    [row, col] for part "window", the shift in pixels for part "shift"); the window part also gets
+    the pooled map the server computed (output, (H_out, W_out); [[mean]] for global pooling)."""
+    x = np.asarray(x, dtype=np.float32)
+    data = {"part": part, "x": float32_b64(x.reshape(-1)), "shape": list(x.shape), "kind": kind,
+            "size": int(size), "stride": int(stride), "value": value, "labels": labels, "lang": lang}
+    if output is not None:
+        data["output"] = float32_b64(np.asarray(output, dtype=np.float32).reshape(-1))
+    return data
+
+
+def pool_window_explorable(x, output, *, kind: str, size: int, stride: int, pick: tuple[int, int],
+                           labels: dict, lang: str, key: str):
+    """Pooling's window view drawn in the browser: the input with the picked cell's window and its
+    winner, the pooled map to click or move through with the arrow keys, row / column sliders, the
+    window's numbers and p = max (or mean) {...} with its numbers.
+
+    x: (H, W) input and output: (H_out, W_out) pooled map, sent once (pool_payload). Returns the cell
+    the learner settled on ([row, col], sent on a click or ~0.7 s after the last key), or None."""
+    return _result(_pooling(key=key, data=pool_payload(
+        x, part="window", kind=kind, size=size, stride=stride, value=[int(pick[0]), int(pick[1])],
+        labels=labels, lang=lang, output=output)), "pick")
+
+
+def pool_shift_explorable(x, *, kind: str, size: int, stride: int, shift: int, labels: dict, lang: str,
+                          key: str):
+    """Translation invariance drawn in the browser: the shift slider, the input shifted right, both
+    pooled maps with the changed cells outlined, and the share of pooled values unchanged (vs raw
+    pixels). x: (H, W), sent once. Returns the shift the learner settled on (~0.7 s after the last
+    move), or None."""
+    return _result(_pooling(key=key, data=pool_payload(
+        x, part="shift", kind=kind, size=size, stride=stride, value=int(shift), labels=labels,
+        lang=lang)), "shift")

@@ -59,13 +59,13 @@ def load_input(prefix: str, source: str, upload, *, rgb: bool, size: int, notes=
     if source == "upload":
         with notes if notes is not None else st.container():
             if upload is None:
-                st.info(t("convolution.upload_first"), icon=":material/upload:")
+                st.info(t("image_input.upload_first"), icon=":material/upload:")
             else:
                 data = upload.getvalue()
                 try:
                     return uploaded_image(hashlib.sha256(data).hexdigest(), data, rgb, size)
                 except UserInputError as e:
                     show_error(e)
-            st.caption(t("convolution.fallback_photo"))
+            st.caption(t("image_input.fallback_photo"))
     return builtin_image("mnist" if source == "mnist" else "photo", st.session_state[f"{prefix}.photo"],
                          int(st.session_state[f"{prefix}.digit"]), rgb, size)

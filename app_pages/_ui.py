@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import streamlit as st
 
+from bigmodel_core.charts.spec import arrow_bytes, to_spec
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.i18n import LANGS
 from bigmodel_core.i18n import t as _t
-from bigmodel_core.ops.curve_charts import arrow_bytes
 
 PAGES_DIR = Path(__file__).parent
 
@@ -247,13 +247,18 @@ def show_error(err: UserInputError) -> None:
     st.error(err.message(lang()), icon=":material/error:")
 
 
-def vega(spec: dict, *, datasets: dict | None = None, key: str | None = None, on_select="ignore"):
+def vega(spec: dict, *, datasets: dict | None = None, key: str | None = None, on_select="ignore",
+         height: int | None = None, where=st):
     """A Vega-Lite dict at its own size: the fast path for charts redrawn on every key press.
 
     Inline rows (spec["data"]["values"]) and named data sets given as lists of rows go to the browser
     as Arrow bytes; `datasets` adds or replaces named data sets. The spec passed in is left as it is
     (Streamlit takes the data sets out of the dict it is given), so a cached spec can be reused.
+    An Altair chart goes through charts.spec.to_spec first (no schema validation per rerun).
+    height: as in `altair`; where: a container or placeholder (st.empty()) to draw into.
     """
+    if not isinstance(spec, dict):
+        spec = to_spec(spec)
     values = spec["data"].get("values") if isinstance(spec.get("data"), dict) else None
     data = pa.Table.from_pylist(values) if isinstance(values, list) else None
     named = {**(spec.get("datasets") or {}), **(datasets or {})}
@@ -261,16 +266,17 @@ def vega(spec: dict, *, datasets: dict | None = None, key: str | None = None, on
     if named:
         spec["datasets"] = {name: arrow_bytes(rows) if isinstance(rows, list) and rows else rows
                             for name, rows in named.items()}
-    return st.vega_lite_chart(data, spec, width="content", key=key, on_select=on_select)
+    extra = {} if height is None else {"height": height}
+    return where.vega_lite_chart(data, spec, width="content", key=key, on_select=on_select, **extra)
 
 
-def altair(chart, *, key: str | None = None, on_select: str = "ignore", height: int | None = None):
+def altair(chart, *, key: str | None = None, on_select: str = "ignore", height: int | None = None, where=st):
     """st.altair_chart at the chart's own size (Streamlit would stretch it otherwise).
 
     Pass `height` (pixels, title and axes included) for charts whose spec has no fixed height:
-    Streamlit 1.67 draws those about 50 px tall."""
+    Streamlit 1.67 draws those about 50 px tall. where: a container or placeholder to draw into."""
     extra = {} if height is None else {"height": height}
-    return st.altair_chart(chart, width="content", key=key, on_select=on_select, **extra)
+    return where.altair_chart(chart, width="content", key=key, on_select=on_select, **extra)
 
 
 def clicked(key: str, selection: str) -> list[dict]:

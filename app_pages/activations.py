@@ -6,8 +6,8 @@ import streamlit as st
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops.activations import (ACTIVATIONS, INITS, MAX_DEPTH, TYPICAL_INIT, curves,
                                            depth_gradients, depth_table, derivative, init_std)
-from bigmodel_core.ops.curve_charts import (ACTIVATION_LABELS, activation_chart, depth_chart,
-                                           to_live_spec)
+from bigmodel_core.charts.curves import ACTIVATION_LABELS, activation_chart, depth_chart
+from bigmodel_core.charts.spec import to_live_spec
 from app_pages._ui import lang, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 K = "activations"

@@ -7,11 +7,11 @@ import threading
 import streamlit as st
 import torch
 
-from bigmodel_core import attention_charts as C
+from bigmodel_core.charts import attention as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
-from app_pages._explorables import attention_row_explorable, component_state
+from app_pages._explorables import attention_row_explorable, committed
 from app_pages._ui import (altair, clicked, lang, page_header, section, show_code, show_error, sync_url, t, text_limit,
                            url_state, vega, why_and_try)
 
@@ -91,7 +91,7 @@ ROW_SETTINGS = {"query": "attention.query", "head": "attention.head", "temperatu
 def _commit_row() -> None:
     """The query row, head, temperature, scaling and mask the learner settled on in the browser become
     the page's (and the URL's); values outside their ranges are ignored."""
-    sent = component_state(st.session_state.get("attention.row"), "settings")
+    sent = committed("attention.row", "settings")
     if not isinstance(sent, dict):
         return
     try:
@@ -286,11 +286,11 @@ def inside_model() -> None:
     summary = A.head_summaries(att, enc.mask[0])
     c1, c2 = st.columns(2)
     with c1:
-        vega(C.summary_chart(summary, "entropy", title=t("attention.entropy_title"), fmt=".1f",
-                               layer_title=t("attention.layer"), head_title=t("attention.mhead")))
+        vega(C.summary_spec(summary, "entropy", title=t("attention.entropy_title"), fmt=".1f",
+                              layer_title=t("attention.layer"), head_title=t("attention.mhead")))
     with c2:
-        vega(C.summary_chart(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
-                               layer_title=t("attention.layer"), head_title=t("attention.mhead")))
+        vega(C.summary_spec(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
+                              layer_title=t("attention.layer"), head_title=t("attention.mhead")))
     lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
     st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",
                   l2=int(hi["layer"]), h2=int(hi["head"]), e2=f"{hi.entropy:.2f}",

@@ -10,14 +10,16 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.autoencoder_charts import (PICK, error_by_latent, latent_map, latent_map_data,
+from bigmodel_core.charts.autoencoder import (PICK, error_by_latent, latent_map, latent_map_data,
                                              latent_map_spec, upscale)
-from bigmodel_core.charts import line_chart, tile_images
+from bigmodel_core.charts.images import tile_images
+from bigmodel_core.charts.spec import line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
                                               add_noise, decode_point, encode_digits, latent_walk,
-                                              load_autoencoder, load_record, mean_digit_error, mnist_vectors,
+                                              load_autoencoder, load_record, mean_digit_error,
                                               per_digit_error, pixel_blend, reconstruct, train_autoencoder)
+from bigmodel_core.data import mnist_tensors
 from app_pages._queue import heavy
 from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
@@ -31,7 +33,7 @@ MANIFOLD_N = 12         # decoded grid of the map: 12 x 12 codes
 
 @st.cache_resource
 def _data():
-    return mnist_vectors()                                   # X_train, y_train, X_test, y_test
+    return mnist_tensors(flat=True)                          # X_train, y_train, X_test, y_test
 
 
 @st.cache_resource

@@ -1,4 +1,4 @@
-"""CNN anatomy: the seeds' CNN on real MNIST digits, layer by layer, and trained live by the learner."""
+"""CNN anatomy: the course texts' CNN on real MNIST digits, layer by layer, and trained live by the learner."""
 from __future__ import annotations
 
 import math
@@ -9,16 +9,17 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
-from bigmodel_core.charts import line_chart
-from bigmodel_core.cnn_charts import (confusion_chart, fc1_image, feature_map_grid, filter_grid,
+from bigmodel_core.charts.spec import line_chart
+from bigmodel_core.charts.cnn import (confusion_spec, fc1_image, feature_map_grid, filter_grid,
                                       softmax_line_latex)
-from bigmodel_core.models.cnn import (CNN, cnn_activations, confusion_matrix, count_parameters, layer_table,
-                                      load_record, mnist_tensors, new_cnn)
+from bigmodel_core.models.cnn import (CNN, RECORD_PATH, cnn_activations, confusion_matrix, count_parameters,
+                                      layer_table, new_cnn)
+from bigmodel_core.data import load_record, mnist_tensors
 from bigmodel_core.train import OPTIMIZERS, TrainConfig, accuracy, fit, guessing_accuracy, outcome
 from app_pages._queue import heavy
 from app_pages._training import diverged_text, lr_advice, number
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input, show_prediction
-from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, page_header, section, show_code, sync_url, t, url_state, vega, why_and_try
 
 KEY = "cnn_anatomy"
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
@@ -156,15 +157,14 @@ def train_yourself() -> None:
 
     def draw(run, final: bool = False):
         if run["loss_rows"]:
-            loss_box.altair_chart(line_chart(pd.DataFrame(run["loss_rows"]), y="value", series="series",
-                                             title=t("common.loss"), x_title=t("common.step"),
-                                             y_title=t("common.loss"), width=300, height=200, log_y=True),
-                                  width="content")
+            altair(line_chart(pd.DataFrame(run["loss_rows"]), y="value", series="series", title=t("common.loss"),
+                              x_title=t("common.step"), y_title=t("common.loss"), width=300, height=200, log_y=True),
+                   where=loss_box)
         if run["acc_rows"]:
-            acc_box.altair_chart(line_chart(pd.DataFrame(run["acc_rows"]), y="value", series="series",
-                                            title=t("common.accuracy"), x_title=t("common.step"),
-                                            y_title=t("common.accuracy"), width=300, height=200, points=True),
-                                 width="content")
+            altair(line_chart(pd.DataFrame(run["acc_rows"]), y="value", series="series",
+                              title=t("common.accuracy"), x_title=t("common.step"),
+                              y_title=t("common.accuracy"), width=300, height=200, points=True),
+                   where=acc_box)
         if run["filters"]:
             epoch, kernels = run["filters"][-1]
             with filt_box.container():
@@ -175,8 +175,8 @@ def train_yourself() -> None:
             if run.get("cm") is not None:
                 with cm_box.container():
                     st.markdown(f"**{t('cnn_anatomy.confusion_title')}**")
-                    altair(confusion_chart(run["cm"], x_title=t("cnn_anatomy.predicted"),
-                                           y_title=t("cnn_anatomy.true")), key=f"{KEY}.cm_chart")
+                    vega(confusion_spec(run["cm"], x_title=t("cnn_anatomy.predicted"), y_title=t("cnn_anatomy.true")),
+                         key=f"{KEY}.cm_chart")
 
     def verdict_note(run):
         """What the run amounts to (bigmodel_core.train.outcome), naming the control to change."""
@@ -257,7 +257,7 @@ def train_yourself() -> None:
 
 train_settings()
 train_yourself()
-rec = load_record()
+rec = load_record(RECORD_PATH)
 st.caption(t("cnn_anatomy.bundled_note", acc=f"{rec['test_accuracy']:.1%}", epochs=rec["training"]["epochs"],
              n=rec["data"]["train_size"]))
 

@@ -24,9 +24,9 @@ from bigmodel_core.compress import (check_bits, check_fraction, distillation_los
                                     weight_layers)
 from bigmodel_core.compress_results import (ALPHAS, FRACTIONS, TEMPERATURES, load_results, load_student,
                                             student_key)
-from bigmodel_core.compression_charts import (bits_spec, block_spec, histogram_spec, softmax_spec,
+from bigmodel_core.charts.compression import (bits_spec, block_spec, histogram_spec, softmax_spec,
                                               sparsity_spec, students_spec)
-from bigmodel_core.cnn_charts import digit_image, filter_grid
+from bigmodel_core.charts.cnn import digit_image, filter_grid
 from bigmodel_core.data import load_mnist
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.cnn import load_cnn

@@ -3,26 +3,20 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from bigmodel_core.data import PHOTO_NAMES
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, kernel_preset,
-                                    output_size, parse_kernel_grid)
-from bigmodel_core.ops.window_pictures import (TAP, Outline, cell_size, heatmap_spec, html_grid, render_map,
-                                               to_rgb_uint8)
+from bigmodel_core.ops.conv import (KERNEL_PRESETS, conv2d_explained, custom_kernel_cells, identity_kernel,
+                                    kernel_preset, output_size, parse_kernel_grid)
+from app_pages._explorables import committed, conv_explorable
 from app_pages._image_input import digit_picker, load_input
-from app_pages._ui import (image_uploader, page_header, section, show_code, show_error, sync_url, t, url_state,
-                           why_and_try)
+from app_pages._ui import (image_uploader, lang, page_header, section, show_code, show_error, sync_url, t,
+                           url_state, why_and_try)
 
 KEY = "convolution"
 SOURCES = ("photo", "mnist", "upload")
 SIZES = (32, 64, 96, 128)
 KERNELS = (*KERNEL_PRESETS, "custom3", "custom5")
-SPEEDS = (1, 2, 4, 8)          # window steps per second when playing
-SIZE_PX = 260                  # drawn size of the longer side of the padded input (whole px per cell)
-SHOW_PX = 230                  # shown size: the input column is about 240 px wide at 1400 px, and the
-                               # map beside it (same scale, plus its axis) must fit its column too
 
 page_header(KEY)
 
@@ -38,29 +32,12 @@ url_state("conv.stride", 1, lo=1, hi=4)
 url_state("conv.padding", 0, lo=0, hi=3)
 url_state("conv.dilation", 1, lo=1, hi=3)
 url_state("conv.w", "", max_chars=400)      # a custom kernel, as comma-separated numbers
+url_state("conv.row", -1, lo=-1, hi=999)    # the picked output pixel (-1: the centre); written
+url_state("conv.col", -1, lo=-1, hi=999)    # into the URL when the explorable commits a pick
 
 
 def _grid_frame(cells: list[list[str]]) -> pd.DataFrame:
     return pd.DataFrame(cells, columns=[str(j) for j in range(len(cells))])
-
-
-def _identity(k: int) -> torch.Tensor:
-    kernel = torch.zeros(k, k)
-    kernel[k // 2, k // 2] = 1.0
-    return kernel
-
-
-def _custom_seed(k: int) -> list[list[str]]:
-    """The starting grid of the custom editor: the URL's cells (checked like typed ones, so a
-    hand-edited link gets the same clear message), else the last preset, centred."""
-    raw = st.session_state.get("conv.w", "")
-    cells = [c.strip() for c in raw.split(",")] if raw else []
-    if len(cells) == k * k:
-        return [cells[r * k: (r + 1) * k] for r in range(k)]
-    grid = torch.zeros(k, k)
-    o = (k - 3) // 2
-    grid[o: o + 3, o: o + 3] = kernel_preset(st.session_state.get("conv._last_preset", "sobel_x"))
-    return [[f"{float(v):.4g}" for v in row] for row in grid]
 
 
 # -- controls (left) and the picture (right) ----------------------------------------------------
@@ -72,7 +49,7 @@ with controls:
     upload, upload_notes = None, None
     if source == "photo":
         st.selectbox(t("common.photo"), PHOTO_NAMES, key="conv.photo",
-                     format_func=lambda p: t(f"{KEY}.photos.{p}"))
+                     format_func=lambda p: t(f"image_input.photos.{p}"))
     elif source == "mnist":
         digit_picker("conv")
     else:
@@ -91,8 +68,9 @@ with controls:
         st.session_state["conv._last_preset"] = kernel_name
     else:
         k = 3 if kernel_name == "custom3" else 5
-        seed = _custom_seed(k)
-        edited = st.data_editor(_grid_frame(seed), key=f"conv.grid{k}", hide_index=True,
+        start = custom_kernel_cells(k, st.session_state.get("conv.w", ""),
+                                   st.session_state.get("conv._last_preset", "sobel_x"))
+        edited = st.data_editor(_grid_frame(start), key=f"conv.grid{k}", hide_index=True,
                                 num_rows="fixed", width="stretch",
                                 column_config={str(j): st.column_config.TextColumn(str(j), width=40 if k == 5 else 64)
                                                for j in range(k)})    # pixels: all k columns fit the narrow column
@@ -105,7 +83,7 @@ with controls:
             kernel_error = e
             show_error(e)
             last = st.session_state.get("conv._last_good")
-            kernel = last if last is not None and last.shape == (k, k) else _identity(k)
+            kernel = last if last is not None and last.shape == (k, k) else identity_kernel(k)
             st.caption(t(f"{KEY}.last_good_kernel"))
     st.slider(t(f"{KEY}.bias"), -2.0, 2.0, step=0.1, key="conv.bias")
     st.slider(t(f"{KEY}.stride"), 1, 4, key="conv.stride")
@@ -139,109 +117,35 @@ H_out, W_out = res.output.shape
 
 
 # -- the picture: input with the window, feature map, the window's arithmetic -------------------
-def _advance():
-    """One Play step: the next output pixel in reading order (wrapping at the end)."""
-    r, c = st.session_state["conv.row"], st.session_state["conv.col"] + 1
-    if c >= W_out:
-        r, c = (r + 1) % H_out, 0
-    st.session_state["conv.row"], st.session_state["conv.col"] = r, c
+# Drawn in the browser (app_pages/components/conv.js) from the arrays sent once: a click, the arrow
+# keys, the row / column sliders and Play redraw there with no rerun. The picked pixel comes back
+# only when it settles (a click, or a pause after the keys), to be written into the address bar.
+
+def _pick() -> tuple[int, int]:
+    """The committed output pixel, kept inside the map (-1 = the centre, the default)."""
+    row, col = int(st.session_state["conv.row"]), int(st.session_state["conv.col"])
+    return (H_out // 2 if row < 0 else min(row, H_out - 1), W_out // 2 if col < 0 else min(col, W_out - 1))
 
 
-def _toggle_play():
-    st.session_state["conv.playing"] = not st.session_state.get("conv.playing", False)
+def _labels() -> dict:
+    """The explorable's words in the learner's language."""
+    names = ("input_caption", "output_caption", "row", "col", "play", "stop", "speed", "per_second",
+             "channel", "sum_line", "window_title", "formula_numbers", "map_label")
+    return {**{n: t(f"{KEY}.{n}") for n in names}, "channels": [t(f"{KEY}.channels.{c}") for c in range(3)],
+            "input_title": t(f"{KEY}.input_title", h="{h}", w="{w}", p="{p}"),
+            "output_title": t(f"{KEY}.output_title", h="{h}", w="{w}")}
 
 
 def _window_view():
-    # a click on the feature map picks the pixel (the chart's selection lives under its key)
-    sel = (st.session_state.get("conv.map") or {}).get("selection", {}).get("px") or []
-    if sel and sel[0] != st.session_state.get("conv._last_click"):
-        st.session_state["conv._last_click"] = sel[0]
-        st.session_state["conv.row"], st.session_state["conv.col"] = int(sel[0]["row"]), int(sel[0]["col"])
-    if st.session_state.get("conv.playing"):
-        _advance()
-    st.session_state["conv.row"] = min(max(int(st.session_state.get("conv.row", H_out // 2)), 0), H_out - 1)
-    st.session_state["conv.col"] = min(max(int(st.session_state.get("conv.col", W_out // 2)), 0), W_out - 1)
-    row, col = st.session_state["conv.row"], st.session_state["conv.col"]
-    win = res.window(row, col)
-
-    c_in, c_out, c_pick = st.columns([1, 1.18, 0.72], gap="small")
-    Hp, Wp = res.padded.shape[-2:]
-    cell = cell_size(Hp, Wp, SIZE_PX)
-    shown_cell = SHOW_PX / max(Hp, Wp)            # screen px per input pixel, for both pictures
-    r0, c0, r1, c1 = win.extent
-    outlines = [Outline(r0, c0, r1, c1, width=3)]
-    if dilation > 1:
-        outlines += [Outline(r, c, r + 1, c + 1, TAP, 2) for r, c in win.taps()]
-    shown = res.padded if rgb else res.padded[0]
-    with c_in:
-        st.markdown(f"**{t(f'{KEY}.input_title', h=H, w=W, p=padding)}**")
-        st.image(render_map(to_rgb_uint8(shown), cell=cell, padding=padding, outlines=outlines,
-                            grid=cell >= 12), width=round(shown_cell * Wp))
-        st.caption(t(f"{KEY}.input_caption"))
-    with c_out:
-        st.markdown(f"**{t(f'{KEY}.output_title', h=H_out, w=W_out)}**")
-        out = res.output
-        spec, frame = heatmap_spec(out, cell=shown_cell, select="px", box=(row, col),
-                                   diverging=bool(out.min() < 0), value_title="y")
-        st.vega_lite_chart(frame, spec, key="conv.map", on_select="rerun", width="content")
-        st.caption(t(f"{KEY}.output_caption"))
-    with c_pick:
-        st.slider(t(f"{KEY}.row"), 0, H_out - 1, key="conv.row")
-        st.slider(t(f"{KEY}.col"), 0, W_out - 1, key="conv.col")
-        playing = st.session_state.get("conv.playing", False)
-        if st.button(t(f"{KEY}.stop") if playing else t(f"{KEY}.play"), key="conv.play",
-                     icon=":material/stop:" if playing else ":material/play_arrow:",
-                     type="primary", width="stretch"):
-            _toggle_play()
-            st.rerun()
-        st.select_slider(t(f"{KEY}.speed"), SPEEDS, key="conv.speed",
-                         format_func=lambda s: t(f"{KEY}.per_second", n=s))
-        st.metric(f"y({row}, {col})", f"{win.result:.3f}")
-        st.markdown(t(f"{KEY}.sum_line", total=f"{win.total:.3f}", bias=f"{win.bias:+.2f}",
-                      y=f"{win.result:.3f}", row=row, col=col))
-    _arithmetic(win)
-    _numbers(win)
+    """The explorable, in a fragment: a committed pick reruns only this (and goes into the URL)."""
+    sent = committed("conv.window", "pick")
+    if sent is not None and list(sent) != st.session_state.get("conv._sent"):
+        st.session_state["conv._sent"] = list(sent)
+        st.session_state["conv.row"], st.session_state["conv.col"] = (int(v) for v in sent)
+        sync_url("conv.row", "conv.col")
+    conv_explorable(res, pick=_pick(), labels=_labels(), lang=lang(), key="conv.window")
 
 
-def _numbers(win):
-    """The formula with the selected pixel's numbers: (w)(x) for every tap, + b, = y.
-    Inside the picker's fragment, so it follows the picker (a fragment rerun redraws only itself)."""
-    tab = win.table()
-    terms = [rf"({r.w:.3g})({r.x:.2f})" for r in tab.itertuples()]
-    shown_terms = " + ".join(terms[:9]) + (r" + \cdots" if len(terms) > 9 else "")
-    st.markdown(t(f"{KEY}.formula_numbers", row=win.row, col=win.col, n=len(terms)))
-    st.latex(rf"y({win.row}, {win.col}) = {shown_terms} {win.bias:+.2f} = {win.total:.3f} {win.bias:+.2f}"
-             rf" = {win.result:.3f}")
-
-
-def _arithmetic(win):
-    """The window's numbers side by side: x, w, their products; then the same as a table."""
-    C, k_h, k_w = win.kernel.shape
-    cell = 44 if max(k_h, k_w) <= 3 else 34
-    grids, table = st.columns([2.2, 1], gap="medium")
-    with grids:
-        st.markdown(f"**{t(f'{KEY}.window_title', row=win.row, col=win.col)}**")
-        for ch in range(C):
-            if C > 1:
-                st.caption(t(f"{KEY}.channel", name=t(f"{KEY}.channels.{ch}"),
-                             total=f"{float(win.products[ch].sum()):.3f}"))
-            g = st.columns([1, 0.2, 1, 0.2, 1], vertical_alignment="center")
-            g[0].html(html_grid(win.patch[ch], title="x", cell=cell, domain=(0, 1)))
-            g[1].markdown("### ×")
-            g[2].html(html_grid(win.kernel[ch], title="w", cell=cell, diverging=True))
-            g[3].markdown("### =")
-            g[4].html(html_grid(win.products[ch], title="w·x", cell=cell, diverging=True))
-    with table:
-        tab = win.table()
-        tab.insert(0, "(i, j)", [f"({i}, {j})" if C == 1 else f"{t(f'{KEY}.channels.{c}')[0]} ({i}, {j})"
-                                 for c, i, j in zip(tab["channel"], tab["i"], tab["j"])])
-        tab = tab.drop(columns=["channel", "i", "j"]).rename(columns={"w_x": "w·x"})
-        # a plain HTML table: Streamlit's interactive st.dataframe costs about 70 ms a rerun here
-        with st.container(height=min(36 * (len(tab) + 1) + 4, 330), border=False):
-            st.table(tab.style.format({c: "{:.3f}" for c in ("x", "w", "w·x")}).hide(axis="index"))
-
-
-run_every = 1.0 / st.session_state["conv.speed"] if st.session_state.get("conv.playing") else None
 with picture:
     m1, m2 = st.columns([1, 3.5], vertical_alignment="center")
     m1.metric(t(f"{KEY}.output_size"), f"{H_out} × {W_out}")
@@ -252,7 +156,7 @@ with picture:
                     rf"\left\lfloor \frac{{{W} + 2\cdot{padding} - {dilation}\cdot({kw}-1) - 1}}{{{stride}}}"
                     rf" \right\rfloor + 1 = {W_out}")
     m2.latex(size_tex)
-    st.fragment(_window_view, run_every=run_every)()
+    st.fragment(_window_view)()
 
 
 # -- the formula, with the selected pixel's numbers -------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from bigmodel_core.cnn_charts import digit_image, overlay, signed_colorbar
+from bigmodel_core.charts.cnn import digit_image, overlay, signed_colorbar
 from bigmodel_core.interpret import (BASELINES, MAX_STEPS, METHODS, PATCH_SIZES, SURROGATE_METHODS, additivity,
                                      all_attributions, attribute, make_baseline, superpixel_mask,
                                      surrogate_attribute)

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bigmodel_core import attention_charts as AC
-from bigmodel_core import llm_charts as C
+from bigmodel_core.charts import attention as AC
+from bigmodel_core.charts import llm as C
+from bigmodel_core.charts.spec import matrix_spec
 from bigmodel_core import llm_text
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.llm_inspect import answer_by_layer, parameter_formulas
@@ -134,9 +135,9 @@ def attention_section(ids: tuple[int, ...], tokens: list[str]) -> None:
         kv = (head - 1) // (cfg.n_head // cfg.n_kv_head) + 1
         st.markdown(f"**{t(f'{KEY}.head_title', layer=layer, head=head, kv=kv)}**")
         cell = max(9.0, min(34.0, 460 / T))
-        vega(AC.matrix_spec(att[layer - 1, head - 1], row_labels=tokens, col_labels=tokens, kind="weights",
-                            cell_px=cell, numbers=cell >= 30, value_title="a_ij", legend=False,
-                            x_title=t(f"{KEY}.keys"), y_title=t(f"{KEY}.queries")))
+        vega(matrix_spec(att[layer - 1, head - 1], row_labels=tokens, col_labels=tokens, kind="weights",
+                         cell_px=cell, numbers=cell >= 30, value_title="a_ij", legend=False,
+                         x_title=t(f"{KEY}.keys"), y_title=t(f"{KEY}.queries")))
         st.caption(t(f"{KEY}.head_caption"))
 
 

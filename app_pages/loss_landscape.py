@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.landscape_charts import (OPTIMIZER_COLORS, contour_background, contour_chart,
+from bigmodel_core.charts.landscape import (OPTIMIZER_COLORS, contour_background, contour_chart,
                                             contour_datasets, interpolation_chart,
                                             loss_curves_chart, network_surface_chart)
 from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try

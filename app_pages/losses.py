@@ -3,7 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart, to_live_spec
+from bigmodel_core.charts.curves import class_bars, regression_chart, sweep_chart
+from bigmodel_core.charts.spec import to_live_spec
 from bigmodel_core.ops.losses import (REGRESSION_LOSSES, classify, regression_curves, regression_point,
                                       softmax_cross_entropy, true_logit_sweep)
 from bigmodel_core.tex import tex_text

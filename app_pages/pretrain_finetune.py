@@ -6,10 +6,8 @@ with LoRA on labelled Chinese reviews, against its zero-shot self and a from-scr
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -17,13 +15,13 @@ import streamlit as st
 import torch
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.autoencoder import mnist_vectors
+from bigmodel_core.data import ASSETS, load_record, mnist_tensors
 from bigmodel_core.pretrain import METHODS, N_LABELS, LabelRunConfig, train_with_labels
 from bigmodel_core.sentiment import MAX_CHARS, baseline_accuracy, clean_review, load_reviews, make_split
 from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "pretrain_finetune"
-ASSET = Path(__file__).resolve().parents[1] / "assets" / "lora_sentiment"
+ASSET = ASSETS / "lora_sentiment"                 # .safetensors + .json, made by scripts/train_lora_sentiment.py
 BASELINE_N = (10, 30, 100, 300, 1000, 3000, 10000)
 LIVE_STEPS = (1, 2, 3, 5, 10)
 METHOD_COLORS = {"scratch": "#9e9e9e", "probe": "#4c78a8", "finetune": "#f58518"}
@@ -36,7 +34,7 @@ page_header(KEY)
 
 @st.cache_resource(show_spinner=False)
 def _digits():
-    return mnist_vectors()                                        # X_train, y_train, X_test, y_test
+    return mnist_tensors(flat=True)                               # X_train, y_train, X_test, y_test
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -62,7 +60,7 @@ def _baseline(n: int) -> float:
 @st.cache_data(show_spinner=False)
 def _record() -> dict | None:
     path = ASSET.with_suffix(".json")
-    return json.loads(path.read_text()) if path.exists() else None
+    return load_record(path) if path.exists() else None
 
 
 @st.cache_resource(show_spinner=False)

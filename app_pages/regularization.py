@@ -13,7 +13,7 @@ from bigmodel_core.regularization import (LAMBDAS, LIVE_INTERVAL_S, SLIDERS, STE
                                           snapshot, soft_threshold_, train_run, validate,
                                           weight_decay_)
 from bigmodel_core.train import TrainConfig
-from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram
+from bigmodel_core.charts.regularization import fit_chart, loss_chart, weights_histogram
 from app_pages._queue import heavy
 from app_pages._training import diverged_text
 from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t,

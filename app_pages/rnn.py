@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.charts import line_chart
+from bigmodel_core.charts.spec import line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
-from app_pages._explorables import component_state, rnn_gates_explorable, rnn_step_explorable
+from app_pages._explorables import committed, rnn_gates_explorable, rnn_step_explorable
 from app_pages._queue import heavy
 from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, text_limit,
                            url_state, why_and_try)
@@ -63,7 +63,7 @@ def gradient_norms(source: str, text: str, freq: float, noise: float, scale: flo
 
 def _commit_step() -> None:
     """The step the learner stopped at in the browser becomes the page's (and the URL's) step."""
-    step = component_state(st.session_state.get("rnn.stepper"), "step")
+    step = committed("rnn.stepper", "step")
     if isinstance(step, (int, float)) and 1 <= step <= M.MAX_STEPS:
         st.session_state["rnn.t"] = int(step)
 

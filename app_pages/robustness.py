@@ -1,9 +1,8 @@
 """Robustness and privacy: adversarial digits against the course CNN (FGSM, targeted FGSM, PGD, and
-adversarial training as a defence), and federated learning (FedAvg) over simulated clients (seed 002 §7,
-seed 003: security, privacy)."""
+adversarial training as a defence), and federated learning (FedAvg) over simulated clients (course text 3 §7,
+course text 4: security, privacy)."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -13,14 +12,17 @@ import torch
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.federated import (MAX_CLIENTS, MAX_ROUNDS, SPLITS, FedConfig, central_curve, fedavg_clients,
                                      split_clients, validate)
-from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.data import ASSETS, load_record, mnist_tensors
 from bigmodel_core.robustness import (MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, fgsm, fgsm_targeted,
                                       input_gradient, pgd)
-from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
+from bigmodel_core.charts.robustness import (accuracy_eps_chart, move_rule, perturbation_image,
                                              probability_pair_spec, rounds_chart)
-from bigmodel_core.cnn_charts import digit_image
+from bigmodel_core.charts.spec import to_spec
+from bigmodel_core.charts.cnn import digit_image
 from app_pages._digit_input import bundled_cnn, crisp_images, digit_input
-from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import (lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega,
+                           why_and_try)
 from app_pages._queue import heavy
 
 KEY = "robustness"
@@ -72,7 +74,7 @@ def adversarial_cnn():
 
 @st.cache_resource(show_spinner=False)
 def adv_record() -> dict | None:
-    return json.loads(ADV_RECORD.read_text()) if ADV_RECORD.exists() else None
+    return load_record(ADV_RECORD) if ADV_RECORD.exists() else None
 
 
 @st.cache_resource(show_spinner=False)
@@ -137,7 +139,7 @@ def curve_spec(language: str) -> tuple[dict, float]:
             series[t(k(f"adv.series_pgd_{m}"))] = rec["evaluation"][m]["pgd"]
     chart = accuracy_eps_chart(series, eps=0.0, labels={"eps": t(k("adv.eps_axis")),
                                                         "accuracy": t(k("adv.accuracy_axis"))})
-    return chart.to_dict(validate=False), seconds
+    return to_spec(chart), seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,8 +206,7 @@ def adversarial_play():
         st.markdown(f"**{t(k('adv.probs_title'))}**")
         labels = {"clean": t(k("adv.probs_clean")), "adversarial": t(k("adv.probs_adversarial")),
                   "digit": t(k("adv.digit")), "probability": t(k("adv.probability"))}
-        st.vega_lite_chart(spec=probability_pair_spec(res["p0"], res["p1"], labels=labels),
-                           width="content", height=290, key=k("probs_chart"))
+        vega(probability_pair_spec(res["p0"], res["p1"], labels=labels), height=290, key=k("probs_chart"))
     eps_txt = f"{eps:g}"
     if b != a:
         st.warning(t(k("adv.flipped"), a=a, b=b, eps=eps_txt, grey=round(eps * 255)), icon=":material/bolt:")
@@ -217,7 +218,7 @@ def adversarial_play():
 
     st.markdown("#### " + t(k("adv.curve_title")))
     spec, seconds = curve_spec(lang())
-    st.vega_lite_chart(spec=move_rule(spec, float(eps)), width="content", height=340, key=k("curve_chart"))
+    vega(move_rule(spec, float(eps)), height=340, key=k("curve_chart"))
     rec = adv_record()
     st.caption(t(k("adv.curve_caption"), n=CURVE_DIGITS, seconds=f"{seconds:.1f}",
                  pgd_steps=rec["evaluation"]["pgd_steps"] if rec else 10,
@@ -320,9 +321,8 @@ def federated_play() -> FedConfig | None:
                   "round": t(k("fed.round_axis")), "accuracy": t(k("fed.accuracy_axis"))}
 
         def draw(fed_rows, central_rows, plain_rows=None):
-            spec = rounds_chart(fed_rows, central_rows, labels=labels, rounds=cfg.rounds,
-                                plain=plain_rows).to_dict(validate=False)
-            chart_box.vega_lite_chart(spec=spec, width="content", height=330)
+            vega(rounds_chart(fed_rows, central_rows, labels=labels, rounds=cfg.rounds, plain=plain_rows),
+                 height=330, where=chart_box)
 
         if clicked:
             fed_rows: list[dict] = []

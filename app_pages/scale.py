@@ -20,7 +20,7 @@ from bigmodel_core.scale import (ADAM_MIXED_BYTES, BYTES_PER_WEIGHT, CNN_SHAPE, 
                                  human, human_bytes, inference_flops_per_token, kaplan_loss, kaplan_optimal,
                                  kv_cache_bytes, measure_matmul_flops, parameter_breakdown, parameter_count,
                                  training_bytes, training_flops, weight_bytes, years_to_train)
-from bigmodel_core.scale_charts import breakdown_bar, budget_rows, loss_map_spec
+from bigmodel_core.charts.scale import breakdown_bar, budget_rows, loss_map_spec
 from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
 
 KEY = "scale"

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from bench.record import bench_device, record, sync
-from bigmodel_core.models.autoencoder import (AETrainSettings, decode_point, load_autoencoder, mnist_vectors,
-                                              train_autoencoder)
+from bigmodel_core.models.autoencoder import AETrainSettings, decode_point, load_autoencoder, train_autoencoder
+from bigmodel_core.data import mnist_tensors
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     record("autoencoder_decode", page="autoencoder", what="decode one 2-D code into a 28x28 image (median of 200)",
            value=p50, unit="ms", target="<= 5 ms", ok=p50 <= 5, detail={"p95_ms": float(np.percentile(times, 95))})
 
-    X_train, _, X_test, _ = mnist_vectors()
+    X_train, _, X_test, _ = mnist_tensors(flat=True)
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()

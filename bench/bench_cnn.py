@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from bench.record import bench_device, record, sync
 from bigmodel_core.device import configure_threads
 from bigmodel_core.interpret import METHODS, attribute
-from bigmodel_core.models.cnn import load_cnn, mnist_tensors, new_cnn
+from bigmodel_core.models.cnn import load_cnn, new_cnn
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.train import TrainConfig, fit
 
 BATCH = 64

@@ -17,8 +17,9 @@ from bigmodel_core import q4_1
 from bigmodel_core.compress import (DistillConfig, magnitude_masks, outlier_demo, prune_magnitude, quantize_model,
                                     quantize_tensor, train_student, logits_of, finetune_pruned)
 from bigmodel_core.compress_results import FINETUNE
-from bigmodel_core.compression_charts import histogram_spec
-from bigmodel_core.models.cnn import load_cnn, mnist_tensors
+from bigmodel_core.charts.compression import histogram_spec
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.models.student import new_student
 from bigmodel_core.train import accuracy
 

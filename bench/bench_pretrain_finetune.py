@@ -8,12 +8,12 @@ import numpy as np
 import torch
 
 from bench.record import record
-from bigmodel_core.models.autoencoder import mnist_vectors
+from bigmodel_core.data import ASSETS, mnist_tensors
 from bigmodel_core.pretrain import compare
 
 
 def main() -> None:
-    X_train, y_train, X_test, y_test = mnist_vectors()
+    X_train, y_train, X_test, y_test = mnist_tensors(flat=True)
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -30,7 +30,7 @@ def main() -> None:
     from bigmodel_core.models.llm import load_llm
     llm = load_llm.__wrapped__()
     add_lora(llm.model)
-    load_lora_state(llm.model, load_file("assets/lora_sentiment.safetensors"))
+    load_lora_state(llm.model, load_file(str(ASSETS / "lora_sentiment.safetensors")))
     cache = prefix_cache(llm.model, prompt_parts(llm, "")[0])
     times = []
     for text in ("质量很好，推荐购买", "太差了，再也不来了", "物流很快，包装完好", "房间很小而且很吵"):

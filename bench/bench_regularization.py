@@ -13,7 +13,7 @@ import time
 from bench.record import record  # noqa: E402
 from bigmodel_core.device import configure_threads, device_for  # noqa: E402
 from bigmodel_core.regularization import LIVE_INTERVAL_S, RegConfig, Snapshot, Throttle, make_task, train_run  # noqa: E402
-from bigmodel_core.regularization_charts import fit_chart, loss_chart, weights_histogram  # noqa: E402
+from bigmodel_core.charts.regularization import fit_chart, loss_chart, weights_histogram  # noqa: E402
 
 LABELS = {"train": "training", "truth": "true curve", "model": "network", "class0": "class 0",
           "class1": "class 1", "x": "x", "y": "y", "val": "validation", "gap": "gap", "step": "step",

@@ -19,7 +19,8 @@ from bench.record import record
 from bigmodel_core.device import configure_threads, get_device
 from bigmodel_core.federated import FedConfig, fedavg
 from bigmodel_core.interpret import surrogate_attribute
-from bigmodel_core.models.cnn import load_cnn, mnist_tensors
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.robustness import accuracy_vs_eps
 
 EPS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)      # the page's curve

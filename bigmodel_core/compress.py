@@ -1,4 +1,4 @@
-"""Making a trained network small: quantization, pruning, distillation (seed 002 §7: "model
+"""Making a trained network small: quantization, pruning, distillation (course text 3 §7: "model
 compression and quantization", "knowledge distillation").
 
 - Quantization, symmetric absmax (the int8 scheme of Dettmers et al. 2022, "LLM.int8()", §2):

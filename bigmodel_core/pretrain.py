@@ -1,4 +1,4 @@
-"""Pre-training then fine-tuning, on digits: why a pre-trained model needs few labels (seed 004 §2).
+"""Pre-training then fine-tuning, on digits: why a pre-trained model needs few labels (course text 5 §2).
 
 The shipped autoencoder (bigmodel_core/models/autoencoder.py) was pre-trained on the 4,000 training
 digits *without their labels*: its encoder z = ReLU(W x + b) turns a 784-pixel digit into 32 numbers.

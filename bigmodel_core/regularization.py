@@ -1,9 +1,9 @@
-"""Regularization and overfitting (seed 001 §3.1.3 and §3.3.3; seed 000 §8; seed 003 §1.3, §2.3).
+"""Regularization and overfitting (course text 2 §3.1.3 and §3.3.3; course text 1 §8; course text 4 §1.3, §2.3).
 
 An over-parameterized MLP learns from a handful of noisy points, so it overfits on purpose; the
-learner then turns the seeds' remedies on one at a time:
+learner then turns the course texts' remedies on one at a time:
 
-    L1:  J_L1(theta) = J(theta) + lambda * sum_i |theta_i|      (seed 001 §3.3.3)
+    L1:  J_L1(theta) = J(theta) + lambda * sum_i |theta_i|      (course text 2 §3.3.3)
     L2:  J_L2(theta) = J(theta) + lambda * sum_i theta_i^2
     dropout, early stopping, data augmentation (here: jitter of the inputs)
 
@@ -221,15 +221,15 @@ def count_weights(model: nn.Module) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# The two penalties, as the seed writes them, and how they are applied
+# The two penalties, as the course text writes them, and how they are applied
 
 def l1_penalty(model: nn.Module, lam: float) -> torch.Tensor:
-    """lambda * sum_i |theta_i|  (seed 001 §3.3.3)."""
+    """lambda * sum_i |theta_i|  (course text 2 §3.3.3)."""
     return lam * sum(w.abs().sum() for w in penalized_weights(model))
 
 
 def l2_penalty(model: nn.Module, lam: float) -> torch.Tensor:
-    """lambda * sum_i theta_i^2  (seed 001 §3.3.3)."""
+    """lambda * sum_i theta_i^2  (course text 2 §3.3.3)."""
     return lam * sum((w * w).sum() for w in penalized_weights(model))
 
 

@@ -1,4 +1,4 @@
-"""Adversarial examples and adversarial training on the course CNN (seed 003: security and attacks).
+"""Adversarial examples and adversarial training on the course CNN (course text 4: security and attacks).
 
     x_adv = fgsm(model, x, y, eps=0.1)                          # (N, 1, 28, 28), still in [0, 1]
     x_adv = fgsm_targeted(model, x, target, eps=0.1)            # push towards class `target`

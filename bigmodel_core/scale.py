@@ -1,6 +1,6 @@
 """How big is big: a transformer's parameters, memory and training compute from its shape, and scaling laws.
 
-The course texts (seed 004 §2) call a model "big" for its parameters, its data and its compute. This
+The course texts (course text 5 §2) call a model "big" for its parameters, its data and its compute. This
 module turns a shape into those three numbers, exactly, so a learner can check them against the
 published ones:
 

@@ -1,4 +1,4 @@
-"""One training loop for every page (seed 001 §3.3: forward, loss, backward, step; seed 000 §4.1).
+"""One training loop for every page (course text 2 §3.3: forward, loss, backward, step; course text 1 §4.1).
 
     history = fit(model, (X, y), TrainConfig(epochs=3, lr=1e-3), loss_fn=F.cross_entropy,
                   evaluate=lambda m: {"test_acc": accuracy(m, X_test, y_test)},

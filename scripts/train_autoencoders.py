@@ -23,16 +23,16 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from bigmodel_core.models.autoencoder import (ASSETS_DIR, LATENT_SIZES, AETrainSettings,  # noqa: E402
-                                              load_autoencoder, mnist_vectors, reconstruction_error,
-                                              save_autoencoder, train_autoencoder)
+from bigmodel_core.data import ASSETS, mnist_tensors  # noqa: E402
+from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, load_autoencoder,  # noqa: E402
+                                              reconstruction_error, save_autoencoder, train_autoencoder)
 
 SETTINGS = AETrainSettings(epochs=40, lr=1e-3, batch_size=64, seed=0)
 
 
-def train_one(latent_dim: int, assets_dir: Path = ASSETS_DIR) -> dict:
+def train_one(latent_dim: int, assets_dir: Path = ASSETS) -> dict:
     torch.set_num_threads(min(2, torch.get_num_threads()))
-    X_train, _, X_test, _ = mnist_vectors()
+    X_train, _, X_test, _ = mnist_tensors(flat=True)
     cpu = torch.device("cpu")
     t0, c0 = time.perf_counter(), time.process_time()
     model, history = train_autoencoder(latent_dim, SETTINGS, X_train=X_train, X_test=X_test, device=cpu)

@@ -26,7 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bigmodel_core.data import MNIST_SPLIT_SEED, MNIST_TEST_PER_CLASS, load_mnist  # noqa: E402
-from bigmodel_core.models.cnn import RECORD_PATH, WEIGHTS_PATH, mnist_tensors, new_cnn  # noqa: E402
+from bigmodel_core.models.cnn import RECORD_PATH, WEIGHTS_PATH, new_cnn  # noqa: E402
+from bigmodel_core.data import mnist_tensors  # noqa: E402
 from bigmodel_core.train import TrainConfig, accuracy, fit, make_optimizer  # noqa: E402
 
 SEED = 0
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.manual_seed(SEED)
     split = load_mnist()
-    X_train, y_train, X_test, y_test = mnist_tensors(split)
+    X_train, y_train, X_test, y_test = mnist_tensors()
     X_aug = torch.cat([X_train, augment(X_train, AUG_COPIES, SEED)])          # (5 * 4000, 1, 28, 28)
     y_aug = y_train.repeat(AUG_COPIES + 1)
     config = TrainConfig(**{**CONFIG.__dict__, "epochs": args.epochs})

@@ -26,7 +26,8 @@ from safetensors.torch import save_file  # noqa: E402
 
 from bigmodel_core.compress_results import (FINETUNE, RESULTS_PATH, STUDENTS_PATH, distillation_grid,  # noqa: E402
                                             load_student, ms_per_digit, pruning_curve, quantization_table)
-from bigmodel_core.models.cnn import count_parameters, load_cnn, mnist_tensors  # noqa: E402
+from bigmodel_core.models.cnn import count_parameters, load_cnn  # noqa: E402
+from bigmodel_core.data import mnist_tensors  # noqa: E402
 
 
 def main() -> None:

@@ -23,12 +23,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bigmodel_core.data import ASSETS  # noqa: E402
 from bigmodel_core.lora import (LoRAConfig, add_lora, answer_loss, batch_tensors, held_out_accuracy,  # noqa: E402
                                 lora_state, prefix_cache, prompt_parts)
 from bigmodel_core.models.llm import load_llm  # noqa: E402
 from bigmodel_core.sentiment import MAX_CHARS, balanced_first, load_reviews, make_split  # noqa: E402
-
-ASSETS = ROOT / "assets"
 
 
 def eval_subset(reviews, held_out, per_class: int) -> list[int]:

@@ -24,7 +24,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bigmodel_core.data import load_mnist  # noqa: E402
-from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors  # noqa: E402
+from bigmodel_core.models.cnn import load_cnn  # noqa: E402
+from bigmodel_core.data import ASSETS, mnist_tensors  # noqa: E402
 from bigmodel_core.robustness import AdvTrainConfig, adversarial_finetune, robustness_report  # noqa: E402
 
 OUT = ASSETS / "cnn_mnist_adv.safetensors"
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.manual_seed(CONFIG.seed)
     split = load_mnist()
-    X_train, y_train, X_test, y_test = mnist_tensors(split)
+    X_train, y_train, X_test, y_test = mnist_tensors()
     cpu = torch.device("cpu")
     base = load_cnn(device=cpu)
     model = load_cnn(device=cpu)

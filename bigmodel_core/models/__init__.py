@@ -1,1 +1,1 @@
-"""nn.Modules: the seeds' CNN, RNN/LSTM/GRU, autoencoder, a from-scratch BERT encoder."""
+"""nn.Modules: the course texts' CNN, RNN/LSTM/GRU, autoencoder, a from-scratch BERT encoder."""

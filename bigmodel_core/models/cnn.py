@@ -1,4 +1,4 @@
-"""The seeds' CNN for 28x28 digits (seed 002 §4.1 and seed 003 §4.1), its activations, and MNIST-like input.
+"""The course texts' CNN for 28x28 digits (course text 3 §4.1 and course text 4 §4.1), its activations, and MNIST-like input.
 
     Conv(1->32, 3x3, pad 1) -> ReLU -> MaxPool 2      1x28x28 -> 32x28x28 -> 32x14x14
     Conv(32->64, 3x3, pad 1) -> ReLU -> MaxPool 2     32x14x14 -> 64x14x14 -> 64x7x7
@@ -7,7 +7,7 @@
 421,642 parameters. Input: (N, 1, 28, 28) floats in [0, 1], ink bright on a dark background, like
 MNIST; the model normalizes with MNIST's mean and standard deviation itself, so callers never do.
 
-- `CNN`: the module, exactly the seed's layers (names conv1, conv2, pool, fc1, fc2).
+- `CNN`: the module, exactly the course text's layers (names conv1, conv2, pool, fc1, fc2).
 - `cnn_activations(model, x)`: every intermediate tensor, named like the layers a learner sees.
 - `load_cnn()`: the bundled trained weights (assets/cnn_mnist.safetensors), eval mode, on get_device().
 - `preprocess_digit(image)`: a drawn or uploaded digit made to look like MNIST (grey, inverted if the
@@ -15,7 +15,6 @@ MNIST; the model normalizes with MNIST's mean and standard deviation itself, so 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +23,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from bigmodel_core.data import ASSETS
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 WEIGHTS_PATH = ASSETS / "cnn_mnist.safetensors"
 RECORD_PATH = ASSETS / "cnn_mnist.json"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081   # of the full MNIST training set (the usual constants)
@@ -36,7 +35,7 @@ LAYERS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc1", "logits")
 
 
 class CNN(nn.Module):
-    """Seed 002 §4.1: two conv-ReLU-pool blocks, then two fully connected layers."""
+    """Course text 3 §4.1: two conv-ReLU-pool blocks, then two fully connected layers."""
 
     def __init__(self):
         super().__init__()
@@ -50,7 +49,7 @@ class CNN(nn.Module):
         x = (x - MNIST_MEAN) / MNIST_STD                  # (N, 1, 28, 28), pixels in [0, 1] -> standardized
         x = self.pool(F.relu(self.conv1(x)))              # (N, 32, 14, 14)
         x = self.pool(F.relu(self.conv2(x)))              # (N, 64, 7, 7)
-        x = x.flatten(1)                                  # (N, 3136); the seed's x.view(-1, 64 * 7 * 7)
+        x = x.flatten(1)                                  # (N, 3136); the course text's x.view(-1, 64 * 7 * 7)
         x = F.relu(self.fc1(x))                           # (N, 128)
         return self.fc2(x)                                # (N, 10) logits
 
@@ -78,7 +77,7 @@ def cnn_activations(model: CNN, x: torch.Tensor) -> dict[str, torch.Tensor]:
 def layer_table(model: nn.Module | None = None) -> list[dict]:
     """One row per layer: name, output shape (C x H x W for one digit) and parameter count."""
     model = model or CNN()
-    p = lambda m: sum(t.numel() for t in m.parameters())  # noqa: E731
+    p = count_parameters                                            # short, for the table below
     return [
         {"layer": "input", "shape": "1×28×28", "params": 0},
         {"layer": "conv1", "shape": "32×28×28", "params": p(model.conv1)},  # 32*1*3*3 + 32 = 320
@@ -111,19 +110,6 @@ def load_cnn(path: str | Path = WEIGHTS_PATH, device: torch.device | None = None
     model = CNN()
     model.load_state_dict(load_file(str(path)))
     return model.to(device or device_for("attributions")).eval()
-
-
-def load_record(path: str | Path = RECORD_PATH) -> dict:
-    """The JSON note written next to the weights: data split, training settings, test accuracy."""
-    return json.loads(Path(path).read_text())
-
-
-def mnist_tensors(split=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """load_mnist()'s split as float tensors: X (N, 1, 28, 28) in [0, 1], y (N,) int64."""
-    from bigmodel_core.data import load_mnist
-    s = split or load_mnist()
-    to_x = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)  # noqa: E731
-    return to_x(s.x_train), torch.from_numpy(s.y_train.copy()), to_x(s.x_test), torch.from_numpy(s.y_test.copy())
 
 
 @torch.no_grad()
@@ -166,6 +152,11 @@ def _to_grey(image) -> np.ndarray:
     raise UserInputError("cnn_anatomy.errors.bad_image")
 
 
+def _border(a: np.ndarray) -> np.ndarray:
+    """The outermost pixels of an (H, W) image, as one flat array: where the background shows."""
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+
+
 def preprocess_digit(image) -> np.ndarray:
     """A drawing or photo of one digit -> the (28, 28) float32 array in [0, 1] the CNN expects.
 
@@ -175,10 +166,9 @@ def preprocess_digit(image) -> np.ndarray:
     Raises UserInputError when there is no ink at all (an empty canvas, a blank photo).
     """
     grey = _to_grey(image)                                                   # (H, W) in [0, 1]
-    border = lambda a: np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])    # noqa: E731
-    if np.median(border(grey)) > 0.5:                                        # dark ink on light paper
+    if np.median(_border(grey)) > 0.5:                                       # dark ink on light paper
         grey = 1.0 - grey
-    background = float(np.median(border(grey)))
+    background = float(np.median(_border(grey)))
     grey = np.clip((grey - background) / max(1.0 - background, 1e-6), 0, 1)  # background -> 0
     ink = grey >= INK_THRESHOLD * max(float(grey.max()), 1e-6)
     if grey.max() < 0.05 or not ink.any():

@@ -1,11 +1,11 @@
-"""Sequences and small recurrent models for the RNN page (seed 000 §3.2 and §4.2, seed 002 §4.2).
+"""Sequences and small recurrent models for the RNN page (course text 1 §3.2 and §4.2, course text 3 §4.2).
 
 - Inputs: a typed word or sentence as one-hot characters (at most MAX_STEPS steps), or a noisy sine.
 - `NextStep`: a cell (nn.RNN / LSTM / GRU) plus the output y_t = g(V h_t + c), trained on the
   learner's own sequence to predict its next element, so every h_t and y_t on the page is a real one.
 - `demo_cell`: a cell with random weights whose recurrent matrix U is scaled, for the gradient chart.
 - The memory task: see one of four symbols, then k distracting steps, then name the first symbol.
-  `SequenceClassifier` is the seeds' listing (nn.LSTM, then a Linear on out[:, -1, :]) for any cell;
+  `SequenceClassifier` is the course texts' listing (nn.LSTM, then a Linear on out[:, -1, :]) for any cell;
   `train_side_by_side` trains RNN, LSTM and GRU on it with the shared loop, bigmodel_core.train.fit.
 """
 from __future__ import annotations
@@ -107,7 +107,7 @@ def readout_step(model: NextStep, h: torch.Tensor, seq: Encoded) -> dict:
     """y_t for one hidden state h (H,): the logits / value, and for text the predicted next char."""
     y = model.readout(h)                                             # (O,)
     if seq.kind == "text":
-        p = torch.softmax(y, -1)                                     # g = softmax (seed 004 §3.2)
+        p = torch.softmax(y, -1)                                     # g = softmax (course text 5 §3.2)
         k = int(p.argmax())
         return {"y": y, "probs": p, "char": seq.vocab[k], "p": float(p[k])}
     return {"y": y, "value": float(y[0])}                            # g = identity for numbers
@@ -181,7 +181,7 @@ def recall_data(delay: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.
 
 
 class SequenceClassifier(nn.Module):
-    """The seeds' listing (seed 000 §4.2): a recurrent layer, then fc on the last hidden state."""
+    """The course texts' listing (course text 1 §4.2): a recurrent layer, then fc on the last hidden state."""
 
     def __init__(self, kind: str, input_size: int = INPUT_SIZE, hidden_size: int = 32,
                  num_classes: int = N_SYMBOLS, memory_steps: int | None = None):

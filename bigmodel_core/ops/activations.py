@@ -1,6 +1,6 @@
 """Activation functions, their derivatives, where they saturate, and what depth does to gradients.
 
-Seed 001 §2.1.2 ("激活函数"): a network's activation maps a neuron's input to its output; the seed
+Course text 2 §2.1.2 ("激活函数"): a network's activation maps a neuron's input to its output; the course text
 names sigmoid, tanh and ReLU. We add leaky ReLU, GELU and SiLU, the ones modern networks use.
 
     sigmoid(x) = 1 / (1 + e^-x)             sigmoid'(x) = sigmoid(x) (1 - sigmoid(x))   <= 1/4

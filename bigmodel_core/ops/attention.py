@@ -1,13 +1,13 @@
-"""Scaled dot-product self-attention, explained (seeds 002 §3.3.1 and 003 §3.3.1; 004 §3.3).
+"""Scaled dot-product self-attention, explained (course texts 3 and 4 §3.3.1; 5 §3.3).
 
     Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V
 
 Q, K and V are the token embeddings X multiplied by three learned matrices: Q = X W_Q, K = X W_K,
 V = X W_V. Row i of the score matrix holds how well query i matches every key; the softmax turns the
-row into weights that sum to 1 (seed 004: a_ij = exp(u_i^T v_j + b_a) / sum_k exp(u_i^T v_k + b_a));
+row into weights that sum to 1 (course text 5: a_ij = exp(u_i^T v_j + b_a) / sum_k exp(u_i^T v_k + b_a));
 the output row i is the weighted sum of the value rows, c_i = sum_j a_ij v_j.
 Without the 1/sqrt(d_k) the scores grow like sqrt(d_k) and the softmax saturates to one-hot rows
-(Vaswani et al. 2017, "Attention Is All You Need", §3.2.1), which is why the seed divides.
+(Vaswani et al. 2017, "Attention Is All You Need", §3.2.1), which is why the course text divides.
 
 Also here: the sinusoidal positional encoding of the same paper (§3.5), the by-hand set-up the page
 uses (a sentence -> X -> W_Q, W_K, W_V -> Q, K, V), and per-head summaries of a real model's heads.

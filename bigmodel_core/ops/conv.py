@@ -1,6 +1,6 @@
 """2-D convolution, explained: one output pixel = one window of the input times the kernel, summed.
 
-Seed 000 §3.1.1 (and 002/003/004 §3.1) write the convolution layer as
+Course text 1 §3.1.1 (and 3/4/5 §3.1) write the convolution layer as
 
     y(x, y) = sum_{i=0}^{kh-1} sum_{j=0}^{kw-1} w(i, j) * x(x + i, y + j) + b
 
@@ -11,7 +11,8 @@ by s pixels, dilation spreads the kernel's taps d pixels apart, and the output s
     out = floor((i + 2p - d(k - 1) - 1) / s) + 1
 
 The fast path beside it, `torch.nn.functional.conv2d`, gives the same numbers (tests check it);
-the page draws the whole feature map with the fast path and explains any one pixel with `.window`.
+the page draws the whole feature map with the fast path, and `.window` explains any one pixel (the
+browser's twin, convWindow in app_pages/components/conv.js, is tested against it).
 Like every deep-learning library this is cross-correlation: the kernel is not flipped.
 """
 from __future__ import annotations
@@ -89,6 +90,26 @@ def parse_kernel_grid(grid) -> torch.Tensor:
                          for r, row in enumerate(rows)], dtype=torch.float32)
 
 
+def identity_kernel(k: int) -> torch.Tensor:
+    """(k, k) zeros with a 1 in the centre: y = x, the custom editor's fallback."""
+    kernel = torch.zeros(k, k)
+    kernel[k // 2, k // 2] = 1.0
+    return kernel
+
+
+def custom_kernel_cells(k: int, text: str = "", preset: str = "sobel_x") -> list[list[str]]:
+    """The starting cells of a k x k custom-kernel editor: `text` (a link's comma-separated cells,
+    kept as typed so parse_kernel_grid gives a hand-edited link the same clear message) when it has
+    k*k cells, else the 3x3 `preset` centred in zeros."""
+    cells = [c.strip() for c in text.split(",")] if text else []
+    if len(cells) == k * k:
+        return [cells[r * k: (r + 1) * k] for r in range(k)]
+    grid = torch.zeros(k, k)
+    o = (k - 3) // 2
+    grid[o: o + 3, o: o + 3] = kernel_preset(preset)
+    return [[f"{float(v):.4g}" for v in row] for row in grid]
+
+
 # ---------------------------------------------------------------------------------------------
 # The output-size formula
 
@@ -127,14 +148,6 @@ class Window:
         C, kh, kw = self.kernel.shape
         return [(self.top + i * self.dilation, self.left + j * self.dilation)
                 for i in range(kh) for j in range(kw)]
-
-    def table(self) -> pd.DataFrame:
-        """One row per tap: channel, i, j, input x, weight w, product w*x (long form)."""
-        C, kh, kw = self.kernel.shape
-        rows = [{"channel": c, "i": i, "j": j, "x": float(self.patch[c, i, j]),
-                 "w": float(self.kernel[c, i, j]), "w_x": float(self.products[c, i, j])}
-                for c in range(C) for i in range(kh) for j in range(kw)]
-        return pd.DataFrame(rows)
 
 
 class ConvExplained:
@@ -206,6 +219,12 @@ def conv2d_explained(image, kernel, *, bias: float = 0.0, stride: int = 1, paddi
                 patch = _patch(padded, r, c, (kh, kw), stride, dilation)   # (C, kh, kw)
                 y[r, c] = (w * patch).sum() + bias
     return ConvExplained(x, w, y, padded, float(bias), stride, padding, dilation)
+
+
+def feature_map(image, kernel: str = "sobel_x") -> torch.Tensor:
+    """(H, W) image -> (H - 2, W - 2) feature map: one preset 3x3 kernel, stride 1, no padding, no bias.
+    The pooling page pools this (Sobel x: the vertical edges), as a CNN pools its conv layers' maps."""
+    return conv2d_explained(image, kernel_preset(kernel)).output
 
 
 # ---------------------------------------------------------------------------------------------

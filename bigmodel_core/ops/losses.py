@@ -1,6 +1,6 @@
 """Loss functions and their gradients: what a wrong prediction costs and how hard it pushes back.
 
-Seed 001 §3.1.1 (a loss compares the prediction with the truth and measures the difference) and
+Course text 2 §3.1.1 (a loss compares the prediction with the truth and measures the difference) and
 §3.3.1 (the formulas):
 
     MSE           = 1/n sum_i (y_i - yhat_i)^2              dMSE/dyhat_i = 2/n (yhat_i - y_i)

@@ -1,10 +1,10 @@
 """2-D pooling, explained: every output cell is one window of the input reduced to one number.
 
-Seed 000 §3.1.2 writes max pooling as
+Course text 1 §3.1.2 writes max pooling as
 
     p(x, y) = max_{i, j} x(x*s + i, y*s + j),   i, j in 0 .. k-1
 
-and seeds 002/003/004 §3.1.2 add average pooling (the mean over the same window). Global average
+and course texts 3/4/5 §3.1.2 add average pooling (the mean over the same window). Global average
 pooling is one window as large as the whole map. No padding, so the output size is
 
     out = floor((i - k) / s) + 1

@@ -1,9 +1,9 @@
-"""Recurrent cells written as their equations, one time step at a time (seed 000 §3.2, 002 §3.2.1).
+"""Recurrent cells written as their equations, one time step at a time (course text 1 §3.2, 3 §3.2.1).
 
-    RNN   h_t = tanh(W x_t + U h_{t-1} + b)                               seed 000 §3.2, 004 §3.2
-    LSTM  i, f, g, o = σ(W_i x + U_i h + b_i), σ(..f), tanh(..g), σ(..o)   the seeds' nn.LSTM listings
+    RNN   h_t = tanh(W x_t + U h_{t-1} + b)                               course text 1 §3.2, 5 §3.2
+    LSTM  i, f, g, o = σ(W_i x + U_i h + b_i), σ(..f), tanh(..g), σ(..o)   the course texts' nn.LSTM listings
           c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
-    GRU   r = σ(W_r x + U_r h + b_r),  z = σ(W_z x + U_z h + b_z)         seed 002 §3.2.1
+    GRU   r = σ(W_r x + U_r h + b_r),  z = σ(W_z x + U_z h + b_z)         course text 3 §3.2.1
           n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn)),  h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
 
 The weights are laid out exactly as torch.nn.RNN / LSTM / GRU store them (weight_ih_l0 = W,
@@ -36,7 +36,7 @@ class RNNStep:
 
 
 def rnn_step(x, h_prev, W, U, b, nonlinearity: str = "tanh") -> RNNStep:
-    """h_t = f(W x_t + U h_{t-1} + b) with f = tanh (seed 000 §3.2). W: (H, I), U: (H, H), b: (H,)."""
+    """h_t = f(W x_t + U h_{t-1} + b) with f = tanh (course text 1 §3.2). W: (H, I), U: (H, H), b: (H,)."""
     Wx = W @ x                                   # (H,)
     Uh = U @ h_prev                              # (H,)
     pre = Wx + Uh + b                            # (H,) the pre-activation
@@ -59,7 +59,7 @@ class LSTMStep:
 
 
 def lstm_step(x, h_prev, c_prev, W, U, b) -> LSTMStep:
-    """The LSTM of the seeds' listings (nn.LSTM). W: (4H, I), U: (4H, H), b: (4H,) = b_ih + b_hh."""
+    """The LSTM of the course texts' listings (nn.LSTM). W: (4H, I), U: (4H, H), b: (4H,) = b_ih + b_hh."""
     pre = W @ x + U @ h_prev + b                 # (4H,) all gates at once
     a_i, a_f, a_g, a_o = pre.chunk(4)            # 4 x (H,)
     i = torch.sigmoid(a_i)                       # how much new information to write
@@ -82,7 +82,7 @@ class GRUStep:
 
 
 def gru_step(x, h_prev, W, U, b_ih, b_hh) -> GRUStep:
-    """The gated recurrent unit (seed 002 §3.2.1) in nn.GRU's form, where r multiplies (U_n h + b_hn).
+    """The gated recurrent unit (course text 3 §3.2.1) in nn.GRU's form, where r multiplies (U_n h + b_hn).
 
     W: (3H, I), U: (3H, H), b_ih / b_hh: (3H,), gate blocks in PyTorch's order r, z, n.
     """

@@ -153,7 +153,7 @@ def test_stop_keeps_the_weights_of_the_last_step_and_says_where(lang):
 
 
 def test_the_softmax_line_never_shows_inf_for_huge_logits():
-    from bigmodel_core.cnn_charts import softmax_line_latex
+    from bigmodel_core.charts.cnn import softmax_line_latex
     z = torch.tensor([1e13, 3.0, -2e12] + [0.0] * 7)
     line = softmax_line_latex(z.numpy(), 0)
     assert "inf" not in line and "nan" not in line and "e^{1.00\\times 10^{13}}" in line

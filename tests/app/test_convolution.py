@@ -1,4 +1,5 @@
-"""The convolution page under AppTest: size metric vs the formula, kernel grid errors, hostile uploads."""
+"""The convolution page under AppTest: size metric vs the formula, kernel grid errors, hostile uploads,
+and what the page sends to its explorable (app_pages/components/conv.js renders nothing here)."""
 import io
 import struct
 import zlib
@@ -9,8 +10,13 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+import torch
+import torch.nn.functional as F
+
+from bigmodel_core.data import load_photo
 from bigmodel_core.i18n import t
-from bigmodel_core.ops.conv import output_size
+from bigmodel_core.ops.conv import conv2d_explained, image_to_tensor, kernel_preset, output_size
+from tests.app._explorable import f32, sent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,14 +56,44 @@ def test_stride_padding_dilation_and_kernel_drive_the_size_metric():
     assert _size(at) == "31 × 31"
 
 
-def test_window_pick_and_arithmetic_sum():
-    at = _page(conv_size=32, conv_kernel="box_blur")
-    at.slider(key="conv.row").set_value(3).run()
-    at.slider(key="conv.col").set_value(7).run()
+def _window(at) -> dict:
+    (data,) = sent(at, "conv")
+    return data
+
+
+def test_explorable_gets_the_cores_arrays_and_the_pick_from_the_link():
+    at = _page(conv_size=32, conv_kernel="box_blur", conv_stride=2, conv_padding=1, conv_row=3, conv_col=7,
+               conv_bias=0.5)
     assert not at.exception
-    y = next(m for m in at.metric if m.label == "y(3, 7)")
-    line = next(m.value for m in at.markdown if "Σ w·x" in m.value)
-    assert "y(3, 7)" in line and y.value in line
+    d = _window(at)
+    x, _ = image_to_tensor(load_photo("camera"), max_side=32)                       # (32, 32)
+    want = conv2d_explained(x, kernel_preset("box_blur"), bias=0.5, stride=2, padding=1)
+    assert d["shape"] == [1, 32, 32] and d["out_shape"] == [16, 16] and d["kernel_shape"] == [3, 3]
+    assert np.array_equal(f32(d["image"], d["shape"]), x[None].numpy())
+    assert np.array_equal(f32(d["kernel"], (1, 3, 3)), want.kernel.numpy())
+    assert np.array_equal(f32(d["output"], d["out_shape"]), want.output.numpy())
+    assert (d["bias"], d["stride"], d["padding"], d["dilation"]) == (0.5, 2, 1, 1)
+    assert d["pick"] == [3, 7]                                                     # the link restores the pick
+    # the map the browser draws is the convolution of what it gets (an independent check: F.conv2d)
+    y = F.conv2d(torch.from_numpy(f32(d["image"], d["shape"]))[None], torch.full((1, 1, 3, 3), 1 / 9),
+                 stride=2, padding=1)[0, 0] + 0.5
+    assert np.allclose(f32(d["output"], d["out_shape"]), y.numpy(), atol=1e-6)
+
+
+def test_pick_defaults_to_the_centre_is_kept_inside_the_map_and_a_commit_reaches_the_url():
+    at = _page(conv_size=32)
+    assert _window(at)["pick"] == [15, 15]                                     # the centre of 30 x 30
+    assert "conv.row" not in at.query_params                                   # nothing picked yet
+    at = _page(conv_size=32, conv_row=500, conv_col=2)
+    assert _window(at)["pick"] == [29, 2] and not at.exception                 # clamped to the 30 x 30 map
+    at.slider(key="conv.stride").set_value(2).run()                            # 15 x 15: still inside
+    assert _window(at)["pick"] == [14, 2]
+    at.session_state["conv.window"] = {"pick": [4, 9]}                        # what the JS commits
+    at.run()
+    assert not at.exception
+    assert at.session_state["conv.row"] == 4 and at.session_state["conv.col"] == 9
+    assert at.query_params["conv.row"] in ("4", ["4"]) and at.query_params["conv.col"] in ("9", ["9"])
+    assert _window(at)["labels"]["row"] == t("convolution.row", "en")
 
 
 def test_mnist_and_rgb_modes():
@@ -65,7 +101,9 @@ def test_mnist_and_rgb_modes():
     assert _size(at) == "26 × 26" and not at.exception
     at = _page(conv_rgb=1, conv_size=32, conv_photo="astronaut")
     assert not at.exception and _size(at) == "30 × 30"
-    assert sum("Channel" in c.value for c in at.caption) == 3           # one slice per channel
+    d = _window(at)
+    assert d["shape"] == [3, 32, 32] and len(d["labels"]["channels"]) == 3   # one kernel slice per channel
+    assert np.array_equal(f32(d["kernel"], (3, 3, 3)), kernel_preset("sobel_x").expand(3, 3, 3).numpy())
 
 
 @pytest.mark.parametrize("cells,needle", [
@@ -138,7 +176,7 @@ def test_hostile_uploads_give_a_clear_message(name):
         at = _upload(name, data, lang)
         assert not at.exception
         assert _errors(at) == [t(key, lang, **params)]
-        assert any(c.value == t("convolution.fallback_photo", lang) for c in at.caption)
+        assert any(c.value == t("image_input.fallback_photo", lang) for c in at.caption)
 
 
 def test_16_bit_png_and_cmyk_jpeg_are_accepted():
@@ -147,28 +185,14 @@ def test_16_bit_png_and_cmyk_jpeg_are_accepted():
     assert not at.exception and _errors(at) == []
     assert _size(at) == "30 × 62"                                     # 200x100 shrunk to 64x32
     assert any("32×64" in c.value for c in at.caption)                # the page says to what size,
-    assert any("32×64" in m.value for m in at.markdown)               # rows × columns like the title
+    assert _window(at)["shape"] == [1, 32, 64]                        # rows × columns like the title
     at = _upload("print.jpg", _jpeg(Image.new("CMYK", (40, 30), (0, 255, 255, 0))))
     assert not at.exception and _errors(at) == [] and _size(at) == "28 × 38"
 
 
 def test_no_upload_yet_shows_a_hint():
     at = _page(conv_source="upload")
-    assert not at.exception and at.info[0].value == t("convolution.upload_first", "en")
-
-
-def test_play_starts_and_stops_the_sliding_window():
-    at = _page(conv_size=32)
-    at.button(key="conv.play").click().run()
-    assert not at.exception and at.session_state["conv.playing"] is True
-    assert at.button(key="conv.play").label == t("convolution.stop", "en")
-    before = (at.session_state["conv.row"], at.session_state["conv.col"])
-    at.run()                                                  # a timer tick reruns the window view
-    after = (at.session_state["conv.row"], at.session_state["conv.col"])
-    assert after != before
-    at.button(key="conv.play").click().run()
-    assert at.session_state["conv.playing"] is False
-    assert at.button(key="conv.play").label == t("convolution.play", "en")
+    assert not at.exception and at.info[0].value == t("image_input.upload_first", "en")
 
 
 def _order(node) -> list:
@@ -202,7 +226,5 @@ def test_upload_says_its_limits_and_its_message_sits_under_it(lang):
 @pytest.mark.parametrize("photo", ["coffee", "text"])
 def test_resized_caption_and_title_agree_on_rows_by_columns(photo):
     at = _page(conv_photo=photo, conv_size=64)
-    title = next(m.value for m in at.markdown if m.value.startswith("**Input "))
-    hw = title.split()[1].rstrip(",")                                  # "Input 43×64, padded by 0"
-    assert any(t("common.resized", "en", height=hw.split("×")[0], width=hw.split("×")[1]) in c.value
-               for c in at.caption), (hw, [c.value for c in at.caption])
+    _, h, w = _window(at)["shape"]                                     # the JS titles "Input {h}×{w}"
+    assert any(t("common.resized", "en", height=h, width=w) in c.value for c in at.caption)

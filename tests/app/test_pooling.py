@@ -1,9 +1,15 @@
-"""The pooling page under AppTest: size and discarded metrics, window pick, shift, feature-map source."""
+"""The pooling page under AppTest: size and discarded metrics, window pick, shift, feature-map source,
+and what the page sends to its two explorables (app_pages/components/pooling.js renders nothing here)."""
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from bigmodel_core.data import load_mnist, load_photo
 from bigmodel_core.i18n import t
+from bigmodel_core.ops.conv import feature_map, image_to_tensor
+from bigmodel_core.ops.pool import pool2d_explained
+from tests.app._explorable import f32, sent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,36 +38,69 @@ def test_window_and_stride_drive_size_and_discarded_share():
     assert _metric(at, "output_size") == "7 × 7" and not at.exception
 
 
-def test_pick_a_cell_and_read_its_max():
-    at = _page(pool_source="mnist", pool_digit=7)
-    at.slider(key="pool.row").set_value(5).run()
-    at.slider(key="pool.col").set_value(6).run()
+def _views(at) -> tuple[dict, dict]:
+    window, shift = sent(at, "pooling")
+    assert (window["part"], shift["part"]) == ("window", "shift")
+    return window, shift
+
+
+def test_explorables_get_the_digit_the_pooled_map_and_the_pick_from_the_link():
+    at = _page(pool_source="mnist", pool_digit=7, pool_window=3, pool_row=5, pool_col=6, pool_shift=2)
     assert not at.exception
-    p = next(m for m in at.metric if m.label == "p(5, 6)")
-    assert p.value in next(m.value for m in at.markdown if "largest value" in m.value)
-    # the formula section writes the same cell out: p(5, 6) = max{its four values} = the metric
-    latex = next(v for v in (l.value.strip("$\n") for l in at.latex) if v.startswith("p(5, 6)"))
-    assert r"\max" in latex and latex.endswith(f"= {p.value}") and latex.count(",") == 1 + 3
+    window, shift = _views(at)
+    digit = load_mnist().x_test[7].astype(np.float32) / 255.0
+    for d in (window, shift):
+        assert d["shape"] == [28, 28] and np.array_equal(f32(d["x"], (28, 28)), digit)
+        assert (d["kind"], d["size"], d["stride"]) == ("max", 3, 2)
+    assert np.array_equal(f32(window["output"], (13, 13)), pool2d_explained(digit, size=3, stride=2).output.numpy())
+    assert window["value"] == [5, 6] and shift["value"] == 2                    # the link restores both
     at.pills(key="pool.kind").set_value("avg").run()
-    assert any("mean of the window" in m.value for m in at.markdown)
+    window, _ = _views(at)
+    means = np.lib.stride_tricks.sliding_window_view(digit, (3, 3))[::2, ::2].mean(axis=(-2, -1))   # (13, 13)
+    assert np.allclose(f32(window["output"], (13, 13)), means, atol=1e-6)
+
+
+def test_commits_reach_the_url_and_the_pick_stays_inside_the_map():
+    at = _page(pool_source="mnist", pool_digit=7)
+    window, _ = _views(at)
+    assert window["value"] == [7, 7] and "pool.row" not in at.query_params
+    at.session_state["pool.window_view"] = {"pick": [2, 11]}                  # what the JS commits
+    at.session_state["pool.shift_view"] = {"shift": 3}
+    at.run()
+    assert not at.exception
+    assert at.query_params["pool.row"] in ("2", ["2"]) and at.query_params["pool.col"] in ("11", ["11"])
+    assert at.query_params["pool.shift"] in ("3", ["3"])
+    at.slider(key="pool.stride").set_value(4).run()                           # 7 x 7: the pick is kept inside
+    window, shift = _views(at)
+    assert window["value"] == [2, 6] and shift["value"] == 3
 
 
 def test_global_average_and_shift():
     at = _page(pool_source="mnist", pool_digit=7, pool_kind="global")
     assert not at.exception and _metric(at, "output_size") == "1 × 1"
-    at = _page(pool_source="mnist", pool_digit=7, pool_shift=0)
-    assert _metric(at, "unchanged") == "100%"
-    at.slider(key="pool.shift").set_value(2).run()
-    assert not at.exception and _metric(at, "unchanged") != "100%"
+    window, shift = _views(at)
+    digit = load_mnist().x_test[7].astype(np.float32) / 255.0
+    assert window["kind"] == shift["kind"] == "global"
+    assert abs(f32(window["output"], (1, 1))[0, 0] - digit.astype(np.float64).mean()) < 1e-6
 
 
-def test_feature_map_from_the_convolution_settings_and_chinese():
-    at = _page("zh", pool_source="feature", pool_size=32)
+def test_feature_map_is_the_pages_own_and_chinese():
+    """The feature-map source is Sobel x over the photo, whatever the convolution page was set to."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / "pooling.py"), default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.session_state["conv.kernel"] = "box_blur"                              # another page's state: ignored
+    at.session_state["conv.stride"] = 3
+    for k, v in {"pool.source": "feature", "pool.size": 32}.items():
+        at.query_params[k] = str(v)
+    at.run()
     assert not at.exception
     assert at.title[0].value == t("pooling.title", "zh")
-    assert any("Sobel x" in c.value for c in at.caption)           # the conv page's default kernel
+    assert any("Sobel x" in c.value for c in at.caption)
     sizes = [m.value for m in at.metric if m.label == t("pooling.output_size", "zh")]
     assert sizes == ["15 × 15"]                                    # 32 -> conv 30 -> pool 15
+    x, _ = image_to_tensor(load_photo("camera"), max_side=32)
+    window, _ = _views(at)
+    assert np.array_equal(f32(window["x"], (30, 30)), feature_map(x).numpy())
 
 
 def test_hostile_upload_is_a_message():

@@ -4,7 +4,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
-from bigmodel_core.models.autoencoder import mnist_vectors
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.pretrain import LabelRunConfig, train_with_labels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def test_digits_metrics_are_the_cores_results_and_lora_arithmetic_follows_the_ra
     at = _run(**{f"{KEY}.n": "10"})
     assert not at.exception
     assert [s.value for s in at.subheader] == [t(f"common.{p}", "en") for p in ("formula", "why", "try_this")]
-    X_train, y_train, X_test, y_test = mnist_vectors()
+    X_train, y_train, X_test, y_test = mnist_tensors(flat=True)
     probe = train_with_labels(LabelRunConfig(n_labels=10, method="probe"), X_train, y_train, X_test, y_test)
     assert at.metric[1].label == t(f"{KEY}.m_probe", "en")
     assert at.metric[1].value == f"{probe['test_acc']:.1%}"

@@ -132,7 +132,8 @@ def test_depth_table_long_form_and_bad_input():
 
 def test_public_names_and_chart_builders():
     import bigmodel_core
-    from bigmodel_core.ops.curve_charts import activation_chart, depth_chart, to_spec
+    from bigmodel_core.charts.curves import activation_chart, depth_chart
+    from bigmodel_core.charts.spec import to_spec
     assert bigmodel_core.activation_derivative is derivative
     c = curves("tanh", -3, 3, n=61)
     import pandas as pd
@@ -151,7 +152,8 @@ def test_live_spec_keeps_the_spec_when_only_x0_moves():
     """Moving x0 must change only the point's rows, so the browser swaps data instead of redrawing."""
     import pandas as pd
 
-    from bigmodel_core.ops.curve_charts import activation_chart, stable_names, to_live_spec, to_spec
+    from bigmodel_core.charts.curves import activation_chart
+    from bigmodel_core.charts.spec import stable_names, to_live_spec, to_spec
     c = curves("sigmoid", -6, 6, n=241)
     df = pd.DataFrame({"activation": "sigmoid", "x": c.x, "value": c.y})
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 import torch.nn.functional as F
 
-from bigmodel_core import attention_charts as C
+from bigmodel_core.charts import attention as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.ops import attention as A
 

@@ -8,19 +8,20 @@ import torch.nn.functional as F
 
 import bigmodel_core
 from tests.conftest import tolerance
-from bigmodel_core.autoencoder_charts import (MAP_DATA, PICK, error_by_latent, latent_map, latent_map_data,
+from bigmodel_core.charts.autoencoder import (MAP_DATA, PICK, error_by_latent, latent_map, latent_map_data,
                                              latent_map_spec, upscale)
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
-                                              add_noise, decode_point, init_autoencoder, encode_digits, latent_walk,
-                                              load_autoencoder, load_record, mean_digit_error, mnist_vectors,
-                                              pixel_blend, reconstruct, reconstruction_error, save_autoencoder,
-                                              train_autoencoder)
+                                              add_noise, decode_point, init_autoencoder, encode_digits,
+                                              latent_walk, load_autoencoder, load_record, mean_digit_error,
+                                              pixel_blend, reconstruct, reconstruction_error,
+                                              save_autoencoder, train_autoencoder)
+from bigmodel_core.data import mnist_tensors
 
 
 @pytest.fixture(scope="module")
 def data():
-    return mnist_vectors()
+    return mnist_tensors(flat=True)
 
 
 @pytest.mark.parametrize("latent", [1, 2, 5, 32])

@@ -9,9 +9,10 @@ import torch.nn.functional as F
 from bigmodel_core import CNN, load_cnn
 from bigmodel_core.data import load_mnist
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.cnn import (LAYERS, MNIST_MEAN, MNIST_STD, center_of_mass, cnn_activations,
-                                      confusion_matrix, count_parameters, layer_table, load_record,
-                                      mnist_tensors, new_cnn, preprocess_digit)
+from bigmodel_core.models.cnn import (LAYERS, MNIST_MEAN, MNIST_STD, RECORD_PATH, center_of_mass, cnn_activations,
+                                      confusion_matrix, count_parameters, layer_table, new_cnn,
+                                      preprocess_digit)
+from bigmodel_core.data import load_record, mnist_tensors
 from bigmodel_core.train import TrainConfig, accuracy, fit
 
 
@@ -57,7 +58,7 @@ def test_shipped_weights_reach_97_percent_on_the_held_out_digits():
     assert len(y_test) == 1000
     acc = accuracy(model, X_test, y_test)
     assert acc >= 0.97
-    record = load_record()
+    record = load_record(RECORD_PATH)
     assert record["test_accuracy"] == pytest.approx(acc, abs=1e-4)
     split = load_mnist()
     assert record["data"]["split_seed"] == split.seed

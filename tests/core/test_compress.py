@@ -13,7 +13,8 @@ from bigmodel_core.compress import (distillation_loss, finetune_pruned, magnitud
                                     weight_layers)
 from bigmodel_core.compress_results import load_results, load_student, student_key
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.cnn import load_cnn, mnist_tensors
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.train import TrainConfig, accuracy
 
 CPU = torch.device("cpu")

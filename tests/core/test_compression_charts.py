@@ -7,7 +7,7 @@ import torch
 
 from bigmodel_core.compress import quantize_tensor
 from bigmodel_core.compress_results import load_results
-from bigmodel_core.compression_charts import (bits_spec, block_spec, histogram_rows, histogram_spec, softmax_spec,
+from bigmodel_core.charts.compression import (bits_spec, block_spec, histogram_rows, histogram_spec, softmax_spec,
                                               sparsity_spec, students_spec)
 
 

@@ -54,9 +54,6 @@ def test_equals_F_conv2d_for_random_shapes_and_settings(seed):
             assert torch.allclose(win.products, win.kernel * win.patch)
             assert abs(win.total + b - win.result) < 1e-6
             assert abs(win.result - float(ref[r, c])) < 1e-4
-            tab = win.table()
-            assert len(tab) == win.kernel.numel()
-            assert abs(tab["w_x"].sum() + b - float(ref[r, c])) < 1e-4
 
 
 def test_window_position_taps_and_padding_by_hand():
@@ -81,7 +78,7 @@ def test_rgb_slices_are_summed_into_one_map():
     assert torch.allclose(res.output, per_channel + 0.5, atol=1e-5)
     win = res.window(2, 3)
     assert win.patch.shape == (3, 3, 3)
-    assert set(win.table()["channel"]) == {0, 1, 2}
+    assert abs(sum(float(win.products[c].sum()) for c in range(3)) + 0.5 - float(res.output[2, 3])) < 1e-5
 
 
 def test_presets_do_what_their_names_say():
@@ -164,3 +161,22 @@ def test_image_to_tensor_shrinks_and_says_so():
     assert resized and x.shape == (3, 32, 64) and float(x[0].mean()) > 0.99
     g, resized = image_to_tensor(Image.new("L", (20, 10)), max_side=64)
     assert not resized and g.shape == (10, 20)
+
+
+def test_feature_map_is_the_sobel_x_convolution():
+    """The pooling page's feature map: Sobel x, stride 1, no padding (F.conv2d as the reference)."""
+    from bigmodel_core.ops.conv import feature_map
+    x = torch.rand(9, 12, generator=torch.Generator().manual_seed(3))
+    want = F.conv2d(x[None, None], torch.tensor([[-1., 0, 1], [-2, 0, 2], [-1, 0, 1]])[None, None])[0, 0]
+    got = feature_map(x)
+    assert got.shape == (7, 10) and torch.allclose(got, want, atol=1e-6)
+
+
+def test_custom_kernel_cells_from_a_link_or_the_preset_centred():
+    from bigmodel_core.ops.conv import custom_kernel_cells, identity_kernel
+    assert custom_kernel_cells(3, "1, 2,3,4,5,6,7,8,x") == [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "x"]]
+    cells = custom_kernel_cells(5, "1,2,3", "sobel_y")                 # wrong count: the preset, centred
+    grid = parse_kernel_grid(cells)
+    assert torch.equal(grid[1:4, 1:4], kernel_preset("sobel_y")) and grid.abs().sum() == kernel_preset("sobel_y").abs().sum()
+    x = torch.rand(6, 7)
+    assert torch.equal(conv2d_explained(x, identity_kernel(5), padding=2).output, x)   # y = x

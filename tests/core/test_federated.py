@@ -11,7 +11,8 @@ from torch import nn
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.federated import (FedConfig, central_curve, client_config, fedavg, fedavg_clients,
                                      split_clients)
-from bigmodel_core.models.cnn import mnist_tensors, new_cnn
+from bigmodel_core.models.cnn import new_cnn
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.train import accuracy, fit
 
 CPU = torch.device("cpu")

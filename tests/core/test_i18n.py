@@ -53,3 +53,33 @@ def test_duplicate_key_is_an_error(tmp_path, monkeypatch):
             i18n.catalog("en")
     finally:
         i18n.catalog.cache_clear()
+
+
+COURSE_FILE_NAME = re.compile(r"\b[Ss]eeds?(?:'s|s'| 0\d\d)")     # "seed 001 §3.3.3", "the seeds' code"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_learners_read_course_text_not_seed(lang):
+    """The course texts are files named seed*.txt here; a learner was never told so. (A random seed is fine.)"""
+    assert {k: v for k, v in catalog(lang).items() if COURSE_FILE_NAME.search(v)} == {}
+
+
+def test_the_code_learners_can_open_names_the_course_text():
+    """The core functions behind "Show the code" say "course text", not the name of our source files."""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    shown = set()
+    for page in (root / "app_pages").glob("*.py"):
+        for node in ast.walk(ast.parse(page.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "show_code":
+                shown |= {ast.unparse(a).split(".")[-1] for a in node.args}
+    assert len(shown) > 40
+    found = {}
+    for path in (root / "bigmodel_core").rglob("*.py"):
+        text = path.read_text()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in shown:
+                if COURSE_FILE_NAME.search(ast.get_source_segment(text, node)):
+                    found[f"{path.name}:{node.name}"] = node.lineno
+    assert found == {}

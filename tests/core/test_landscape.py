@@ -13,7 +13,7 @@ from torch import nn
 import bigmodel_core
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.landscape_charts import (CONTOUR_DATASETS, contour_background, contour_chart, contour_datasets,
+from bigmodel_core.charts.landscape import (CONTOUR_DATASETS, contour_background, contour_chart, contour_datasets,
                                            hillshade, network_surface_chart)
 
 # a learning rate per surface small enough to stay on the map for 40 steps of every optimizer

@@ -1,9 +1,10 @@
 """The LLM pages' core helpers: text checks, token spans, the two tokenizers side by side, the answer
-by layer, the parameter formulas and the charts (llm_text, llm_inspect, llm_charts)."""
+by layer, the parameter formulas and the charts (llm_text, llm_inspect, charts.llm)."""
 import pytest
 import torch
 
-from bigmodel_core import llm_charts, llm_text
+from bigmodel_core import llm_text
+from bigmodel_core.charts import llm as llm_charts
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.llm_inspect import answer_by_layer, parameter_formulas
 from bigmodel_core.models import llm as L
@@ -96,7 +97,7 @@ def test_answer_by_layer_rank_on_a_toy():
     assert probs.tolist() == pytest.approx(logits.softmax(-1)[:, 2].tolist())
 
 
-# --- llm_charts ----------------------------------------------------------------------------------
+# --- charts.llm ----------------------------------------------------------------------------------
 
 def test_lens_spec_has_one_cell_per_layer_and_position():
     probs = torch.rand(30, 4)

@@ -116,7 +116,7 @@ def test_shift_invariance_and_bad_input():
 def test_chart_builders_validate():
     import pandas as pd
 
-    from bigmodel_core.ops.curve_charts import class_bars, regression_chart, sweep_chart
+    from bigmodel_core.charts.curves import class_bars, regression_chart, sweep_chart
     labels = {n: n for n in ("mse", "mae", "huber", "cross_entropy", "mse_probs")}
     frame = regression_curves(1.0, -3, 3, n=31)
     regression_chart(frame, column="grad", labels=labels, target=1.0, prediction=2.0,
@@ -137,7 +137,8 @@ def test_chart_builders_validate():
 
 def test_moving_the_prediction_changes_only_the_point_data():
     """Fixed scale domains and position-named datasets: a new prediction is a data swap in the browser."""
-    from bigmodel_core.ops.curve_charts import regression_chart, to_live_spec
+    from bigmodel_core.charts.curves import regression_chart
+    from bigmodel_core.charts.spec import to_live_spec
     labels = {n: n for n in ("mse", "mae", "huber")}
     frame = regression_curves(1.0, -5, 5)
 
@@ -159,7 +160,7 @@ def test_moving_the_prediction_changes_only_the_point_data():
 def test_value_labels_never_overlap(column):
     """The three value labels beside the current point stay a text line apart at every prediction
     (MAE's and Huber's gradients are both 1.00 past δ; their losses differ by 0.5 near the target)."""
-    from bigmodel_core.ops.curve_charts import LABEL_GAP_PX, regression_chart
+    from bigmodel_core.charts.curves import LABEL_GAP_PX, regression_chart
     labels = {n: n for n in ("mse", "mae", "huber")}
     frame = regression_curves(1.0, -5, 5)
     for pred in np.arange(-5.0, 5.01, 0.25):

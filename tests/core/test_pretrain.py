@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.autoencoder import load_autoencoder, mnist_vectors
+from bigmodel_core.models.autoencoder import load_autoencoder
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.pretrain import LabelRunConfig, build_classifier, labelled_subset, train_with_labels
 from bigmodel_core.sentiment import (NaiveBayes, balanced_first, char_ngrams, clean_review, load_reviews,
                                      make_split)
@@ -11,7 +12,7 @@ from bigmodel_core.sentiment import (NaiveBayes, balanced_first, char_ngrams, cl
 
 @pytest.fixture(scope="module")
 def digits():
-    return mnist_vectors()
+    return mnist_tensors(flat=True)
 
 
 def test_labelled_subset_is_balanced_and_fixed(digits):

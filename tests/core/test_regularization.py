@@ -12,7 +12,7 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.regularization import (GRID, MLP, InputJitter, RegConfig, Throttle, l1_penalty,
                                           l2_penalty, make_task, penalized_weights, snapshot,
                                           soft_threshold_, train_run, weight_decay_)
-from bigmodel_core.regularization_charts import (fit_chart, histogram_frame, loss_chart, loss_frame,
+from bigmodel_core.charts.regularization import (fit_chart, histogram_frame, loss_chart, loss_frame,
                                                  weights_histogram)
 
 SHORT = RegConfig(steps=300)                      # a small budget for the property tests

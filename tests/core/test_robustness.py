@@ -1,6 +1,5 @@
 """FGSM, targeted FGSM and PGD against hand-computed gradients and their defining properties; the
 adversarially trained asset against the standard CNN."""
-import json
 
 import pytest
 import torch
@@ -8,7 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.cnn import ASSETS, load_cnn, mnist_tensors
+from bigmodel_core.models.cnn import load_cnn
+from bigmodel_core.data import ASSETS, load_record, mnist_tensors
 from bigmodel_core.robustness import accuracy_vs_eps, fgsm, fgsm_targeted, input_gradient, pgd
 from bigmodel_core.train import accuracy
 
@@ -119,7 +119,7 @@ def test_bad_attack_settings():
 def test_the_adversarially_trained_asset_resists_fgsm_better(cnn, digits):
     X, y = digits
     adv = load_cnn(ASSETS / "cnn_mnist_adv.safetensors", device=torch.device("cpu"))
-    record = json.loads((ASSETS / "cnn_mnist_adv.json").read_text())
+    record = load_record(ASSETS / "cnn_mnist_adv.json")
     assert record["training"]["reason"] == "finished"
     before = accuracy_vs_eps(cnn, X, y, [0.2])[0]["accuracy"]
     after = accuracy_vs_eps(adv, X, y, [0.2])[0]["accuracy"]

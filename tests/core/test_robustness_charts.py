@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from bigmodel_core.robustness_charts import (accuracy_eps_chart, move_rule, perturbation_image,
+from bigmodel_core.charts.robustness import (accuracy_eps_chart, move_rule, perturbation_image,
                                              probability_pair_spec, rounds_chart)
 
 

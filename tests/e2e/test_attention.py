@@ -23,7 +23,7 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 def test_attention_js_equals_python_on_random_cases(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(content=component_js("attention_row") + "\nwindow.__att = {attention};", type="module")
+    page.add_script_tag(content=component_js("attention_row", "_heatmap") + "\nwindow.__att = {attention};", type="module")
     page.wait_for_function("() => window.__att !== undefined")
     rng = np.random.default_rng(0)
     cases, wants = [], []

@@ -21,7 +21,7 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 def test_rnn_step_js_equals_run_sequence_on_random_cells(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(content=component_js("rnn_step") + "\nwindow.__rnn = {runSequence, readout};", type="module")
+    page.add_script_tag(content=component_js("rnn_step", "_heatmap") + "\nwindow.__rnn = {runSequence, readout};", type="module")
     page.wait_for_function("() => window.__rnn !== undefined")
     rng = np.random.default_rng(0)
     cases, wants = [], []

@@ -4,43 +4,25 @@
   a click selection, an outlined row; masked cells (-inf) drawn grey with a cross.
 - `model_view_spec`: every head of every layer as a small map in one clickable grid (BertViz's
   "model view"); the grid is one PNG, so 72 maps of T x T cost one image, not 72 T^2 rows.
-- `saturation_chart`, `attribution_chart`, `summary_chart`: the page's other pictures.
+- `saturation_chart`, `attribution_chart`, `summary_spec`: the page's other pictures.
 The by-hand query row (its numbers, formula and matrices) is drawn in the browser: app_pages/components/attention_row.js.
 Sized for a classroom projector: large labels, strong colours.
 """
 from __future__ import annotations
-
-import base64
-import io
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import torch
 
+from bigmodel_core.charts.images import as_numpy as _np, png_data_url as _png_data_url
+from bigmodel_core.charts.spec import js_str as _js
 
 FONT = 14                    # axis labels
 TITLE_FONT = 16
 # Streamlit fits a chart's axes *inside* its width ("fit") unless the spec says otherwise; "pad" keeps
 # width/height as the plot area, so a cell is exactly cell_px and images are not squeezed.
 PAD = alt.AutoSizeParams(type="pad", contains="padding")
-
-
-def _np(a) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().float().cpu().numpy()
-    return np.asarray(a, dtype=np.float64)
-
-
-def _js(s: str) -> str:
-    return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _png_data_url(rgb: np.ndarray) -> str:
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG", optimize=False, compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _blues(a: np.ndarray) -> np.ndarray:
@@ -137,8 +119,8 @@ def attribution_chart(tokens: list[str], attributions, *, title: str = "", value
     return chart.properties(title=alt.Title(title, fontSize=TITLE_FONT, anchor="start")) if title else chart
 
 
-def summary_chart(df: pd.DataFrame, field: str, *, title: str, fmt: str = ".1f", layer_title: str = "layer",
-                  head_title: str = "head") -> dict:
+def summary_spec(df: pd.DataFrame, field: str, *, title: str, fmt: str = ".1f", layer_title: str = "layer",
+                 head_title: str = "head") -> dict:
     """A layers x heads table of one per-head number (entropy, distance) as a heat map with values."""
     L, H = int(df["layer"].max()), int(df["head"].max())
     grid = df.pivot(index="layer", columns="head", values=field).to_numpy()

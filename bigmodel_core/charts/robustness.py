@@ -13,14 +13,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts import _as_numpy
-from bigmodel_core.cnn_charts import FONT, upscale
+from bigmodel_core.charts.images import as_numpy, upscale
+from bigmodel_core.charts.spec import FONT
 
 
 def perturbation_image(delta, eps: float, scale: int = 1) -> np.ndarray:
     """x_adv - x (28, 28) as RGB on white: red where a pixel got brighter, blue where darker, full
     colour at |delta| = eps (so every FGSM pixel is fully coloured unless the clip cut it)."""
-    d = _as_numpy(delta)
+    d = as_numpy(delta)
     v = np.clip(d / eps, -1, 1) if eps > 0 else np.zeros_like(d)
     red, blue = np.array([0.80, 0.07, 0.10]), np.array([0.10, 0.30, 0.85])
     colour = np.where((v >= 0)[..., None], red, blue)
@@ -35,11 +35,11 @@ def probability_pair_spec(p_clean, p_adv, *, labels: dict[str, str], width: int 
 
     A plain Vega-Lite dict (the eps slider redraws it on every key press; building it through Altair
     took 50-100 ms on 2 busy cores)."""
-    pc, pa = _as_numpy(p_clean).ravel(), _as_numpy(p_adv).ravel()
+    pc, pa = as_numpy(p_clean).ravel(), as_numpy(p_adv).ravel()
     order = [labels["clean"], labels["adversarial"]]
     rows = [{"digit": str(d), "input": labels[k], "probability": float(p[d])}
             for k, p in (("clean", pc), ("adversarial", pa)) for d in range(10)]
-    axis = {"labelFontSize": FONT - 2, "titleFontSize": FONT}
+    axis = {"labelFontSize": FONT, "titleFontSize": FONT}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "data": {"values": rows}, "mark": {"type": "bar"}, "width": width, "height": height,
@@ -51,7 +51,7 @@ def probability_pair_spec(p_clean, p_adv, *, labels: dict[str, str], width: int 
                   "scale": {"domain": [0, 1]}, "axis": {**axis, "format": "%", "tickCount": 5}},
             "color": {"field": "input", "type": "nominal", "sort": order,
                       "scale": {"domain": order, "range": ["#9aa3ad", "#d62728"]},
-                      "legend": {"title": None, "orient": "top", "labelFontSize": FONT - 2}},
+                      "legend": {"title": None, "orient": "top", "labelFontSize": FONT}},
             "tooltip": [{"field": "digit", "type": "nominal"}, {"field": "input", "type": "nominal"},
                         {"field": "probability", "type": "quantitative", "format": ".4f"}]}}
 
@@ -62,12 +62,12 @@ def accuracy_eps_chart(curves: dict[str, list[dict]], *, eps: float, labels: dic
     rows = [{"series": name, "eps": float(r["eps"]), "accuracy": float(r["accuracy"])}
             for name, rs in curves.items() for r in rs if math.isfinite(float(r["accuracy"]))]
     df = pd.DataFrame(rows, columns=["series", "eps", "accuracy"])
-    x = alt.X("eps:Q", title=labels["eps"], axis=alt.Axis(labelFontSize=FONT - 2, titleFontSize=FONT))
+    x = alt.X("eps:Q", title=labels["eps"], axis=alt.Axis(labelFontSize=FONT, titleFontSize=FONT))
     y = alt.Y("accuracy:Q", title=labels["accuracy"], scale=alt.Scale(domain=[0, 1]),
-              axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT))
+              axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT, titleFontSize=FONT))
     lines = alt.Chart(df).mark_line(point=True).encode(
         x=x, y=y, color=alt.Color("series:N", sort=list(curves), legend=alt.Legend(title=None, orient="bottom",
-                                                                                  labelFontSize=FONT - 3,
+                                                                                  labelFontSize=FONT - 1,
                                                                                   columns=2, labelLimit=260)),
         strokeDash=alt.StrokeDash("series:N", sort=list(curves), legend=None),
         tooltip=["series:N", alt.Tooltip("eps:Q", format=".2f"), alt.Tooltip("accuracy:Q", format=".1%")])
@@ -97,10 +97,10 @@ def rounds_chart(fed: list[dict], central: list[dict], *, labels: dict[str, str]
     colours = ["#1f77b4", "#9aa3ad", "#2ca02c"][:len(order)]
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("round:Q", title=labels["round"], scale=alt.Scale(domain=[0, max(1, rounds)]),
-                axis=alt.Axis(tickMinStep=1, labelFontSize=FONT - 2, titleFontSize=FONT)),
+                axis=alt.Axis(tickMinStep=1, labelFontSize=FONT, titleFontSize=FONT)),
         y=alt.Y("accuracy:Q", title=labels["accuracy"], scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT - 2, titleFontSize=FONT)),
+                axis=alt.Axis(format="%", tickCount=5, labelFontSize=FONT, titleFontSize=FONT)),
         color=alt.Color("series:N", sort=order, scale=alt.Scale(domain=order, range=colours),
-                        legend=alt.Legend(title=None, orient="bottom", labelFontSize=FONT - 2)),
+                        legend=alt.Legend(title=None, orient="bottom", labelFontSize=FONT)),
         tooltip=["series:N", "round:Q", alt.Tooltip("accuracy:Q", format=".1%")],
     ).properties(width=width, height=height)

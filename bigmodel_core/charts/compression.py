@@ -14,11 +14,10 @@ import math
 
 import numpy as np
 
-FONT = 14
+from bigmodel_core.charts.spec import FONT, STYLE
+
 BLUE, ORANGE, GREY, RED, GREEN = "#1f5fbf", "#ff7f0e", "#888888", "#d62728", "#2ca02c"
-CONFIG = {"axis": {"labelFontSize": FONT - 1, "titleFontSize": FONT},
-          "legend": {"labelFontSize": FONT - 1, "titleFontSize": FONT, "orient": "top"},
-          "title": {"fontSize": FONT + 1, "anchor": "start"}, "view": {"stroke": None}}
+CONFIG = {**STYLE, "legend": {**STYLE["legend"], "orient": "top"}, "view": {"stroke": None}}
 
 
 def _top(spec: dict, title: str | None = None) -> dict:

@@ -10,6 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bigmodel_core.charts.spec import to_spec
 from bigmodel_core.scale import chinchilla_loss, compute_optimal, kaplan_optimal
 
 PART_COLORS = {"embeddings": "#4c78a8", "attention": "#f58518", "mlp": "#54a24b", "norms": "#b279a2",
@@ -99,6 +100,6 @@ def loss_map_spec(points: list[dict], labels: dict[str, str], *, width: int = 56
     base = alt.Chart(models).encode(x="x:Q", y="y:Q", tooltip=["name:N"])
     dots = base.mark_point(filled=True, size=90, color="white", stroke="black")
     names = base.mark_text(align="left", dx=7, dy=-7, color="white", fontSize=11).encode(text="name:N")
-    spec = alt.layer(heat, iso, lines, opt, dots, names).properties(width=width, height=height).to_dict()
+    spec = to_spec(alt.layer(heat, iso, lines, opt, dots, names).properties(width=width, height=height))
     spec.setdefault("datasets", {}).update(budget_rows(1e21))            # placeholders: the page swaps them
     return spec

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-FONT = 13
-
-
-def _np(a) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().float().cpu().numpy()
-    return np.asarray(a, dtype=np.float64)
+from bigmodel_core.charts.images import as_numpy
+from bigmodel_core.charts.spec import FONT, TITLE_FONT
 
 
 def _short(s: str, n: int = 8) -> str:
@@ -28,7 +23,7 @@ def lens_spec(top_tokens: list[list[str]], top_probs, *, col_labels: list[str], 
               position_title: str, prob_title: str, cell_w: int = 64, cell_h: int = 19) -> dict:
     """top_tokens[l][t]: block l+1's most probable next token at position t (display strings);
     top_probs (n_layer, T): its probability. One rect + one text per cell."""
-    P = _np(top_probs)
+    P = as_numpy(top_probs)
     L, T = P.shape
     rows = [{"layer": l + 1, "pos": t, "token": _short(top_tokens[l][t]), "full": top_tokens[l][t],
              "p": round(float(P[l, t]), 4), "input": col_labels[t]} for l in range(L) for t in range(T)]
@@ -65,11 +60,11 @@ def _js_obj(d) -> str:
 
 
 def answer_spec(probs, ranks, *, token: str, layer_title: str, prob_title: str, title: str) -> dict:
-    P, R = _np(probs), _np(ranks)
+    P, R = as_numpy(probs), as_numpy(ranks)
     rows = [{"layer": l + 1, "p": float(P[l]), "rank": int(R[l]) + 1} for l in range(len(P))]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title, "fontSize": 14},
+        "title": {"text": title, "fontSize": TITLE_FONT},
         "data": {"values": rows}, "width": 420, "height": 200,
         "mark": {"type": "line", "point": True, "color": "#1f77b4"},
         "encoding": {
@@ -84,7 +79,7 @@ def answer_spec(probs, ranks, *, token: str, layer_title: str, prob_title: str, 
 def norms_spec(norms, *, tokens: list[str], layer_title: str, norm_title: str, mean_label: str) -> dict:
     """norms (n_layer + 1, T): |x| after the embedding (layer 0) and after each block; one line per
     position (the first token, which many models use as an "attention sink", stands out) and the mean."""
-    N = _np(norms)
+    N = as_numpy(norms)
     L1, T = N.shape
     rows = [{"layer": l, "norm": float(N[l, t]), "series": f"{t}: {tokens[t]}"} for l in range(L1) for t in range(T)]
     rows += [{"layer": l, "norm": float(N[l].mean()), "series": mean_label} for l in range(L1)]

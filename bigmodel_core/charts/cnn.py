@@ -9,19 +9,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.charts import _as_numpy, colorize, heatmap, tile_images
+from bigmodel_core.charts.images import as_numpy, colorize, tile_images, upscale
+from bigmodel_core.charts.spec import FONT, matrix_spec
 
-FONT = 15           # axis and label font size for the projector
-
-
-def upscale(img: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour upscaling of an (H, W) or (H, W, 3) image: every pixel becomes scale x scale."""
-    return img.repeat(scale, 0).repeat(scale, 1)
 
 
 def digit_image(x28, scale: int = 8) -> np.ndarray:
     """The (28, 28) input in [0, 1] as the model sees it: ink white on black, upscaled to 224 px."""
-    a = np.clip(_as_numpy(x28), 0, 1)
+    a = np.clip(as_numpy(x28), 0, 1)
     return upscale((a * 255).round().astype(np.uint8), scale)
 
 
@@ -31,7 +26,7 @@ def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = 
     diverging (for pre-ReLU conv outputs): blue negative, white 0, red positive, symmetric per map;
     otherwise "inferno" from black (0) to yellow (the map's maximum).
     """
-    m = _as_numpy(maps)
+    m = as_numpy(maps)
     C, H, W = m.shape
     if diverging:
         vmax = np.abs(m).reshape(C, -1).max(1)[:, None, None]
@@ -49,7 +44,7 @@ def feature_map_grid(maps, *, ncols: int = 8, scale: int = 3, diverging: bool = 
 
 def filter_grid(kernels, *, ncols: int = 8, scale: int = 14) -> np.ndarray:
     """conv1's (32, 1, 3, 3) kernels as 3x3 tiles on one shared diverging scale (red +, blue -)."""
-    k = _as_numpy(kernels)[:, 0]                                              # (32, 3, 3)
+    k = as_numpy(kernels)[:, 0]                                              # (32, 3, 3)
     vmax = float(np.abs(k).max()) or 1.0
     tiles = tile_images(k / vmax * 0.5 + 0.5, ncols=ncols, pad=1, normalize="all", pad_value=np.nan)
     pad = np.isnan(tiles)
@@ -61,7 +56,7 @@ def filter_grid(kernels, *, ncols: int = 8, scale: int = 14) -> np.ndarray:
 def probability_chart(probs, *, predicted: int, label: int | None = None, title: str = "",
                       x_title: str = "digit", y_title: str = "probability") -> alt.Chart:
     """Ten bars, one per digit; the prediction in orange, the others grey; values printed above."""
-    p = _as_numpy(probs).ravel()
+    p = as_numpy(probs).ravel()
     df = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": p,
                        "kind": ["predicted" if d == predicted else "other" for d in range(10)],
                        "text": [f"{v:.0%}" if v >= 0.005 else "" for v in p]})
@@ -69,12 +64,12 @@ def probability_chart(probs, *, predicted: int, label: int | None = None, title:
         x=alt.X("digit:N", sort=None, title=x_title, axis=alt.Axis(labelFontSize=FONT + 3, labelAngle=0,
                                                                    titleFontSize=FONT)),
         y=alt.Y("probability:Q", title=y_title, scale=alt.Scale(domain=[0, 1.08]),
-                axis=alt.Axis(format="%", labelFontSize=FONT - 2, titleFontSize=FONT, tickCount=5)))
+                axis=alt.Axis(format="%", labelFontSize=FONT, titleFontSize=FONT, tickCount=5)))
     bars = base.mark_bar().encode(
         color=alt.Color("kind:N", scale=alt.Scale(domain=["predicted", "other"], range=["#f28e2b", "#9aa3ad"]),
                         legend=None),
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".4f")])
-    text = base.mark_text(dy=-10, fontSize=FONT - 1, fontWeight="bold").encode(text="text:N")
+    text = base.mark_text(dy=-10, fontSize=FONT, fontWeight="bold").encode(text="text:N")
     chart = (bars + text).properties(width=330, height=230)
     return chart.properties(title=title) if title else chart
 
@@ -82,7 +77,7 @@ def probability_chart(probs, *, predicted: int, label: int | None = None, title:
 def fc1_image(activations) -> np.ndarray:
     """The 128 fc1 activations as an 8 x 16 RGB image (neuron i at row i // 16, col i % 16), inferno
     from black (0, inactive) to yellow (the largest activation), with 1-pixel white gaps."""
-    a = _as_numpy(activations).reshape(128, 1, 1)                          # (128,) -> one cell per neuron
+    a = as_numpy(activations).reshape(128, 1, 1)                          # (128,) -> one cell per neuron
     cells = np.broadcast_to(a, (128, 4, 4))                                 # each neuron a 4x4 square
     tiles = tile_images(cells, ncols=16, pad=1, normalize="all", pad_value=np.nan)
     pad = np.isnan(tiles)
@@ -91,12 +86,11 @@ def fc1_image(activations) -> np.ndarray:
     return rgb
 
 
-def confusion_chart(cm: np.ndarray, *, x_title: str, y_title: str) -> alt.Chart:
-    """(true, predicted) counts as a labelled 10x10 heat map."""
+def confusion_spec(cm: np.ndarray, *, x_title: str, y_title: str) -> dict:
+    """(true, predicted) counts as a labelled 10x10 heat map (a Vega-Lite dict)."""
     digits = [str(d) for d in range(cm.shape[0])]
-    chart = heatmap(cm, labels=True, fmt=".0f", cell_px=34, scheme="blues", value_title="count",
-                    x_labels=digits, y_labels=digits)
-    return chart.properties(title=alt.TitleParams(f"{y_title} ↓ / {x_title} →", fontSize=13))
+    return matrix_spec(cm, row_labels=digits, col_labels=digits, numbers=True, fmt=".0f", cell_px=34,
+                       scheme="blues", value_title="count", title=f"{y_title} ↓ / {x_title} →")
 
 
 def overlay(digit, attribution, *, scale: int = 8, signed: bool = False, gamma: float = 0.6) -> np.ndarray:
@@ -106,8 +100,8 @@ def overlay(digit, attribution, *, scale: int = 8, signed: bool = False, gamma: 
     target's score, blue where it lowered it; otherwise (saliency, Grad-CAM) yellow -> dark red for
     small -> large. Colour opacity grows with |attribution| / max |attribution| (to the power gamma).
     """
-    d = np.clip(_as_numpy(digit), 0, 1)
-    a = _as_numpy(attribution)
+    d = np.clip(as_numpy(digit), 0, 1)
+    a = as_numpy(attribution)
     paper = np.repeat((1.0 - 0.45 * d)[..., None], 3, axis=2)              # (28, 28, 3) grey digit on white
     vmax = float(np.abs(a).max()) or 1.0
     weight = ((np.abs(a) / vmax) ** gamma)[..., None]                     # (28, 28, 1) in [0, 1]
