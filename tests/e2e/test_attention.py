@@ -58,7 +58,8 @@ def test_attention_js_equals_python_on_random_cases(browser):
         assert g["factor"] == pytest.approx(want.factor, rel=1e-12)
         worst = max(worst, float(np.abs(w - want.weights[h].numpy()).max()), float(np.abs(o - want.output[h].numpy()).max()),
                     float(np.nanmax(np.abs(s - np.where(masked, np.nan, want.scores[h].numpy())), initial=0)))
-    assert worst < 1e-5, worst        # the JS reads float32 Q, K, V; the reference rounds them the same way
+    print(f"attention_row.js vs scaled_dot_product_attention_explained: max |difference| {worst:.1e}")
+    assert worst < 1e-9, worst        # both in float64 over the same float32 Q, K, V
     page.close()
 
 

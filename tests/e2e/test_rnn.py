@@ -57,7 +57,8 @@ def test_rnn_step_js_equals_run_sequence_on_random_cells(browser):
         for name, values in want["gates"].items():
             worst = max(worst, float(np.abs(np.asarray(g["gates"][name]) - values).max()))
         worst = max(worst, float(np.abs(np.asarray(g["y"]) - want["y"]).max()))
-    assert worst < 1e-4, worst                                     # float32 (torch) vs float64 (JS)
+    print(f"rnn_step.js vs run_sequence: max |difference| {worst:.1e}")
+    assert worst < 2e-5, worst                                     # float32 (torch) vs float64 (JS)
     page.close()
 
 
