@@ -291,10 +291,10 @@ def inside_model() -> None:
     with c2:
         vega(C.summary_spec(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
                               layer_title=t("attention.layer"), head_title=t("attention.mhead")))
-    lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
-    st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",
-                  l2=int(hi["layer"]), h2=int(hi["head"]), e2=f"{hi.entropy:.2f}",
-                  dmax=f"{summary.distance.max():.1f}", dmin=f"{summary.distance.min():.1f}"))
+    ends = A.head_extremes(summary)
+    (l1, h1, e1), (l2, h2, e2), (dmin, dmax) = ends["sharp"], ends["flat"], ends["distance"]
+    st.markdown(t("attention.summary_text", l1=l1, h1=h1, e1=f"{e1:.2f}", l2=l2, h2=h2, e2=f"{e2:.2f}",
+                  dmax=f"{dmax:.1f}", dmin=f"{dmin:.1f}"))
 
 
 @st.fragment

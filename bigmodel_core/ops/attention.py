@@ -277,3 +277,13 @@ def head_summaries(attn_weights: torch.Tensor, mask: torch.Tensor | None = None)
     layer, head = np.meshgrid(np.arange(1, L + 1), np.arange(1, H + 1), indexing="ij")
     return pd.DataFrame({"layer": layer.ravel(), "head": head.ravel(),
                          "entropy": ent.numpy().ravel(), "distance": dist.numpy().ravel()})
+
+
+def head_extremes(summary: pd.DataFrame) -> dict:
+    """From head_summaries: the sharpest head (lowest entropy), the most spread-out head (highest), and
+    the range of mean attention distances. {"sharp": (layer, head, entropy), "flat": (...),
+    "distance": (min, max)}."""
+    lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
+    return {"sharp": (int(lo["layer"]), int(lo["head"]), float(lo.entropy)),
+            "flat": (int(hi["layer"]), int(hi["head"]), float(hi.entropy)),
+            "distance": (float(summary.distance.min()), float(summary.distance.max()))}

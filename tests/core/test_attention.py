@@ -207,6 +207,18 @@ def test_saturation_at_reads_the_nearest_measured_d_k_and_mean_max_weight_is_the
     assert peaks[0] == 1.0                                                   # causal row 0 sees itself only
 
 
+def test_head_extremes_name_the_sharpest_and_flattest_head():
+    T = 5
+    eye = torch.eye(T)                                               # looks at itself only: entropy 0
+    flat = torch.full((T, T), 1 / T)                                 # looks everywhere: entropy log T
+    shift = torch.roll(torch.eye(T), 1, dims=1)                      # the next token (the last row: the first)
+    att = torch.stack([torch.stack([flat, shift]), torch.stack([eye, flat])])   # (L=2, H=2, T, T)
+    ends = A.head_extremes(A.head_summaries(att))
+    assert ends["sharp"][2] == pytest.approx(0.0, abs=1e-9) and ends["sharp"][:2] in ((1, 2), (2, 1))
+    assert ends["flat"][2] == pytest.approx(math.log(T)) and ends["flat"][:2] in ((1, 1), (2, 2))
+    assert ends["distance"] == (pytest.approx(0.0), pytest.approx(1.6))   # eye 0; flat and the shift both 1.6
+
+
 def test_head_summaries_on_known_patterns():
     T = 5
     one_hot_prev = torch.zeros(T, T)
