@@ -20,16 +20,17 @@ COMPONENTS_DIR = Path(__file__).parent / "components"
 
 def component_js(name: str, *shared: str) -> str:
     """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js, then any
-    `shared` helper files such as "_maps"), then its own file. Browser tests load the same text to
-    compare its exported arithmetic with the Python core."""
+    `shared` helper files such as "_maps" or "_heatmap"), then its own file. Browser tests load the same
+    text to compare its exported arithmetic with the Python core."""
     files = ("_common", *shared, name)
     return "\n".join((COMPONENTS_DIR / f"{f}.js").read_text(encoding="utf-8") for f in files)
 
 
 def _register(name: str, *shared: str):
+    css = [COMPONENTS_DIR / f"{f}.css" for f in (*shared, name)]      # a shared helper's CSS, if it has one
     return st.components.v2.component(
         f"bigmodel_{name}",
-        css=(COMPONENTS_DIR / f"{name}.css").read_text(encoding="utf-8"),
+        css="\n".join(f.read_text(encoding="utf-8") for f in css if f.exists()),
         js=component_js(name, *shared),
     )
 
@@ -40,6 +41,8 @@ _pooling = _register("pooling", "_maps")
 _activation_curves = _register("activation_curves", "_plot")
 _loss_curves = _register("loss_curves", "_plot")
 _latent_decoder = _register("latent_decoder", "_plot")
+_rnn_step = _register("rnn_step", "_heatmap")
+_attention_row = _register("attention_row", "_heatmap")
 
 
 def float32_b64(values) -> str:
@@ -62,6 +65,62 @@ def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings
               "settings": settings, "labels": labels, "lang": lang},
     )
     return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
+
+
+def rnn_step_explorable(*, arrays: dict, x_labels: list[str], vocab: list[str], seq_kind: str, step: int,
+                        labels: dict, lang: str, key: str, on_commit=None):
+    """Step through a trained recurrent cell: hidden-state heat map with step t outlined, the gates
+    (LSTM: i, f, o, c; GRU: r, z), the state update with step t's numbers and y_t, drawn in the browser.
+
+    arrays: bigmodel_core.models.rnn.step_arrays(model, seq) (the cell's W, U, b_ih, b_hh, the inputs x
+    and the output layer V, c), sent once as float32; the JS runs the cell over the sequence itself.
+    step: the committed time step (1..T), where the slider starts. Returns the step the learner
+    committed (0.8 s after the last move, or on stop), None before any.
+    """
+    T, I = arrays["x"].shape
+    result = _rnn_step(
+        key=key, on_step_change=on_commit or (lambda: None),
+        data={"kind": arrays["kind"], "seq_kind": seq_kind, "T": int(T), "I": int(I), "H": int(arrays["U"].shape[1]),
+              "O": int(arrays["V"].shape[0]), "step": int(step), "x_labels": list(x_labels), "vocab": list(vocab),
+              **{name: float32_b64(arrays[name]) for name in ("x", "W", "U", "b_ih", "b_hh", "V", "c")},
+              "labels": labels, "lang": lang},
+    )
+    return _result(result, "step")
+
+
+def rnn_gates_explorable(*, cells: dict[str, dict], names: dict[str, str], step: int, labels: dict, lang: str,
+                         key: str) -> None:
+    """RNN, LSTM and GRU side by side: each trained cell's hidden state and gates over time (units x
+    time), one time step outlined in all three, moved by its own slider in the browser (no commit).
+
+    cells: kind -> bigmodel_core.models.rnn.step_arrays(model, seq), sent once as float32 (the same
+    cell equations as rnn_step_explorable run in the browser). names: kind -> the cell's display name.
+    """
+    _rnn_step(key=key, data={"compare": [
+        {"kind": kind, "name": names[kind], "T": int(a["x"].shape[0]), "I": int(a["x"].shape[1]),
+         "H": int(a["U"].shape[1]), **{n: float32_b64(a[n]) for n in ("x", "W", "U", "b_ih", "b_hh")}}
+        for kind, a in cells.items()], "step": int(step), "labels": labels, "lang": lang})
+
+
+def attention_row_explorable(*, tokens: list[str], Q, K, V, settings: dict, labels: dict, lang: str, key: str,
+                             on_commit=None):
+    """Self-attention by hand for one query row: the weight matrix (click / arrow keys pick the row), the
+    score and softmax rows, the weighted sum of V, the formula with live numbers, and the Q, K, V, score
+    and output matrices, all drawn in the browser.
+
+    Q, K, V: (heads, T, d_k) from bigmodel_core.ops.attention.by_hand_attention, sent once as float32.
+    settings: {"query", "head", "temperature", "scale", "causal"}, the committed values; the JS applies
+    them with the arithmetic of scaled_dot_product_attention_explained. Returns the settings the learner
+    committed (0.8 s after the last change), None before any.
+    """
+    heads, T, d_k = Q.shape
+    result = _attention_row(
+        key=key, on_settings_change=on_commit or (lambda: None),
+        data={"tokens": list(tokens), "heads": int(heads), "T": int(T), "d_k": int(d_k),
+              "Q": float32_b64(Q), "K": float32_b64(K), "V": float32_b64(V),
+              "settings": settings, "labels": labels, "lang": lang},
+    )
+    return _result(result, "settings")
 
 
 def _result(result, name: str):
