@@ -24,14 +24,21 @@ st.set_page_config(page_title="BigModel Lab", page_icon=str(ICON), layout="wide"
 def _engine() -> dict:
     """Once per server process, in the background: import PyTorch (about 1.5 s, which the first
     page should not wait for), set its threads, name the device, then move the long-lived objects
-    out of the garbage collector's view so Streamlit's per-rerun collection stays cheap."""
-    engine = {"device": None}
+    out of the garbage collector's view so Streamlit's per-rerun collection stays cheap.
+
+    Pages wait for engine["torch"] before they run: PyTorch's import is not safe to run in several
+    threads at once (with learners opening pages together on a fresh server, a second thread saw a
+    half-imported torch: "partially initialized module 'torch' has no attribute 'types'")."""
+    engine = {"device": None, "torch": threading.Event()}
     configure_allocator()       # large tensors go back to the OS when freed (see bigmodel_core/memory.py)
 
     def warm_up():
-        from bigmodel_core.device import configure_threads, get_device
-        configure_threads()
-        engine["device"] = get_device()
+        try:
+            from bigmodel_core.device import configure_threads, get_device
+            configure_threads()
+            engine["device"] = get_device()
+        finally:
+            engine["torch"].set()
         if os.environ.get("BIGMODEL_GC_FREEZE", "1") != "0":    # 0: only for bench/bench_gc.py
             gc.collect()
             gc.freeze()
@@ -88,6 +95,8 @@ for info in available_pages():
                                        visibility="hidden"))
 page = st.navigation(sections, expanded=True)   # every page listed (else "View 3 more" hides the last)
 _hostile.notice_slot(st.empty())    # above the page: says so if a forged widget value is rejected
+if page.url_path not in ("start", "home"):     # the home page needs no PyTorch: it never waits
+    engine["torch"].wait(timeout=120)
 try:
     page.run()
 finally:

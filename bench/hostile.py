@@ -97,7 +97,7 @@ CASES = [
     Case("slider stride = two values", "convolution", "", "widget", "conv.stride", d(1, 2)),
     Case("slider stride = 2.5 (not a step)", "convolution", "", "widget", "conv.stride", d(2.5)),
     Case("slider stride = text", "convolution", "", "widget", "conv.stride", {"string_value": "3; DROP"}),
-    Case("select_slider speed = a number", "convolution", "", "widget", "conv.speed", d(3.0)),
+    Case("select_slider learning rate = a number", "cnn_anatomy", "", "widget", "cnn_anatomy.lr", d(3.0)),
     Case("toggle rgb = a number", "convolution", "", "widget", "conv.rgb", {"double_value": 1.0}),
     Case("number_input digit = inf", "convolution", "conv.source=mnist", "widget", "conv.digit",
          {"double_value": float("inf")}),
