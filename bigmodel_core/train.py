@@ -96,7 +96,7 @@ class TrainHistory:
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimizers the seeds use: plain SGD, SGD with momentum, Adam (weight decay as L2)."""
+    """The optimizers the course texts use: plain SGD, SGD with momentum, Adam (weight decay as L2)."""
     name = config.optimizer
     if name == "sgd":
         return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
