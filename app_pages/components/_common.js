@@ -84,6 +84,22 @@ export function debounce(fn, ms) {
   return call;
 }
 
+/** The settings round trip of an explorable whose state is one `settings` object (kept in st, its
+ *  per-mount state): the server's settings win when they change (a link, a reset, the first render)
+ *  unless they echo our own commit; st.commit() sends st.settings back `ms` after the last call. */
+export function syncSettings(st, data, setStateValue, ms = 600) {
+  const server = JSON.stringify(data.settings);
+  if (st.server !== server) {
+    if (server !== st.pending) st.settings = { ...data.settings };
+    st.server = server;
+  }
+  st.setStateValue = setStateValue;
+  st.commit ??= debounce(() => {
+    st.pending = JSON.stringify(st.settings);
+    st.setStateValue("settings", { ...st.settings });
+  }, ms);
+}
+
 /** A translated line with **bold** and *italic* parts (the locale's markdown) as DOM nodes in host:
  *  no innerHTML. Returns host. */
 export function richText(host, text) {
