@@ -130,3 +130,28 @@ export function numberGrid(host, values, rows, cols, colour, { title = "", digit
   }
   host.append(table);
 }
+
+// ---- the two panels both window explorables start from -----------------------------------------
+
+/** The input picture | output map pair with the row / column sliders (class names prefixed `p`, labels
+ *  from L): {top, inPanel, inTitle, inCanvas, outPanel, outTitle, map, pick, R, C}. The map canvas is
+ *  focusable and announced as a slider (arrow keys move the pick: stepPick). */
+export function mapPanels(p, L) {
+  const top = el("div", `${p}-top`);
+  const inPanel = el("figure", `${p}-panel`);
+  const inTitle = el("figcaption", `${p}-title`);
+  const inCanvas = el("canvas", `${p}-input`);
+  inCanvas.setAttribute("role", "img");
+  inPanel.append(inTitle, inCanvas, el("div", `${p}-caption`, L.input_caption));
+  const outPanel = el("figure", `${p}-panel`);
+  const outTitle = el("figcaption", `${p}-title`);
+  const map = el("canvas", `${p}-map`);
+  map.tabIndex = 0;
+  map.setAttribute("role", "slider");
+  map.setAttribute("aria-label", L.map_label);
+  outPanel.append(outTitle, map, el("div", `${p}-caption`, L.output_caption));
+  const pick = el("div", `${p}-pick`);
+  const R = slider("row", L.row, 0, 1, 1, `${p}-slider`);
+  const C = slider("col", L.col, 0, 1, 1, `${p}-slider`);
+  return { top, inPanel, inTitle, inCanvas, outPanel, outTitle, map, pick, R, C };
+}
