@@ -2,12 +2,12 @@
 a real pretrained transformer (all-MiniLM-L6-v2, run by our own from-scratch encoder)."""
 from __future__ import annotations
 
-import threading
 
 import streamlit as st
 import torch
 
 from bigmodel_core.charts import attention as C
+from bigmodel_core.charts.spec import to_spec
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
@@ -39,11 +39,6 @@ def pca_projection():
     return A.pretrained_projection(minilm())
 
 
-@st.cache_resource
-def captum_lock() -> threading.Lock:
-    return threading.Lock()             # Captum hooks the shared model: one attribution at a time
-
-
 @st.cache_data(max_entries=4, show_spinner=False)
 def saturation():
     return A.softmax_saturation()
@@ -52,8 +47,8 @@ def saturation():
 @st.cache_data(max_entries=8, show_spinner=False)
 def saturation_spec(scaled: str, unscaled: str, y_title: str) -> dict:
     """The same spec for every d_k and setting: the learner's point is the named dataset "saturation_now"."""
-    return C.saturation_chart(saturation(), scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
-                              y_title=y_title).to_dict()
+    return to_spec(C.saturation_chart(saturation(), scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
+                              y_title=y_title))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -64,8 +59,7 @@ def positional(n_positions: int, d_model: int):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttribution:
-    with captum_lock():
-        return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
+    return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
 
 
 def _pick(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:

@@ -8,7 +8,9 @@ import streamlit as st
 import torch.nn.functional as F
 
 from bigmodel_core import landscape as L
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.errors import UserInputError
+from bigmodel_core.charts.spec import to_spec
 from bigmodel_core.charts.landscape import (OPTIMIZER_COLORS, curve_frame, interpolation_chart, loss_curves_chart,
                                             map_background, network_surface_chart)
 from app_pages._explorables import committed, float32_b64, landscape_map_explorable
@@ -99,7 +101,7 @@ def current_paths(surf_name: str, kappa: float, angle: float, start: tuple, step
 def curves_spec(domain: tuple, colors: tuple, x_title: str, y_title: str) -> dict:
     chart = loss_curves_chart(pd.DataFrame(), color_domain=list(domain), color_range=list(colors), width=300,
                               height=190, x_title=x_title, y_title=y_title, data_name="curves")
-    return chart.to_dict(validate=False)
+    return to_spec(chart)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)   # shared and read-only
@@ -115,7 +117,8 @@ def landscape_model() -> L.TrainedMLP:
 
 @st.cache_resource(show_spinner=False)
 def fixed_batch():
-    return L.mnist_tensors("train", NET_BATCH)
+    X, y, _, _ = mnist_tensors(n=NET_BATCH)
+    return X, y
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

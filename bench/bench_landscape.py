@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.record import bench_device, record, sync
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core import landscape as L
 from bigmodel_core.device import configure_threads
 
@@ -47,7 +48,7 @@ def main() -> None:
     device = bench_device()
     net = L.load_landscape_mlp()
     model = net.model.to(device)
-    batch = tuple(t.to(device) for t in L.mnist_tensors("train", BATCH))
+    batch = tuple(t.to(device) for t in mnist_tensors(n=BATCH)[:2])
     L.loss_surface_2d(model, F.cross_entropy, batch, 5, 1.0)          # warm-up (CUDA context, kernels)
     sync(device)
     seconds, old = [], []

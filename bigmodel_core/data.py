@@ -72,8 +72,8 @@ def load_mnist() -> MnistSplit:
     return MnistSplit(X[train_idx], y[train_idx], X[test_idx], y[test_idx])
 
 
-def mnist_tensors(*, flat: bool = False):
-    """The fixed split as PyTorch tensors: X_train, y_train, X_test, y_test.
+def mnist_tensors(*, flat: bool = False, n: int | None = None):
+    """The fixed split as PyTorch tensors: X_train, y_train, X_test, y_test (the first n of each with n).
 
     X: (N, 1, 28, 28) float32 in [0, 1] (the CNN's input), or (N, 784) with flat=True (an MLP's);
     y: (N,) int64.
@@ -85,7 +85,8 @@ def mnist_tensors(*, flat: bool = False):
         t = torch.from_numpy(a.astype(np.float32) / 255.0)                  # (N, 28, 28)
         return t.reshape(len(a), -1) if flat else t.unsqueeze(1)
 
-    return x(m.x_train), torch.from_numpy(m.y_train.copy()), x(m.x_test), torch.from_numpy(m.y_test.copy())
+    return (x(m.x_train[:n]), torch.from_numpy(m.y_train[:n].copy()),
+            x(m.x_test[:n]), torch.from_numpy(m.y_test[:n].copy()))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,13 +20,13 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path as FilePath
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from bigmodel_core.data import ASSETS
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.mlp import DigitMLP
@@ -585,18 +585,8 @@ def unflatten(vector: torch.Tensor, model: nn.Module) -> list[torch.Tensor]:
 # ---------------------------------------------------------------------------------------------
 # The shipped network (made by scripts/train_landscape.py; weights in assets/, never pickled)
 
-ASSETS_DIR = FilePath(__file__).resolve().parents[1] / "assets"
-MLP_WEIGHTS = ASSETS_DIR / "landscape_mlp.safetensors"
-MLP_RECORD = ASSETS_DIR / "landscape_mlp.json"
-
-
-def mnist_tensors(split: str = "train", n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST digits as (X (N, 1, 28, 28) float in [0, 1], y (N,) int64) from the fixed split."""
-    from bigmodel_core.data import load_mnist
-    m = load_mnist()
-    X, y = (m.x_train, m.y_train) if split == "train" else (m.x_test, m.y_test)
-    X = torch.from_numpy(np.array(X[:n], dtype=np.float32) / 255.0).unsqueeze(1)
-    return X, torch.from_numpy(np.array(y[:n]))
+MLP_WEIGHTS = ASSETS / "landscape_mlp.safetensors"
+MLP_RECORD = ASSETS / "landscape_mlp.json"
 
 
 @dataclass

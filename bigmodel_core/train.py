@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import torch
@@ -96,7 +96,7 @@ class TrainHistory:
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimizers the seeds use: plain SGD, SGD with momentum, Adam (weight decay as L2)."""
+    """The optimizers the course texts use: plain SGD, SGD with momentum, Adam (weight decay as L2)."""
     name = config.optimizer
     if name == "sgd":
         return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -140,6 +140,33 @@ def _prepare(model: nn.Module, train_data, config: TrainConfig, optimizer, devic
     return X, y, N, params, opt, steps_per_epoch, total
 
 
+def _diverge_limit(config: TrainConfig, first: float) -> float:
+    """The loss past which a run has diverged: diverge_factor x the first loss, with a yardstick of at
+    least 1 (a run that starts almost solved, e.g. a federated client whose two classes the global model
+    already knows at first loss 0.001, may rise to a loss of 1 without having exploded)."""
+    return config.diverge_factor * max(first, 1.0)
+
+
+def _evaluate_into(hist: "TrainHistory", model: nn.Module, evaluate, step: int, epoch: int) -> dict[str, float]:
+    """evaluate(model) in eval mode under no_grad, appended to hist.evals at (step, epoch)."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        metrics = {k: float(v) for k, v in evaluate(model).items()}
+    model.train(was_training)
+    hist.evals.append({"step": step, "epoch": epoch, **metrics})
+    return metrics
+
+
+def _report(hist: "TrainHistory", running: float, n_running: int, event: "TrainEvent", on_progress) -> None:
+    """Close a reporting window: its mean loss into hist, then the event (with that loss) to on_progress."""
+    if n_running:
+        hist.steps.append(event.step)
+        hist.train_loss.append(running / n_running)
+    if on_progress:
+        on_progress(replace(event, train_loss=hist.train_loss[-1] if hist.train_loss else float("nan")))
+
+
 def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config: TrainConfig, *,
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
@@ -169,18 +196,7 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
     step, running, n_running, epoch = 0, 0.0, 0, 0
 
     def run_eval() -> dict[str, float]:
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            metrics = {k: float(v) for k, v in evaluate(model).items()}
-        model.train(was_training)
-        hist.evals.append({"step": step, "epoch": epoch, **metrics})
-        return metrics
-
-    def limit(first: float) -> float:
-        # yardstick at least 1: a run that starts almost solved (a federated client whose two classes the
-        # global model already knows, first loss 0.001) may rise to a loss of 1 without having exploded
-        return config.diverge_factor * max(first, 1.0)
+        return _evaluate_into(hist, model, evaluate, step, epoch)
 
     def diverge(at: int, loss_value: float, how: str | None = None) -> None:
         hist.reason, hist.diverged_at, hist.diverged_loss = "diverged", at, loss_value
@@ -188,12 +204,8 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
 
     def report(metrics=None):
         nonlocal running, n_running
-        if n_running:
-            hist.steps.append(step)
-            hist.train_loss.append(running / n_running)
-        if on_progress:
-            on_progress(TrainEvent(step, total, epoch, hist.train_loss[-1] if hist.train_loss else float("nan"),
-                                   metrics, time.perf_counter() - t0))
+        _report(hist, running, n_running, TrainEvent(step, total, epoch, float("nan"), metrics, time.perf_counter() - t0),
+                on_progress)
         running, n_running = 0.0, 0
 
     model.train()
@@ -214,7 +226,7 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
             loss_value = loss.item()
             if hist.first_loss is None:
                 hist.first_loss = loss_value
-            if not math.isfinite(loss_value) or loss_value > limit(hist.first_loss):
+            if not math.isfinite(loss_value) or loss_value > _diverge_limit(config, hist.first_loss):
                 diverge(step + 1, loss_value)
                 break
             loss.backward()
@@ -289,9 +301,6 @@ def _fit_deferred(model, train_data, config: TrainConfig, *, loss_fn, evaluate, 
                 after_step(model)
         return loss.detach(), norm
 
-    def limit(first: float) -> float:
-        return config.diverge_factor * first if first > 0 else math.inf
-
     def read() -> bool:
         """Check every pending step (one device-to-host copy); False if one of them was bad."""
         nonlocal step, running, n_running, ckpt, last_sync
@@ -305,7 +314,7 @@ def _fit_deferred(model, train_data, config: TrainConfig, *, loss_fn, evaluate, 
             if hist.first_loss is None:
                 hist.first_loss = loss_value
             bad = None
-            if not math.isfinite(loss_value) or loss_value > limit(hist.first_loss):
+            if not math.isfinite(loss_value) or loss_value > _diverge_limit(config, hist.first_loss):
                 bad = "nonfinite" if not math.isfinite(loss_value) else "exploded"
             elif not math.isfinite(norm):
                 bad = "nonfinite"
@@ -336,22 +345,12 @@ def _fit_deferred(model, train_data, config: TrainConfig, *, loss_fn, evaluate, 
         return True
 
     def run_eval() -> dict[str, float]:
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            metrics = {k: float(v) for k, v in evaluate(model).items()}
-        model.train(was_training)
-        hist.evals.append({"step": step, "epoch": epoch, **metrics})
-        return metrics
+        return _evaluate_into(hist, model, evaluate, step, epoch)
 
     def report(metrics=None):
         nonlocal running, n_running
-        if n_running:
-            hist.steps.append(step)
-            hist.train_loss.append(running / n_running)
-        if on_progress:
-            on_progress(TrainEvent(step, total, epoch, hist.train_loss[-1] if hist.train_loss else float("nan"),
-                                   metrics, time.perf_counter() - t0))
+        _report(hist, running, n_running, TrainEvent(step, total, epoch, float("nan"), metrics, time.perf_counter() - t0),
+                on_progress)
         running, n_running = 0.0, 0
 
     model.train()

@@ -20,7 +20,8 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bigmodel_core.landscape import MLP_RECORD, MLP_WEIGHTS, mnist_tensors  # noqa: E402
+from bigmodel_core.data import mnist_tensors  # noqa: E402
+from bigmodel_core.landscape import MLP_RECORD, MLP_WEIGHTS  # noqa: E402
 from bigmodel_core.models.mlp import DigitMLP  # noqa: E402
 from bigmodel_core.train import TrainConfig, accuracy, fit  # noqa: E402
 
@@ -46,8 +47,7 @@ def main() -> dict:
         if step[0] % CHECKPOINT_EVERY == 0:
             checkpoints.append(flat(m))
 
-    X, y = mnist_tensors("train")
-    Xt, yt = mnist_tensors("test")
+    X, y, Xt, yt = mnist_tensors()
     t0 = time.perf_counter()
     hist = fit(model, (X, y), CONFIG, loss_fn=F.cross_entropy, after_step=after_step,
                device=torch.device("cpu"))

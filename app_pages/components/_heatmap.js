@@ -4,34 +4,21 @@
 // with × for a masked (-Infinity) value, an outlined row or column, and a click / arrow-key pick.
 // The grid is built once; update() only recolours it, so a redraw costs a few hundred attribute sets.
 
-const STOPS = {
-  weights: ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"],
-  gate: ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"],
-  diverging: ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"],   // Vega's redblue, reversed
+const STOPS = {                // the server's "blues" and "greens" schemes, sampled at five points
+  weights: ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"].map(hexRgb),
+  gate: ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"].map(hexRgb),
 };
-
-function hexRgb(h) {
-  return [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16));
-}
-
-/** Colour of a fraction u in [0, 1] along a list of stops (linear in RGB between stops). */
-export function ramp(stops, u) {
-  const x = Math.min(1, Math.max(0, u)) * (stops.length - 1);
-  const k = Math.min(stops.length - 2, Math.floor(x));
-  const a = hexRgb(stops[k]), b = hexRgb(stops[k + 1]), f = x - k;
-  return `rgb(${a.map((v, j) => Math.round(v + (b[j] - v) * f)).join(",")})`;
-}
 
 /** The cell colour and whether its number needs white ink, for a value on a scale (kind, vmax). */
 export function cellColour(kind, v, vmax) {
   if (!Number.isFinite(v)) return ["#d9d9d9", false];
   if (kind === "weights") {
     const u = Math.sqrt(Math.max(0, v) / (vmax || 1));
-    return [ramp(STOPS.weights, u), v > 0.25 * (vmax || 1)];
+    return [rgbCss(ramp(STOPS.weights, u)), v > 0.25 * (vmax || 1)];
   }
-  if (kind === "gate") return [ramp(STOPS.gate, v / (vmax || 1)), v > 0.6 * (vmax || 1)];
+  if (kind === "gate") return [rgbCss(ramp(STOPS.gate, v / (vmax || 1))), v > 0.6 * (vmax || 1)];
   const m = vmax || 1;
-  return [ramp(STOPS.diverging, (v + m) / (2 * m)), Math.abs(v) > 0.55 * m];
+  return [rgbCss(diverging(v, m)), Math.abs(v) > 0.55 * m];
 }
 
 /**
@@ -132,22 +119,4 @@ export function heatmap(rows, cols, opts) {
     }
   }
   return { el: wrap, svg: root, update };
-}
-
-/** Largest |v| over the finite entries (1 when there are none). */
-export function absMax(values) {
-  let m = 0;
-  for (const v of values) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
-  return m || 1;
-}
-
-/** Call fn once the learner has stopped for `ms` (a commit: one message to the server, not one per key). */
-export function debounce(fn, ms) {
-  let timer = null;
-  const call = (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
-  };
-  call.cancel = () => clearTimeout(timer);
-  return call;
 }

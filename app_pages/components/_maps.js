@@ -4,25 +4,13 @@
 // kernel, their products). These replace the server-side PNGs and Vega heat maps of
 // bigmodel_core/ops/window_pictures.py, which these pages were its only users of.
 
-// ---- colours: grey images, red-blue (RdBu_r) around 0 for signed maps ----------------------------
-
-// ColorBrewer RdBu, from blue (low) to red (high): matplotlib's RdBu_r, Vega's reversed "redblue"
-const RDBU_R = [[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
-  [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]];
+// ---- colours: grey images, red-blue (_common.js diverging) around 0 for signed maps ----------------------------
 
 export const WINDOW = "#ff2d55";        // the window's outline (charts.Box's red)
 export const TAP = "#ffc800";           // dilated taps
 export const WINNER = "#00c878";        // the max-pooling winner
 export const FRAME = "#3c6ee6";         // the original image's border inside the padding
 const PAD_TINT = [70, 110, 190];        // zero padding is tinted blue
-
-/** [r, g, b] of v on RdBu_r over [-vmax, vmax]. */
-export function diverging(v, vmax) {
-  const t = Math.min(1, Math.max(0, (v / (vmax || 1) + 1) / 2)) * (RDBU_R.length - 1);
-  const i = Math.min(RDBU_R.length - 2, Math.floor(t));
-  const f = t - i;
-  return RDBU_R[i].map((a, k) => Math.round(a + f * (RDBU_R[i + 1][k] - a)));
-}
 
 /** [g, g, g] of v on black (lo) .. white (hi). */
 export function grey(v, lo, hi) {
@@ -39,9 +27,6 @@ export function colourFor(values, signed, domain = null) {
   const [a, b] = domain || [Math.min(lo, 0), Math.max(hi, 1)];
   return (v) => grey(v, a, b);
 }
-
-/** Black or white ink for text on an [r, g, b] background. */
-export const ink = ([r, g, b]) => (0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#fff" : "#111");
 
 // ---- a map as a picture ------------------------------------------------------------------------
 
@@ -146,23 +131,27 @@ export function numberGrid(host, values, rows, cols, colour, { title = "", digit
   host.append(table);
 }
 
-/** A translated line with **bold** and *italic* parts as DOM nodes (no innerHTML). */
-export function richText(host, text) {
-  const nodes = [];
-  const re = /\*\*(.+?)\*\*|\*(.+?)\*/g;
-  let last = 0, m;
-  while ((m = re.exec(text))) {
-    nodes.push(document.createTextNode(text.slice(last, m.index)), m[1] !== undefined ? el("b", "", m[1]) : el("i", "", m[2]));
-    last = re.lastIndex;
-  }
-  nodes.push(document.createTextNode(text.slice(last)));
-  host.replaceChildren(...nodes);
-}
+// ---- the two panels both window explorables start from -----------------------------------------
 
-/** Call fn after `ms` without another call: the commit of a pick moved with the keyboard. */
-export function debounce(fn, ms) {
-  let timer = null;
-  const call = (...args) => { clearTimeout(timer); timer = setTimeout(() => { timer = null; fn(...args); }, ms); };
-  call.cancel = () => clearTimeout(timer);
-  return call;
+/** The input picture | output map pair with the row / column sliders (class names prefixed `p`, labels
+ *  from L): {top, inPanel, inTitle, inCanvas, outPanel, outTitle, map, pick, R, C}. The map canvas is
+ *  focusable and announced as a slider (arrow keys move the pick: stepPick). */
+export function mapPanels(p, L) {
+  const top = el("div", `${p}-top`);
+  const inPanel = el("figure", `${p}-panel`);
+  const inTitle = el("figcaption", `${p}-title`);
+  const inCanvas = el("canvas", `${p}-input`);
+  inCanvas.setAttribute("role", "img");
+  inPanel.append(inTitle, inCanvas, el("div", `${p}-caption`, L.input_caption));
+  const outPanel = el("figure", `${p}-panel`);
+  const outTitle = el("figcaption", `${p}-title`);
+  const map = el("canvas", `${p}-map`);
+  map.tabIndex = 0;
+  map.setAttribute("role", "slider");
+  map.setAttribute("aria-label", L.map_label);
+  outPanel.append(outTitle, map, el("div", `${p}-caption`, L.output_caption));
+  const pick = el("div", `${p}-pick`);
+  const R = slider("row", L.row, 0, 1, 1, `${p}-slider`);
+  const C = slider("col", L.col, 0, 1, 1, `${p}-slider`);
+  return { top, inPanel, inTitle, inCanvas, outPanel, outTitle, map, pick, R, C };
 }

@@ -28,21 +28,6 @@ export function linspace(lo, hi, n) {
 /** Linear map from [d0, d1] onto [r0, r1]. */
 export const linear = (d0, d1, r0, r1) => (v) => r0 + ((v - d0) / (d1 - d0 || 1)) * (r1 - r0);
 
-/** About n round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
-export function niceTicks(lo, hi, n = 5) {
-  const span = hi - lo || 1;
-  const raw = span / n;
-  const p = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) || 10 * p;
-  const out = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * span; v += step) out.push(Math.abs(v) < 1e-12 * span ? 0 : v);
-  return out;
-}
-
-/** Round numbers for a tick label: 0.5, 2, 1e-10. */
-export const tickText = (v) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(0)
-  : String(Number(v.toPrecision(6))));
-
 /**
  * A chart: {svg, draw(spec)}. spec = {x: [lo, hi], y: [lo, hi], ylog, title, xTitle, yTitle,
  * bands: [{x0, x1, fill, label}], hbands: [{y0, y1, fill}], hrules: [{y, stroke, dash}],
@@ -145,19 +130,4 @@ export function makePlot(parent, cls, { width = 360, height = 260, margin = [30,
     }
   }
   return { svg: root, draw, X0, X1, Y0, Y1 };
-}
-
-/** Text with **bold** parts (the locale's markdown) as DOM nodes in el: no innerHTML. */
-export function richText(target, text) {
-  target.replaceChildren(...String(text).split("**").map((part, i) => (i % 2 ? el("b", "", part) : document.createTextNode(part))));
-  return target;
-}
-
-/** Calls fn(...) once the calls have stopped for ms milliseconds (a commit after the last key press). */
-export function debounce(fn, ms) {
-  let timer = null;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
-  };
 }

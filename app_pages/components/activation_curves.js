@@ -197,18 +197,9 @@ export default function (component) {
     st = { root, ui: build(root, data), lang: data.lang, settings: null, server: null };
     STATE.set(parentElement, st);
   }
-  const server = JSON.stringify(data.settings);
-  if (st.server !== server) {                     // a link, a reset or the first render: the server wins,
-    if (server !== st.pending) st.settings = { ...data.settings };   // unless it echoes our own commit
-    st.server = server;
-  }
+  syncSettings(st, data, setStateValue);            // a link, a reset or the first render: the server wins
   const ui = st.ui;
   const slope = data.slope;
-  st.commit ??= debounce(() => {
-    st.pending = JSON.stringify(st.settings);
-    st.setStateValue("settings", { ...st.settings });
-  }, 600);
-  st.setStateValue = setStateValue;
   const commit = st.commit;
 
   function draw() {

@@ -61,22 +61,7 @@ const COMMIT_MS = 700;          // a pick moved with the keyboard reaches Python
 
 function build(root, L, speeds) {
   root.replaceChildren();
-  const top = el("div", "cv-top");
-  const inPanel = el("figure", "cv-panel");
-  const inTitle = el("figcaption", "cv-title");
-  const inCanvas = el("canvas", "cv-input");
-  inCanvas.setAttribute("role", "img");
-  inPanel.append(inTitle, inCanvas, el("div", "cv-caption", L.input_caption));
-  const outPanel = el("figure", "cv-panel");
-  const outTitle = el("figcaption", "cv-title");
-  const map = el("canvas", "cv-map");
-  map.tabIndex = 0;
-  map.setAttribute("role", "slider");
-  map.setAttribute("aria-label", L.map_label);
-  outPanel.append(outTitle, map, el("div", "cv-caption", L.output_caption));
-  const pick = el("div", "cv-pick");
-  const R = slider("row", L.row, 0, 1, 1, "cv-slider");
-  const Cc = slider("col", L.col, 0, 1, 1, "cv-slider");
+  const { top, inPanel, inTitle, inCanvas, outPanel, outTitle, map, pick, R, C: Cc } = mapPanels("cv", L);
   const play = el("button", "cv-play");
   play.type = "button";
   const speed = el("select", "cv-speed");

@@ -136,16 +136,7 @@ export default function (component) {
     st = { root, D, ui: build(root, data, D), lang: data.lang, W: data.W, settings: null, server: null };
     STATE.set(parentElement, st);
   }
-  const server = JSON.stringify(data.settings);
-  if (st.server !== server) {                     // a link or the first render: the server wins,
-    if (server !== st.pending) st.settings = { ...data.settings };   // unless it echoes our own commit
-    st.server = server;
-  }
-  st.setStateValue = setStateValue;
-  st.commit ??= debounce(() => {
-    st.pending = JSON.stringify(st.settings);
-    st.setStateValue("settings", { ...st.settings });
-  }, 600);
+  syncSettings(st, data, setStateValue);            // a link or the first render: the server wins
   const { ui, D } = st;
   const [hi1, hi2] = data.domain;
 

@@ -204,16 +204,7 @@ export default function (component) {
     st = { root, ui, lang: data.lang, part: data.part, settings: null, server: null };
     STATE.set(parentElement, st);
   }
-  const server = JSON.stringify(data.settings);
-  if (st.server !== server) {                     // a link or the first render: the server wins,
-    if (server !== st.pending) st.settings = { ...data.settings };   // unless it echoes our own commit
-    st.server = server;
-  }
-  st.setStateValue = setStateValue;
-  st.commit ??= debounce(() => {
-    st.pending = JSON.stringify(st.settings);
-    st.setStateValue("settings", { ...st.settings });
-  }, 600);
+  syncSettings(st, data, setStateValue);            // a link or the first render: the server wins
   const ui = st.ui;
   const names = data.names;
 

@@ -96,22 +96,7 @@ const pctText = (v) => `${Math.round(100 * v)}%`;
 
 function buildWindow(root, L) {
   root.replaceChildren();
-  const top = el("div", "pl-top");
-  const inPanel = el("figure", "pl-panel");
-  const inTitle = el("figcaption", "pl-title");
-  const inCanvas = el("canvas", "pl-input");
-  inCanvas.setAttribute("role", "img");
-  inPanel.append(inTitle, inCanvas, el("div", "pl-caption", L.input_caption));
-  const outPanel = el("figure", "pl-panel");
-  const outTitle = el("figcaption", "pl-title");
-  const map = el("canvas", "pl-map");
-  map.tabIndex = 0;
-  map.setAttribute("role", "slider");
-  map.setAttribute("aria-label", L.map_label);
-  outPanel.append(outTitle, map, el("div", "pl-caption", L.output_caption));
-  const pick = el("div", "pl-pick");
-  const R = slider("row", L.row, 0, 1, 1, "pl-slider");
-  const C = slider("col", L.col, 0, 1, 1, "pl-slider");
+  const { top, inPanel, inTitle, inCanvas, outPanel, outTitle, map, pick, R, C } = mapPanels("pl", L);
   const winTitle = el("div", "pl-title");
   const grid = el("div", "pl-window");
   const metric = el("div", "pl-metric");

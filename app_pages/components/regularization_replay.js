@@ -75,14 +75,6 @@ function axes(g, w, h, xTicks, yTicks, xLabel, yLabel) {
     transform: `rotate(-90 ${-PAD.l + 10} ${h / 2})` });
 }
 
-function linTicks(lo, hi, n = 5) {
-  const raw = (hi - lo) / n, mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
-  const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(+v.toFixed(6));
-  return out;
-}
-
 function polyline(pts) {
   return pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
 }
@@ -94,7 +86,7 @@ function drawFit(D, side, f, L) {
   const pred = side.pred.subarray(f * D.P, (f + 1) * D.P);
   if (D.kind === "curve") {
     const X = (x) => ((x - x0) / (x1 - x0)) * FW, Y = (y) => FH - ((y - y0) / (y1 - y0)) * FH;
-    axes(g, FW, FH, linTicks(x0, x1).map((v) => [v, X(v)]), linTicks(y0, y1, 4).map((v) => [v, Y(v)]), L.x, L.y);
+    axes(g, FW, FH, niceTicks(x0, x1).map((v) => [v, X(v)]), niceTicks(y0, y1, 4).map((v) => [v, Y(v)]), L.x, L.y);
     const clip = (v) => Math.min(Math.max(Number.isNaN(v) ? 0 : v, y0), y1);
     g.append(svg("polyline", { points: polyline(Array.from(D.xs, (x, i) => [X(x), Y(D.truth[i])])),
       class: "rr-truth" }));
@@ -107,7 +99,7 @@ function drawFit(D, side, f, L) {
     const n = D.grid, dx = (x1 - x0) / (n - 1), dy = (y1 - y0) / (n - 1);
     const ex0 = x0 - dx / 2, ex1 = x1 + dx / 2, ey0 = y0 - dy / 2, ey1 = y1 + dy / 2;
     const X = (x) => ((x - ex0) / (ex1 - ex0)) * FW, Y = (y) => FH - ((y - ey0) / (ey1 - ey0)) * FH;
-    axes(g, FW, FH, linTicks(ex0, ex1).map((v) => [v, X(v)]), linTicks(ey0, ey1, 4).map((v) => [v, Y(v)]), L.x, L.y);
+    axes(g, FW, FH, niceTicks(ex0, ex1).map((v) => [v, X(v)]), niceTicks(ey0, ey1, 4).map((v) => [v, Y(v)]), L.x, L.y);
     const edge = boundary(pred, n);
     const cv = document.createElement("canvas");               // one pixel per cell, scaled up sharp
     cv.width = cv.height = n;
@@ -146,7 +138,7 @@ function drawLoss(D, side, step, L) {
   const Y = (v) => LH - ((Math.log10(Math.min(Math.max(v, lo), hi)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * LH;
   const decades = [];
   for (let e = Math.ceil(Math.log10(lo)); e <= Math.floor(Math.log10(hi)); e++) decades.push([`1e${e}`, Y(10 ** e)]);
-  axes(g, LW, LH, linTicks(0, D.steps).map((v) => [v, X(v)]), decades, L.step, L.loss);
+  axes(g, LW, LH, niceTicks(0, D.steps).map((v) => [v, X(v)]), decades, L.step, L.loss);
   const c = side.curve;
   const ok = (i) => c.train[i] > 0 && c.val[i] > 0 && Number.isFinite(c.train[i]) && Number.isFinite(c.val[i]);
   const idx = c.step.map((_, i) => i).filter(ok);
@@ -180,7 +172,7 @@ function drawHist(D, side, f, L) {
   ymax *= 1.15;
   const [s, g] = frameBox(HW, HH);
   const X = (v) => ((v + edge) / (2 * edge)) * HW, Y = (v) => HH - Math.sqrt(v / ymax) * HH;
-  axes(g, HW, HH, linTicks(-edge, edge, 4).map((v) => [v, X(v)]), [[String(Math.round(ymax / 1.15)), Y(ymax / 1.15)]],
+  axes(g, HW, HH, niceTicks(-edge, edge, 4).map((v) => [v, X(v)]), [[String(Math.round(ymax / 1.15)), Y(ymax / 1.15)]],
     L.weight, L.count);
   const w = (2 * edge) / bins;
   for (let b = 0; b < bins; b++) {

@@ -14,10 +14,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bigmodel_core.charts.spec import STYLE
+
 # one fixed colour per optimizer, saturated enough to read on a projector over a light background
 OPTIMIZER_COLORS = {"gd": "#d62728", "sgd": "#ff7f0e", "momentum": "#2ca02c",
                     "nesterov": "#17becf", "rmsprop": "#1f3fbf", "adam": "#c2189b"}
-_AXIS = dict(labelFontSize=14, titleFontSize=15, gridOpacity=0.0)
+_AXIS = dict(**STYLE["axis"], gridOpacity=0.0)      # the house font sizes (charts.spec), no grid
 
 
 def log_gap(values: np.ndarray, f_min: float) -> np.ndarray:

@@ -14,6 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from bigmodel_core.charts.spec import FONT, style
 from bigmodel_core.regularization import (GRID, HIST_BINS, Snapshot, Task, decision_edges, histogram_counts,
                                           true_curve)
 
@@ -23,13 +24,11 @@ GAP_COLOR = "#ff9896"      # the shaded gap between them
 FIT_COLOR = "#2ca02c"      # green: the model's curve
 CLASS_COLORS = ("#1f77b4", "#ff7f0e")   # class 0 blue, class 1 orange
 ZERO_COLOR = "#d62728"
-FONT = 14
 
 
 def _style(chart: alt.Chart) -> alt.Chart:
-    return (chart.configure_axis(labelFontSize=FONT - 1, titleFontSize=FONT)
-            .configure_legend(labelFontSize=FONT, titleFontSize=FONT, orient="top")
-            .configure_title(fontSize=FONT + 2, anchor="start"))
+    """The house style (charts.spec.style), legends on top."""
+    return style(chart).configure_legend(orient="top")
 
 
 def fit_chart(task: Task, snap: Snapshot, kind: str, *, title: str, labels: dict[str, str],

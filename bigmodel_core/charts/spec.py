@@ -1,7 +1,8 @@
 """What every chart shares: the builders, the style, and the way a chart reaches the browser. No Streamlit.
 
-- `heatmap`: a 2-D array as coloured cells (long form, one row per cell), optional value labels,
-  optional click selection of a cell, optional outlined rectangles (`Box`: a window, a winner).
+- `matrix_spec`: the one heat map, a Vega-Lite dict over named data (value labels, masked cells, a click
+  selection of a cell, outlined rows / columns / rectangles (`Box`: a window, a winner), block-averaged
+  above MAX_CELLS).
 - `line_chart`: curves over steps (loss, accuracy, gradient norms), long form, optional log scale.
 - `FONT`, `TITLE_FONT`, `STYLE` / `style(chart)`: one set of font sizes, for a classroom projector.
 - `to_spec(chart)`: Altair -> a plain Vega-Lite dict (the one conversion); `to_live_spec` for charts
@@ -25,7 +26,6 @@ TITLE_FONT = 16    # a chart's title
 STYLE = {"axis": {"labelFontSize": FONT, "titleFontSize": FONT},          # a Vega-Lite "config"
          "legend": {"labelFontSize": FONT, "titleFontSize": FONT},
          "title": {"fontSize": TITLE_FONT, "anchor": "start"}}
-_DARK_HIGH_SCHEMES = {"greys", "blues", "greens", "reds", "purples", "oranges"}
 
 
 def block_reduce(a: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray, int]:
@@ -46,19 +46,6 @@ def block_reduce(a: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray,
     return reduced, block
 
 
-def heatmap_frame(a, block: int = 1) -> pd.DataFrame:
-    """Long form of a 2-D array: one row per cell with row, col (in the original's coordinates),
-    row2/col2 (the cell's far edges) and value."""
-    a = as_numpy(a)
-    H, W = a.shape
-    rows, cols = np.mgrid[0:H, 0:W]
-    return pd.DataFrame({
-        "row": (rows * block).ravel(), "col": (cols * block).ravel(),
-        "row2": (rows * block + block).ravel(), "col2": (cols * block + block).ravel(),
-        "value": a.ravel(),
-    })
-
-
 @dataclass(frozen=True)
 class Box:
     """A rectangle of cells to outline: rows r0..r1-1, cols c0..c1-1."""
@@ -67,76 +54,6 @@ class Box:
     r1: int
     c1: int
     color: str = "#ff2d55"
-
-
-def heatmap(a, *, title: str = "", labels: bool = False, fmt: str = ".2f",
-            select: str | None = None, boxes: tuple[Box, ...] | list[Box] = (),
-            cell_px: float | None = None, size_px: int = 280, scheme: str = "greys",
-            reverse: bool = False, diverging: bool = False, domain: tuple[float, float] | None = None,
-            value_title: str = "value", x_labels: list[str] | None = None,
-            y_labels: list[str] | None = None, max_cells: int = MAX_CELLS) -> alt.Chart:
-    """A 2-D array as a heat map, row 0 at the top (image orientation).
-
-    select: name of a click selection over (row, col); read it in Streamlit with
-        `st.altair_chart(chart, on_select="rerun")` -> event.selection[select] == [{"row":..,"col":..}].
-    boxes: rectangles outlined on top (a convolution window, a pooling winner).
-    diverging: a red-blue scale centred on 0 (for kernels, gradients, attributions).
-    x_labels / y_labels: tick labels (tokens, time steps) instead of numbers.
-    Arrays with more than max_cells cells are block-averaged first (coordinates stay the original's).
-    """
-    arr = as_numpy(a)
-    arr, block = block_reduce(arr, max_cells)
-    df = heatmap_frame(arr, block)
-    H, W = arr.shape[0] * block, arr.shape[1] * block
-    if cell_px is None:
-        cell_px = max(1.0, size_px / max(H, W))
-    width, height = int(round(W * cell_px)), int(round(H * cell_px))
-
-    def axis(n: int, names: list[str] | None):
-        if names is not None:
-            expr = "[" + ",".join(js_str(s) for s in names) + "][floor(datum.value - 0.5)]"
-            return alt.Axis(values=[i + 0.5 for i in range(n)], labelExpr=expr, title=None,
-                            labelAngle=0, grid=False, ticks=False)
-        step = max(1, n // 8)
-        return alt.Axis(values=[i + 0.5 for i in range(0, n, step)],
-                        labelExpr="floor(datum.value)", title=None, grid=False)
-
-    if diverging:
-        vmax = float(np.nanmax(np.abs(arr))) or 1.0
-        scale = alt.Scale(scheme="redblue", domain=[-vmax, vmax], reverse=True)
-    else:
-        scale = alt.Scale(scheme=scheme, reverse=reverse, **({"domain": list(domain)} if domain else {}))
-    x_scale = alt.Scale(domain=[0, W], nice=False, zero=False)
-    y_scale = alt.Scale(domain=[0, H], nice=False, zero=False, reverse=True)   # row 0 at the top
-    x = alt.X("col:Q", scale=x_scale, axis=axis(W, x_labels))
-    y = alt.Y("row:Q", scale=y_scale, axis=axis(H, y_labels))
-    base = alt.Chart(df).encode(x=x, x2="col2:Q", y=y, y2="row2:Q")
-    tooltip = [alt.Tooltip("row:Q"), alt.Tooltip("col:Q"), alt.Tooltip("value:Q", format=fmt, title=value_title)]
-    rect = base.mark_rect(stroke=None).encode(
-        color=alt.Color("value:Q", scale=scale, title=value_title), tooltip=tooltip)
-    if select:
-        sel = alt.selection_point(name=select, fields=["row", "col"], on="click", clear=False)
-        rect = rect.add_params(sel).encode(
-            opacity=alt.when(sel).then(alt.value(1.0)).otherwise(alt.value(0.75)))
-    layers = [rect]
-    if labels and block == 1:
-        text = alt.Chart(df).mark_text(fontSize=max(7, min(14, cell_px / 3.2))).encode(
-            x=alt.X("cx:Q", scale=x_scale, axis=None), y=alt.Y("cy:Q", scale=y_scale, axis=None),
-            text=alt.Text("value:Q", format=fmt),
-        ).transform_calculate(cx="datum.col + 0.5", cy="datum.row + 0.5")
-        if not diverging and scheme in _DARK_HIGH_SCHEMES:      # white text on the dark cells
-            lo, hi = domain or (float(np.nanmin(arr)), float(np.nanmax(arr)))
-            dark = "<" if reverse else ">"
-            text = text.encode(color=alt.when(f"datum.value {dark} {(lo + hi) / 2}")
-                               .then(alt.value("white")).otherwise(alt.value("black")))
-        layers.append(text)
-    if boxes:
-        bdf = pd.DataFrame([{"r0": b.r0, "c0": b.c0, "r1": b.r1, "c1": b.c1, "color": b.color} for b in boxes])
-        layers.append(alt.Chart(bdf).mark_rect(fill=None, strokeWidth=2.5).encode(
-            x=alt.X("c0:Q", scale=x_scale, axis=None), x2="c1:Q",
-            y=alt.Y("r0:Q", scale=y_scale, axis=None), y2="r1:Q", stroke=alt.Stroke("color:N", scale=None)))
-    chart = alt.layer(*layers).properties(width=width, height=height)
-    return chart.properties(title=title) if title else chart
 
 
 def js_str(s) -> str:

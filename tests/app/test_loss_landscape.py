@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core import landscape as L
 from bigmodel_core.i18n import t
 from bigmodel_core.charts.landscape import map_background
@@ -96,7 +97,7 @@ def test_chinese_and_the_real_network():
     assert at.title[0].value == t("loss_landscape.title", "zh")
     caption = next(c.value for c in at.caption if "11 × 11" in c.value)
     net = L.load_landscape_mlp()
-    X, y = L.mnist_tensors("train", 256)
+    X, y, _, _ = mnist_tensors(n=256)
     with torch.no_grad():
         loss = F.cross_entropy(net.model(X), y).item()
     assert f"{loss:.4f}" in caption                             # the centre is the trained network

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bigmodel_core.data import mnist_tensors
 import bigmodel_core
 from bigmodel_core import landscape as L
 from bigmodel_core.models.mlp import DigitMLP
@@ -242,7 +243,7 @@ def test_line_and_pca_plane():
 
 def test_shipped_network_is_trained_on_mnist():
     net = L.load_landscape_mlp()
-    X, y = L.mnist_tensors("test")
+    _, _, X, y = mnist_tensors()
     with torch.no_grad():
         acc = (net.model(X).argmax(1) == y).float().mean().item()
     assert acc == pytest.approx(net.record["test_accuracy"], abs=1e-3) and acc > 0.9

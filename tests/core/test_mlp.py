@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core import landscape as L
 from bigmodel_core.models.mlp import DigitMLP, InputJitter, WideMLP
 
@@ -20,7 +21,7 @@ def test_the_landscape_asset_loads_into_digit_mlp_and_keeps_its_numbers():
                                      if k.startswith("trained.")}, strict=True)
     assert not missing.missing_keys and not missing.unexpected_keys
     assert sum(p.numel() for p in model.parameters()) == record["params"]
-    X, y = L.mnist_tensors("test")
+    _, _, X, y = mnist_tensors()
     with torch.no_grad():
         logits = model.eval()(X)                                               # (1000, 10)
         by_hand = F.relu(X.flatten(1) @ model.fc1.weight.T + model.fc1.bias) @ model.fc2.weight.T + model.fc2.bias
