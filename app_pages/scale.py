@@ -21,6 +21,7 @@ from bigmodel_core.scale import (ADAM_MIXED_BYTES, BYTES_PER_WEIGHT, CNN_SHAPE, 
                                  kv_cache_bytes, measure_matmul_flops, parameter_breakdown, parameter_count,
                                  training_bytes, training_flops, weight_bytes, years_to_train)
 from bigmodel_core.charts.scale import breakdown_bar, budget_rows, loss_map_spec
+from bigmodel_core.charts.spec import arrow_bytes
 from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
 
 KEY = "scale"
@@ -53,8 +54,13 @@ def _own_models() -> list[dict]:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _loss_map(points: tuple[tuple[str, float, float], ...], lang: str) -> dict:
+    """The map's spec with its fixed data sets (the 2,500-cell loss grid, the frontiers, the models) turned
+    into Arrow bytes once, not on every budget move; only "iso" and "opt" are converted per rerun."""
     labels = {k: t(f"{KEY}.map_{k}") for k in ("x", "y", "loss", "fit", "rule", "kaplan")}
-    return loss_map_spec([{"name": n, "n": a, "d": b} for n, a, b in points], labels)
+    spec = loss_map_spec([{"name": n, "n": a, "d": b} for n, a, b in points], labels)
+    spec["datasets"] = {k: arrow_bytes(v) if isinstance(v, list) and v and k not in ("iso", "opt") else v
+                        for k, v in spec["datasets"].items()}
+    return spec
 
 
 # ---------------------------------------------------------------------------------------------

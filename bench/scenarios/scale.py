@@ -7,7 +7,7 @@ _KV = '.st-key-scale-kv_tokens input'
 
 def _tab(i: int) -> str:
     """JS that opens the page's i-th tab (0-based) before the presses."""
-    return f"document.querySelectorAll('button[role=\"tab\"]')[{i}].click()"
+    return f"document.querySelectorAll('[role=\"tab\"]')[{i}].click()"
 
 
 SCENARIOS = [
