@@ -27,5 +27,12 @@ def test_preset_shape_and_scaling_laws(app_url, page):
     wait_idle(page)
     page.locator('[data-testid="stVegaLiteChart"] canvas:visible').first.wait_for(timeout=120_000)
     assert page.get_by_text("the best split between parameters").count() >= 1
+    # the budget slider reruns only its tab (a fragment): the budget, the URL and the layer count follow
+    page.locator('.st-key-scale-log_c [role="slider"]').focus()
+    page.keyboard.press("ArrowRight")                                # 23.5 -> 23.75
+    page.get_by_text(f"C = {10 ** 23.75:.3g} FLOPs").wait_for(timeout=60_000)
+    page.wait_for_function("() => location.search.includes('scale.log_c=23.75')", timeout=30_000)
+    wait_idle(page)
+    assert "scale.n_layer=31" in page.url and _total(page) == expected
     assert_no_exception(page)
     screenshot(page, "scale-laws")
