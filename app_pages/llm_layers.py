@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bigmodel_core.charts import attention as AC
 from bigmodel_core.charts import llm as C
 from bigmodel_core.charts.spec import matrix_spec
 from bigmodel_core import llm_text
@@ -109,11 +108,12 @@ with answer:
         st.markdown(t(f"{KEY}.answer_text", token=final_tok, layer=first_layer, n=cfg.n_layer))
 
 # --- 2. attention: 30 x 9 heads in one picture, click to enlarge ---------------------------------------
-@st.cache_data(max_entries=32, show_spinner=False)
-def heads_spec(ids: tuple[int, ...], layer: int, head: int, lang_: str) -> dict:
-    """The 270 heads as one PNG with a clickable square each (built once per prompt and chosen head)."""
-    return AC.model_view_spec(inspect(ids)["att"], selected=(layer, head), head_px=20,
-                              layer_title=t(f"{KEY}.layer_axis"), head_title=t(f"{KEY}.head_axis"))
+@st.cache_data(max_entries=16, show_spinner=False)
+def heads_spec(ids: tuple[int, ...], lang_: str) -> dict:
+    """The 270 heads as one PNG with a clickable square each, built once per prompt: the chosen head's
+    outline is the data set "sel", swapped per pick (the picture is not sent or rebuilt again)."""
+    return C.heads_grid_spec(inspect(ids)["att"], head_px=20, layer_title=t(f"{KEY}.layer_axis"),
+                             head_title=t(f"{KEY}.head_axis"))
 
 
 @st.fragment
@@ -129,7 +129,8 @@ def attention_section(ids: tuple[int, ...], tokens: list[str]) -> None:
     layer, head = st.session_state[f"{KEY}.layer"], st.session_state[f"{KEY}.head"]
     grid, big = st.columns([1, 1.5], gap="medium")
     with grid:
-        vega(heads_spec(ids, layer, head, lang()), key=f"{KEY}.heads_click", on_select=_on_head_click)
+        vega(heads_spec(ids, lang()), datasets={"sel": C.selected_head_rows(layer, head)},
+             key=f"{KEY}.heads_click", on_select=_on_head_click)
         st.caption(t(f"{KEY}.att_grid_caption", heads=cfg.n_layer * cfg.n_head, kv=cfg.n_kv_head))
     with big:
         kv = (head - 1) // (cfg.n_head // cfg.n_kv_head) + 1

@@ -97,7 +97,11 @@ tab_digits, tab_llm, tab_live = st.tabs([t(f"{KEY}.tab_digits"), t(f"{KEY}.tab_l
 
 # -- 1. digits ----------------------------------------------------------------------------------
 url_state(f"{KEY}.n", 100, choices=list(N_LABELS))
-with tab_digits:
+
+
+@st.fragment
+def digits_tab() -> None:
+    """A fragment: the n slider and the sweep rerun only this tab (runs cached per n and method)."""
     st.markdown(t(f"{KEY}.digits_intro"))
     c = st.columns([3, 1, 1])
     c[0].select_slider(t(f"{KEY}.n"), list(N_LABELS), key=f"{KEY}.n")
@@ -148,14 +152,21 @@ with tab_digits:
         ).properties(width=380, height=260), key=f"{KEY}.loss_chart")
     st.caption(t(f"{KEY}.digits_caption"))
 
+
+with tab_digits:
+    digits_tab()
+
 # -- 2. the LLM with LoRA ---------------------------------------------------------------------
 record = _record()
 reviews, split = _reviews()
 examples = [reviews[i].text for i in split.held_out[:6]] + [reviews[i].text for i in split.held_out[-6:]]
 url_state(f"{KEY}.example", 0, lo=0, hi=len(examples) - 1)
 url_state(f"{KEY}.rank", 8, lo=1, hi=64)
-with tab_llm:
-    st.markdown(t(f"{KEY}.llm_intro", chars=MAX_CHARS))
+
+
+@st.fragment
+def ask_part(examples: list[str]) -> None:
+    """A fragment: another example, a typed review or Ask reruns only this part (verdicts cached per text)."""
     c = st.columns([2, 3])
     c[0].selectbox(t(f"{KEY}.example"), range(len(examples)), key=f"{KEY}.example",
                    format_func=lambda i: examples[i][:30] + ("…" if len(examples[i]) > 30 else ""))
@@ -181,6 +192,11 @@ with tab_llm:
             col.progress(r["p_positive"], text=f"差评 {r['p_negative']:.1%} · 好评 {r['p_positive']:.1%}")
             col.caption(t(f"{KEY}.mass", mass=f"{r['mass']:.2%}"))
         st.caption(t(f"{KEY}.timing", ms=f"{out['ms']:.0f}"))
+
+
+with tab_llm:
+    st.markdown(t(f"{KEY}.llm_intro", chars=MAX_CHARS))
+    ask_part(examples)
     st.markdown(f"#### {t(f'{KEY}.held_out_title')}")
     if record is None:
         st.warning(t(f"{KEY}.no_asset"))

@@ -15,12 +15,13 @@ import streamlit as st
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.scale import (ADAM_MIXED_BYTES, BYTES_PER_WEIGHT, CNN_SHAPE, GPU_80GB, MAX_TOKENS, MLP_KINDS,
                                  MODEL_KINDS, NORM_KINDS, PARTS, POSITION_KINDS, PRESETS, PUBLISHED_COUNTS,
-                                 TRAINING_TOKENS, TransformerShape, check_tokens, chinchilla_loss,
-                                 compute_optimal, conv_net_parameter_count, count_elements, gguf_counts,
-                                 human, human_bytes, inference_flops_per_token, kaplan_loss, kaplan_optimal,
+                                 TRAINING_TOKENS, TransformerShape, budget_allocations, check_tokens,
+                                 chinchilla_loss, compute_optimal, conv_net_parameter_count, count_elements,
+                                 gguf_counts, human, human_bytes, inference_flops_per_token, kaplan_loss,
                                  kv_cache_bytes, measure_matmul_flops, parameter_breakdown, parameter_count,
                                  training_bytes, training_flops, weight_bytes, years_to_train)
 from bigmodel_core.charts.scale import breakdown_bar, budget_rows, loss_map_spec
+from bigmodel_core.charts.spec import arrow_bytes
 from app_pages._ui import altair, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
 
 KEY = "scale"
@@ -53,8 +54,13 @@ def _own_models() -> list[dict]:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _loss_map(points: tuple[tuple[str, float, float], ...], lang: str) -> dict:
+    """The map's spec with its fixed data sets (the 2,500-cell loss grid, the frontiers, the models) turned
+    into Arrow bytes once, not on every budget move; only "iso" and "opt" are converted per rerun."""
     labels = {k: t(f"{KEY}.map_{k}") for k in ("x", "y", "loss", "fit", "rule", "kaplan")}
-    return loss_map_spec([{"name": n, "n": a, "d": b} for n, a, b in points], labels)
+    spec = loss_map_spec([{"name": n, "n": a, "d": b} for n, a, b in points], labels)
+    spec["datasets"] = {k: arrow_bytes(v) if isinstance(v, list) and v and k not in ("iso", "opt") else v
+                        for k, v in spec["datasets"].items()}
+    return spec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,8 +153,10 @@ with tab_params:
                                              "calculator": t(f"{KEY}.col_calc")}), hide_index=True, width="content")
             st.caption(t(f"{KEY}.own_caption"))
 
-# -- memory -----------------------------------------------------------------------------------
-with tab_memory:
+# -- memory: a fragment (the KV-cache controls rerun only this tab) ----------------------------------
+
+@st.fragment
+def memory_tab(shape: TransformerShape, n_params: int) -> None:
     ram = psutil.virtual_memory().total
     st.markdown(t(f"{KEY}.memory_intro", ram=human_bytes(ram)))
     rows = [{"what": t(f"{KEY}.weights_at", dtype=d), "bytes": b} for d, b in weight_bytes(n_params).items()]
@@ -157,6 +165,7 @@ with tab_memory:
     kv_cols[0].number_input(t(f"{KEY}.kv_tokens"), 1, MAX_TOKENS, step=256, key=f"{KEY}.kv_tokens")
     kv_cols[1].number_input(t(f"{KEY}.kv_batch"), 1, 100_000, step=1, key=f"{KEY}.kv_batch")
     kv_cols[2].selectbox(t(f"{KEY}.kv_dtype"), ["float32", "float16", "int8"], key=f"{KEY}.kv_dtype")
+    sync_url(f"{KEY}.kv_tokens", f"{KEY}.kv_batch", f"{KEY}.kv_dtype")
     tokens, batch = st.session_state[f"{KEY}.kv_tokens"], st.session_state[f"{KEY}.kv_batch"]
     kv_bytes = None
     if shape.kind == "decoder":
@@ -171,6 +180,10 @@ with tab_memory:
     st.markdown(t(f"{KEY}.adam_why"))
     st.dataframe(pd.DataFrame([{t(f"{KEY}.col_what"): k, t(f"{KEY}.col_bytes_param"): v}
                                for k, v in ADAM_MIXED_BYTES.items()]), hide_index=True, width="content")
+
+
+with tab_memory:
+    memory_tab(shape, n_params)
 
 # -- compute ----------------------------------------------------------------------------------
 with tab_compute:
@@ -199,12 +212,14 @@ with tab_compute:
             st.markdown(t(f"{KEY}.bench_yours", years=f"{years_to_train(train, speed):,.3g}",
                           ms=f"{inference_flops_per_token(n_params) / speed * 1e3:,.1f}"))
 
-# -- scaling laws -----------------------------------------------------------------------------
-with tab_laws:
+# -- scaling laws: a fragment (the budget slider reruns only this tab; the map's spec stays, its
+# "iso" and "opt" data sets are swapped) --------------------------------------------------------------
+
+@st.fragment
+def laws_tab(n_params: int, n_tokens: float, train: float | None, parts: dict[str, int]) -> None:
     st.slider(t(f"{KEY}.log_c"), 17.0, 27.0, step=0.25, key=f"{KEY}.log_c")
+    sync_url(f"{KEY}.log_c")
     flops = 10 ** st.session_state[f"{KEY}.log_c"]
-    n_opt, d_opt = compute_optimal(flops)
-    k_n, k_d = kaplan_optimal(flops)
     points = tuple((name, float(parameter_count(c)), float(TRAINING_TOKENS[name]))
                    for name, c in PRESETS.items() if TRAINING_TOKENS[name])
     points += (("Chinchilla", 70e9, 1.4e12),)
@@ -214,17 +229,18 @@ with tab_laws:
     with right:
         st.markdown(t(f"{KEY}.budget", c=f"{flops:.3g}"))
         st.dataframe(pd.DataFrame([
-            {"": t(f"{KEY}.map_fit"), "N": human(n_opt), "D": human(d_opt), "D/N": f"{d_opt / n_opt:.0f}",
-             "L": f"{chinchilla_loss(n_opt, d_opt):.3f}"},
-            {"": t(f"{KEY}.map_rule"), "N": human((flops / 120) ** 0.5), "D": human(20 * (flops / 120) ** 0.5),
-             "D/N": "20", "L": f"{chinchilla_loss((flops / 120) ** 0.5, 20 * (flops / 120) ** 0.5):.3f}"},
-            {"": t(f"{KEY}.map_kaplan"), "N": human(k_n), "D": human(k_d), "D/N": f"{k_d / k_n:.1f}",
-             "L": f"{chinchilla_loss(k_n, k_d):.3f}"}]), hide_index=True, width="content")
+            {"": t(f"{KEY}.map_{k}"), "N": human(n), "D": human(d),
+             "D/N": f"{d / n:.1f}" if k == "kaplan" else f"{d / n:.0f}", "L": f"{loss:.3f}"}
+            for k, (n, d, loss) in budget_allocations(flops).items()]), hide_index=True, width="content")
         st.caption(t(f"{KEY}.laws_caption"))
         if train is not None:
             st.markdown(t(f"{KEY}.yours_on_map", loss=f"{chinchilla_loss(n_params, n_tokens):.3f}",
                           kaplan=f"{kaplan_loss(max(n_params - parts['embeddings'] - parts['head'], 1)):.3f}"))
-sync_url(f"{KEY}.tokens_b", f"{KEY}.kv_tokens", f"{KEY}.kv_batch", f"{KEY}.kv_dtype", f"{KEY}.log_c")
+
+
+with tab_laws:
+    laws_tab(n_params, n_tokens, train, parts)
+sync_url(f"{KEY}.tokens_b")
 
 # ---------------------------------------------------------------------------------------------
 # The formula, with the learner's numbers

@@ -137,40 +137,47 @@ st.markdown(t(f"{KEY}.cost_text", en=en.n_tokens, zh=zh.n_tokens, en_c=en.n_char
               en_r=f"{en.tokens_per_char:.2f}", zh_r=f"{zh.tokens_per_char:.2f}"))
 
 # --- the merges that built one token ---------------------------------------------------------------
-st.markdown(f"#### {t(f'{KEY}.merges_title')}")
-shown = min(bpe.n_tokens, MAX_CHIPS)
-if st.session_state.get(f"{KEY}.last_text") not in (None, text):   # a new text: pick its longest token again
-    st.session_state[f"{KEY}.piece"] = -1
-st.session_state[f"{KEY}.last_text"] = text
-longest = max(range(shown), key=lambda k: (len(model.merge_steps(bpe.ids[k])), -k))
-if not -1 <= st.session_state[f"{KEY}.piece"] < shown:
-    st.session_state[f"{KEY}.piece"] = -1
-if st.session_state[f"{KEY}.piece"] == -1:       # default: the token built by the most merges
-    st.session_state[f"{KEY}.piece"] = longest
-st.selectbox(t(f"{KEY}.piece"), list(range(shown)), key=f"{KEY}.piece",
-             format_func=lambda k: f"{k}: {llm_text.visible(bpe.pieces[k])}  (id {bpe.ids[k]})")
-sync_url(f"{KEY}.piece")
-k = st.session_state[f"{KEY}.piece"]
-steps = model.merge_steps(bpe.ids[k])
-symbol = model.vocab[bpe.ids[k]]
-if not steps:
-    st.info(t(f"{KEY}.no_merges", piece=llm_text.visible(bpe.pieces[k])), icon=":material/info:")
-else:
-    def shown_piece(sym: str) -> str:
-        raw = L._token_bytes(sym)
-        try:
-            return llm_text.visible(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            return "".join(f"<0x{b:02X}>" for b in raw)
+# A fragment: picking another token reruns only this part (the text's tokens are passed in).
 
-    start = [shown_piece(c) for c in symbol]
-    st.markdown(t(f"{KEY}.merges_start", n=len(symbol), pieces=" · ".join(f"`{p}`" for p in start)))
-    st.table(pd.DataFrame([{t(f"{KEY}.col_step"): s + 1,
-                            t(f"{KEY}.col_merge"): f"{shown_piece(m.left)} + {shown_piece(m.right)} → {shown_piece(m.result)}",
-                            t(f"{KEY}.col_rank"): f"{m.rank:,}",
-                            t(f"{KEY}.col_pieces"): " · ".join(shown_piece(p) for p in m.pieces)}
-                           for s, m in enumerate(steps)]).set_index(t(f"{KEY}.col_step")))
-    st.caption(t(f"{KEY}.merges_caption", n=len(steps), merges=f"{len(model._merges):,}"))
+@st.fragment
+def merges_section(bpe: llm_text.Tokenization, text: str) -> None:
+    st.markdown(f"#### {t(f'{KEY}.merges_title')}")
+    shown = min(bpe.n_tokens, MAX_CHIPS)
+    if st.session_state.get(f"{KEY}.last_text") not in (None, text):   # a new text: pick its longest token again
+        st.session_state[f"{KEY}.piece"] = -1
+    st.session_state[f"{KEY}.last_text"] = text
+    longest = max(range(shown), key=lambda k: (len(model.merge_steps(bpe.ids[k])), -k))
+    if not -1 <= st.session_state[f"{KEY}.piece"] < shown:
+        st.session_state[f"{KEY}.piece"] = -1
+    if st.session_state[f"{KEY}.piece"] == -1:       # default: the token built by the most merges
+        st.session_state[f"{KEY}.piece"] = longest
+    st.selectbox(t(f"{KEY}.piece"), list(range(shown)), key=f"{KEY}.piece",
+                 format_func=lambda k: f"{k}: {llm_text.visible(bpe.pieces[k])}  (id {bpe.ids[k]})")
+    sync_url(f"{KEY}.piece")
+    k = st.session_state[f"{KEY}.piece"]
+    steps = model.merge_steps(bpe.ids[k])
+    symbol = model.vocab[bpe.ids[k]]
+    if not steps:
+        st.info(t(f"{KEY}.no_merges", piece=llm_text.visible(bpe.pieces[k])), icon=":material/info:")
+    else:
+        def shown_piece(sym: str) -> str:
+            raw = L._token_bytes(sym)
+            try:
+                return llm_text.visible(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                return "".join(f"<0x{b:02X}>" for b in raw)
+
+        start = [shown_piece(c) for c in symbol]
+        st.markdown(t(f"{KEY}.merges_start", n=len(symbol), pieces=" · ".join(f"`{p}`" for p in start)))
+        st.table(pd.DataFrame([{t(f"{KEY}.col_step"): s + 1,
+                                t(f"{KEY}.col_merge"): f"{shown_piece(m.left)} + {shown_piece(m.right)} → {shown_piece(m.result)}",
+                                t(f"{KEY}.col_rank"): f"{m.rank:,}",
+                                t(f"{KEY}.col_pieces"): " · ".join(shown_piece(p) for p in m.pieces)}
+                               for s, m in enumerate(steps)]).set_index(t(f"{KEY}.col_step")))
+        st.caption(t(f"{KEY}.merges_caption", n=len(steps), merges=f"{len(model._merges):,}"))
+
+
+merges_section(bpe, text)
 
 section("formula")
 st.latex(r"\text{BPE: repeat}\quad (a, b)^{*} = \arg\min_{(a,b)\ \text{adjacent}} \operatorname{rank}(a, b),"

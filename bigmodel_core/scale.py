@@ -294,6 +294,20 @@ def kaplan_optimal(flops: float) -> tuple[float, float]:
     return n_opt, flops / (6 * n_opt)
 
 
+def budget_allocations(flops: float, fit: Chinchilla = CHINCHILLA) -> dict[str, tuple[float, float, float]]:
+    """Three ways to spend a budget C = 6 N D, each as (N, D, Chinchilla's L(N, D)).
+
+    "fit": Chinchilla's optimum (compute_optimal); "rule": D = 20 N, so C = 120 N^2 and N = sqrt(C / 120);
+    "kaplan": Kaplan et al.'s allocation (kaplan_optimal), scored with the same Chinchilla loss.
+    """
+    n_rule = (flops / 120) ** 0.5
+    out = {}
+    for name, (n, d) in (("fit", compute_optimal(flops, fit)), ("rule", (n_rule, 20 * n_rule)),
+                         ("kaplan", kaplan_optimal(flops))):
+        out[name] = (n, d, chinchilla_loss(n, d, fit))
+    return out
+
+
 def with_changes(c: TransformerShape, **changes) -> TransformerShape:
     """A copy of the shape with some fields changed (and checked)."""
     new = replace(c, **changes)

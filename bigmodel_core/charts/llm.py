@@ -5,12 +5,15 @@
 - `answer_spec`: the final answer's probability after each block (a line).
 - `norms_spec`: the residual stream's norm after the embedding and each block (lines per position).
 - `params_spec`: parameters per part as horizontal bars.
+- `heads_grid_spec` + `selected_head_rows`: all 30 x 9 heads as one picture whose red outline (the chosen
+  head) is the named data set "sel": a new layer or head swaps those rows, the picture is not rebuilt.
 Sized for a projector: 13-14 px labels, cells wide enough for a short token.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from bigmodel_core.charts.attention import model_view_spec
 from bigmodel_core.charts.images import as_numpy
 from bigmodel_core.charts.spec import FONT, TITLE_FONT
 
@@ -112,3 +115,24 @@ def params_spec(parts: dict[str, int], names: dict[str, str], *, count_title: st
                   {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12},
                    "encoding": {"text": {"field": "label"}}}],
     }
+
+
+def selected_head_rows(layer: int, head: int) -> list[dict]:
+    """The outline's one row for the chosen (layer, head), numbered from 1: the centre of its square."""
+    return [{"cx": head - 0.5, "cy": layer - 0.5}]
+
+
+def heads_grid_spec(attn_weights, *, head_px: int = 20, layer_title: str = "layer",
+                    head_title: str = "head") -> dict:
+    """The (L, H, T, T) weights as attention's model view (one PNG, a clickable square per head), plus an
+    outline drawn from the named data set "sel" (selected_head_rows), so the spec stays the same for
+    every chosen head and the browser only swaps that row. Starts on head (1, 1)."""
+    spec = model_view_spec(attn_weights, selected=None, head_px=head_px, layer_title=layer_title,
+                           head_title=head_title)
+    enc = spec["layer"][1]["encoding"]                                   # the click layer's x / y
+    spec["layer"].append({"data": {"name": "sel"},
+                          "mark": {"type": "square", "size": (head_px + 6) ** 2, "filled": False,
+                                   "stroke": "#ff2d55", "strokeWidth": 3},
+                          "encoding": {"x": enc["x"], "y": enc["y"]}})
+    spec["datasets"] = {"sel": selected_head_rows(1, 1)}
+    return spec

@@ -129,3 +129,20 @@ def test_short_label_counts_wide_characters_twice():
     assert llm_text.short_label("a" * 30, 24) == "a" * 24 + "…"
     cut = llm_text.short_label("大语言模型把文字切成词元，再为每个词元预测", 24)
     assert cut == "大语言模型把文字切成词元…"                       # 12 wide characters = 24 cells
+
+
+def test_heads_grid_outline_is_a_swapped_data_set_equal_to_the_model_views_own():
+    """The grid's spec does not depend on the chosen head; its "sel" rows draw the same outline as
+    attention's model view drawn with that head selected."""
+    import json
+    from bigmodel_core.charts.attention import model_view_spec
+    att = torch.softmax(torch.randn(4, 3, 5, 5, generator=torch.Generator().manual_seed(0)), -1)
+    spec = llm_charts.heads_grid_spec(att, head_px=12)
+    again = llm_charts.heads_grid_spec(att, head_px=12)
+    assert json.dumps(spec, sort_keys=True) == json.dumps(again, sort_keys=True)
+    for layer, head in ((1, 1), (4, 3), (2, 2)):
+        ref = model_view_spec(att, selected=(layer, head), head_px=12)
+        assert ref["layer"][:2] == spec["layer"][:2]                              # picture + click squares
+        outline = {k: v for k, v in spec["layer"][2].items() if k != "data"}
+        assert outline == {k: v for k, v in ref["layer"][2].items() if k != "data"}
+        assert llm_charts.selected_head_rows(layer, head) == ref["layer"][2]["data"]["values"]

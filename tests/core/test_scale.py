@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.scale import (CNN_SHAPE, PARTS, PRESETS, TransformerShape, chinchilla_loss, compute_optimal,
+from bigmodel_core.scale import (CNN_SHAPE, PARTS, PRESETS, TransformerShape, budget_allocations, chinchilla_loss,
+                                 compute_optimal,
                                  conv_net_parameter_count, count_elements, gguf_counts, kaplan_optimal,
                                  kv_cache_bytes, parameter_breakdown, parameter_count, training_bytes,
                                  training_flops, weight_bytes, with_changes)
@@ -116,6 +117,18 @@ def test_compute_optimal_is_the_minimum_on_its_iso_flop_line(flops):
     losses = chinchilla_loss(n, flops / (6 * n))
     assert abs(np.log10(n[losses.argmin()] / n_opt)) < 2e-3
     assert losses.min() >= chinchilla_loss(n_opt, d_opt) - 1e-12
+
+
+@pytest.mark.parametrize("log_c", [17.0, 21.25, 23.5, 27.0])
+def test_budget_allocations_spend_the_budget_and_the_fit_is_best(log_c):
+    flops = 10 ** log_c
+    rows = budget_allocations(flops)
+    for n, d, loss in rows.values():
+        assert 6 * n * d == pytest.approx(flops, rel=1e-9)                  # every row spends exactly C
+        assert loss == pytest.approx(1.69 + 406.4 / n**0.34 + 410.7 / d**0.28, rel=1e-12)
+    n, d, _ = rows["rule"]
+    assert d / n == pytest.approx(20) and n == pytest.approx(math.sqrt(flops / 120))
+    assert rows["fit"][2] <= min(rows["rule"][2], rows["kaplan"][2])       # the optimum of L on 6ND = C
 
 
 def test_kaplan_spends_more_on_parameters_than_chinchilla():

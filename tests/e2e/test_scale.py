@@ -27,5 +27,15 @@ def test_preset_shape_and_scaling_laws(app_url, page):
     wait_idle(page)
     page.locator('[data-testid="stVegaLiteChart"] canvas:visible').first.wait_for(timeout=120_000)
     assert page.get_by_text("the best split between parameters").count() >= 1
+    # the budget slider reruns only its tab (a fragment): the budget and the URL follow, the shape stays
+    budget_slider = page.locator('.st-key-scale-log_c input[type="range"]')
+    log_c = float(budget_slider.evaluate("e => e.value")) + 0.25
+    budget_slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(v) => location.search.includes('scale.log_c=' + v)", arg=str(log_c), timeout=60_000)
+    wait_idle(page)
+    budget = page.locator('[data-testid="stMarkdownContainer"]', has_text="the best split between parameters")
+    assert f"C = {10 ** log_c:.3g} FLOPs" in budget.first.inner_text(), budget.first.inner_text()
+    assert "scale.n_layer=31" in page.url and _total(page) == expected
     assert_no_exception(page)
     screenshot(page, "scale-laws")
