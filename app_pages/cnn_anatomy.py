@@ -51,6 +51,21 @@ def current_model() -> tuple[CNN, bool]:
     return bundled_cnn(), False
 
 
+def layer_pass(model: CNN, x28: np.ndarray) -> tuple[dict, dict]:
+    """One forward pass: every layer's activations (C, H, W) and the feature-map grids drawn from them."""
+    x = torch.from_numpy(x28).view(1, 1, 28, 28).to(next(model.parameters()).device)   # (1, 1, 28, 28)
+    acts = {k: v[0].cpu() for k, v in cnn_activations(model, x).items()}
+    grids = {name: feature_map_grid(acts[name], ncols=16 if acts[name].shape[0] == 64 else 8, scale=1,
+                                    diverging=name.startswith("conv")) for name in MAPS}
+    return acts, grids
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def bundled_pass(digit_key: str, x28: np.ndarray) -> tuple[dict, dict]:
+    """layer_pass with the bundled weights, cached per digit: going back to a digit costs no forward pass."""
+    return layer_pass(bundled_cnn(), x28)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Play: a digit through every layer
 
@@ -65,8 +80,7 @@ def play(softmax_box) -> None:
     sync_url(f"{KEY}.source", f"{KEY}.index")
     if digit.x28 is None:
         return
-    x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)  # (1, 1, 28, 28)
-    acts = {k: v[0].cpu() for k, v in cnn_activations(model, x).items()}
+    acts, grids = bundled_pass(digit.key, digit.x28) if not is_trained else layer_pass(model, digit.x28)
     probs = acts["probs"].numpy()
     weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
     pred = show_prediction(digit, probs, col_seen, col_probs, prefix=KEY, note=weights_note)
@@ -80,12 +94,9 @@ def play(softmax_box) -> None:
     tabs = st.tabs([f"{name} · {SHAPES[name]}" for name in MAPS])
     for tab, name in zip(tabs, MAPS):
         with tab:
-            maps = acts[name]                                                  # (C, H, W)
             st.caption(t(f"cnn_anatomy.layer_{name}"))
-            grid = feature_map_grid(maps, ncols=16 if maps.shape[0] == 64 else 8, scale=1,
-                                    diverging=name.startswith("conv"))
-            zoom = {28: 3, 14: 4, 7: 7}[maps.shape[-1]]                        # screen pixels per map pixel
-            st.image(grid, width=grid.shape[1] * zoom)
+            zoom = {28: 3, 14: 4, 7: 7}[acts[name].shape[-1]]                  # screen pixels per map pixel
+            st.image(grids[name], width=grids[name].shape[1] * zoom)
 
     c_filters, c_fc1, c_params = st.columns([1, 1.3, 1.1], gap="medium")
     with c_filters:
