@@ -7,7 +7,7 @@ STAMP   := .venv/.stamp-setup
 REQS    := requirements.txt requirements-nodeps.txt requirements-dev.txt
 PORT    ?= 8501
 
-.PHONY: run serve test test-fast test-gpu bench load hostile browser gpu-check assets setup clean
+.PHONY: run serve test test-fast test-gpu bench rerun-table memory load hostile browser gpu-check assets setup clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -29,6 +29,12 @@ test-gpu: $(STAMP)           # the same suite with every heavy workload on the G
 
 bench: $(STAMP)              # every result records its device; BIGMODEL_DEVICE=cuda for the GPU rows
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+rerun-table: $(STAMP)        # every control beside a bare one-slider Streamlit page, same probe, same run
+	$(PY) -m bench.rerun_table $(BENCH_ARGS)
+
+memory: $(STAMP)             # server memory after each page's first visit (target: 1.0 GB with all pages)
+	$(PY) -m bench.memory
 
 load: $(STAMP)               # many learners against 1 process and nginx + 2 processes (bench/load.py)
 	$(PY) -m bench.load $(LOAD_ARGS)

@@ -131,3 +131,43 @@ def pool_shift_explorable(x, *, kind: str, size: int, stride: int, shift: int, l
     return _result(_pooling(key=key, data=pool_payload(
         x, part="shift", kind=kind, size=size, stride=stride, value=int(shift), labels=labels,
         lang=lang)), "shift")
+
+
+_landscape_map = _register("landscape_map")
+
+
+def landscape_map_explorable(*, surface: dict, z, levels: list[float], paths: list[dict], start: tuple,
+                             step: float, gd_lr: float | None, theory: dict | None, labels: dict, lang: str,
+                             key: str, on_start) -> None:
+    """The toy surface's map with the optimizer paths, the start point picked in the browser, GD's first
+    step with its numbers and (on the quadratic bowl) Goh's theory panel, all written by the JS.
+
+    surface: {name, kappa, angle, xlim, ylim, f_min, minima}: the JS evaluates f and its gradient in
+    closed form (bigmodel_core.landscape.Surface.f / grad). z: (n, n) log10(f - f*) on the grid
+    (float32, sent once per surface; row i at ys[i]), levels: the iso-line levels. paths: [{name,
+    label, color, xy (float32 (end + 1, 2) clipped to the map), diverged, end}]. start: the committed
+    start point; step: its grid. theory: {kappa, lr_gd, lr_momentum, beta, measured_gd,
+    measured_momentum} on the bowl, else None. A click on the map, or Enter after the arrow keys,
+    sends the new start ([x, y], a trigger) and calls on_start: the paths fragment reruns.
+    """
+    _landscape_map(
+        key=key, on_start_change=on_start,
+        data={"surface": surface, "z": float32_b64(z), "n": int(len(z)), "levels": [float(v) for v in levels],
+              "paths": paths, "start": [float(start[0]), float(start[1])], "step": float(step),
+              "gd_lr": gd_lr, "theory": theory, "labels": labels, "lang": lang},
+    )
+
+
+_regularization_replay = _register("regularization_replay")
+
+
+def regularization_replay_explorable(data: dict, *, key: str) -> None:
+    """The A/B panels of the regularization page replayed from training snapshots, in the browser.
+
+    data (see app_pages/regularization.py replay_data): the task's drawing (kind, extent, grid, the
+    curve's xs and truth, the training points as float32), per side the kept frames (steps, losses,
+    sums, zeros, histogram edges as lists; histograms and predictions as float32, frames x values)
+    and every evaluation's losses, the lambdas and labels. The "training step" slider picks a frame
+    in the browser; nothing is sent back.
+    """
+    _regularization_replay(key=key, data=data)

@@ -2,21 +2,18 @@
 a real network's loss surface (1-D line, 2-D filter-normalized slice, training path in the PCA plane)."""
 from __future__ import annotations
 
-import math
-import threading
-
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 import torch.nn.functional as F
 
 from bigmodel_core import landscape as L
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.charts.landscape import (OPTIMIZER_COLORS, contour_background, contour_chart,
-                                            contour_datasets, interpolation_chart,
-                                            loss_curves_chart, network_surface_chart)
-from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from bigmodel_core.charts.landscape import (OPTIMIZER_COLORS, curve_frame, interpolation_chart, loss_curves_chart,
+                                            map_background, network_surface_chart)
+from app_pages._explorables import committed, float32_b64, landscape_map_explorable
+from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega,
+                           why_and_try)
 
 KEY = "loss_landscape"
 LR_OPTIONS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-100, 21))     # 1e-5 .. 10, log spaced
@@ -39,11 +36,7 @@ def k(name: str) -> str:
 
 
 def snap(value: float, options=LR_OPTIONS) -> float:
-    return min(options, key=lambda o: abs(math.log(o) - math.log(value)) if o > 0 and value > 0 else abs(o - value))
-
-
-def start_step(surface: L.Surface) -> float:
-    return 0.05                                 # every plot window is a multiple of it
+    return L.nearest_option(options, value)
 
 
 def _reset_for_surface() -> None:
@@ -55,18 +48,18 @@ def _reset_for_surface() -> None:
     st.session_state[k("noise")] = DEFAULTS[surf.name]["noise"]
 
 
-def _on_click() -> None:
-    """A click on the contours moves the start point there (the whole page reruns: the start
-    sliders, the paths and the formula's numbers all change)."""
-    event = st.session_state.get(k("contours")) or {}
-    picked = (event.get("selection") or {}).get("start") or []
-    if picked and "x" in picked[0]:
-        surf = L.get_surface(st.session_state[k("surface")])
-        step = start_step(surf)
-        for axis, lim in (("x", surf.xlim), ("y", surf.ylim)):
-            v = round(round(picked[0][axis] / step) * step, 6)
-            st.session_state[k(f"{axis}0")] = float(min(max(v, lim[0]), lim[1]))
-    st.rerun()                              # the chart lives in the paths fragment; the start sliders do not
+def _on_start() -> None:
+    """The map sent a start point (a click, or Enter after the arrow keys): only the paths fragment
+    reruns, since the start lives in it (the map, the paths, the numbers all change)."""
+    picked = committed(k("map"), "start")
+    if not isinstance(picked, (list, tuple)) or len(picked) != 2:
+        return
+    surf = current_surface()
+    try:
+        st.session_state[k("x0")], st.session_state[k("y0")] = L.snap_start(surf, float(picked[0]),
+                                                                            float(picked[1]))
+    except (TypeError, ValueError, UserInputError):
+        pass                                    # a forged value: the start stays where it was
 
 
 def _best_quadratic() -> None:
@@ -74,6 +67,11 @@ def _best_quadratic() -> None:
     st.session_state[k("lr.gd")] = snap(th.gd_best_lr)
     st.session_state[k("lr.momentum")] = snap(th.momentum_best_lr)
     st.session_state[k("beta.momentum")] = round(min(0.99, th.momentum_best_beta), 2)
+
+
+def current_surface() -> L.Surface:
+    return L.get_surface(st.session_state[k("surface")], float(st.session_state[k("kappa")]),
+                         float(st.session_state[k("angle")]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,16 +95,6 @@ def current_paths(surf_name: str, kappa: float, angle: float, start: tuple, step
             for name, lr, hyper in settings}
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)     # shared, never changed: vega() copies it
-def contour_spec(surface: str, kappa: float, angle: float, labels: tuple, domain: tuple, colors: tuple) -> dict:
-    """The contour chart's Vega-Lite spec over named data sets: the same for every learning rate."""
-    surf = L.get_surface(surface, kappa, angle)
-    xs, ys, background = cached_background(surface, kappa, angle)
-    chart = contour_chart(xs, ys, background=background, minima=surf.minima, select="start", size=370,
-                          color_domain=list(domain), color_range=list(colors), labels=dict(labels), named=True)
-    return chart.to_dict(validate=False)
-
-
 @st.cache_resource(max_entries=8, show_spinner=False)
 def curves_spec(domain: tuple, colors: tuple, x_title: str, y_title: str) -> dict:
     chart = loss_curves_chart(pd.DataFrame(), color_domain=list(domain), color_range=list(colors), width=300,
@@ -114,19 +102,15 @@ def curves_spec(domain: tuple, colors: tuple, x_title: str, y_title: str) -> dic
     return chart.to_dict(validate=False)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)   # shared and read-only: no copy per rerun
-def cached_background(surface: str, kappa: float, angle: float):
-    """The grid axes and the contour data (cells and iso-lines) of one surface."""
-    surf = L.get_surface(surface, kappa, angle)
-    xs, ys, values = surf.grid(GRID)
-    return xs, ys, contour_background(xs, ys, values, surf.f_min)
+@st.cache_resource(max_entries=32, show_spinner=False)   # shared and read-only
+def cached_map(surface: str, kappa: float, angle: float) -> tuple[np.ndarray, list[float]]:
+    """The map's colours: log10(f - f*) on the GRID x GRID grid, and its iso-line levels."""
+    return map_background(L.get_surface(surface, kappa, angle), GRID)
 
 
 @st.cache_resource(show_spinner=False)
 def landscape_model() -> L.TrainedMLP:
-    trained = L.load_landscape_mlp()
-    L.model_on_device(trained.model)
-    return trained
+    return L.load_landscape_mlp(L.surface_device())
 
 
 @st.cache_resource(show_spinner=False)
@@ -143,9 +127,9 @@ def cached_line() -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.cache_resource(show_spinner=False)
-def surface_store() -> tuple[dict, threading.Lock]:
-    """Surfaces computed so far in this process (shared by every learner; a few, bounded)."""
-    return {}, threading.Lock()
+def surface_cache() -> L.SurfaceCache:
+    """The network's surfaces computed so far in this process (shared by every learner)."""
+    return L.SurfaceCache(max_entries=12)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -162,7 +146,7 @@ view = st.segmented_control(t(k("view")), ("toy", "network"), key=k("view"), req
 
 
 def toy_play() -> dict:
-    """The toy surfaces: controls, contours with six paths, loss per step, the bowl's theory."""
+    """The toy surfaces: controls, the map with six paths (drawn in the browser), loss per step."""
     url_state(k("surface"), "quadratic", choices=L.SURFACE_NAMES)
     url_state(k("kappa"), 10, lo=1, hi=100)
     url_state(k("angle"), 30, lo=0, hi=90)
@@ -187,16 +171,12 @@ def toy_play() -> dict:
             ca, cb = st.columns(2)
             ca.slider(t(k("kappa")), 1, 100, key=k("kappa"), help=t(k("kappa_help")))
             cb.slider(t(k("angle")), 0, 90, step=5, key=k("angle"))
-        kappa, angle = float(st.session_state[k("kappa")]), float(st.session_state[k("angle")])
-        surf = L.get_surface(surf_name, kappa, angle)
-        step = start_step(surf)
-        ca, cb = st.columns(2)
-        ca.slider(t(k("x0")), float(surf.xlim[0]), float(surf.xlim[1]), step=step, key=k("x0"), format="%.2f")
-        cb.slider(t(k("y0")), float(surf.ylim[0]), float(surf.ylim[1]), step=step, key=k("y0"), format="%.2f")
         st.slider(t(k("steps")), 10, 500, step=10, key=k("steps"))
+        st.caption(t(k("start_hint")))
     st.pills(t(k("optimizers")), L.OPTIMIZER_NAMES, selection_mode="multi", key=k("optimizers"),
              format_func=lambda n: t(k(f"opt.{n}")), label_visibility="collapsed")
     chosen = [n for n in L.OPTIMIZER_NAMES if n in (st.session_state[k("optimizers")] or [])]
+    surf = current_surface()
 
     # the learning rates (log sliders), one per optimizer, with each one's own setting beneath; the
     # sliders themselves are drawn by paths_fragment into the slots kept for them here
@@ -212,28 +192,26 @@ def toy_play() -> dict:
             if name == "rmsprop":
                 st.caption(t(k("rmsprop_defaults")))
 
-    start = (float(st.session_state[k("x0")]), float(st.session_state[k("y0")]))
-    steps = int(st.session_state[k("steps")])
     with mid:
         slots["contours"] = st.container()
         st.caption(t(k("click_hint")))
     with right:
         st.markdown(f"**{t(k('loss_per_step'))}**")
         slots["curves"] = st.container()
-    if surf_name == "quadratic":
-        slots["your_rates"] = theory_panel(kappa)
+        if surf_name == "quadratic":
+            slots["best"] = st.container()
     slots["table"] = st.container()
     sync_url(k("view"), k("surface"), k("kappa"), k("angle"), k("x0"), k("y0"), k("steps"), k("noise"),
              k("beta.momentum"), k("beta.nesterov"), *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
-    play = dict(surf_name=surf_name, kappa=kappa, angle=angle, start=start, steps=steps, chosen=chosen)
-    return {"surface": surf, "start": start, "play": play, "slots": slots}
+    play = dict(surf_name=surf_name, kappa=surf.kappa, angle=surf.angle, steps=int(st.session_state[k("steps")]),
+                chosen=chosen)
+    return {"surface": surf, "play": play, "slots": slots}
 
 
-# A learning rate, SGD's noise or a momentum beta changes only the paths. Their sliders and everything
-# drawn from the paths (the two charts, the learner's rates on the bowl, the table, GD's first step in
-# the formula) are one fragment, drawn into slots the page keeps for them: a slider reruns just these
-# ~15 elements instead of the whole page (~60), and the contour chart keeps its spec, so the browser
-# swaps the new paths into the live chart instead of drawing the 3,721 cells again.
+# A learning rate, SGD's noise, a momentum beta or the start point changes only the paths. Their
+# sliders, the map (a client-side explorable: the start point moves in the browser and is sent on a
+# click or Enter) and everything drawn from the paths (the loss curves, the table) are one fragment,
+# drawn into slots the page keeps for them: a change reruns just these ~15 elements, not the page.
 
 @st.fragment
 def paths_fragment(play: dict, slots: dict) -> None:
@@ -255,139 +233,82 @@ def _draw_paths(play: dict, slots: dict) -> None:
             if name in ("momentum", "nesterov"):
                 st.slider(t(k("beta")), 0.0, 0.99, step=0.01, key=k(f"beta.{name}"), disabled=name not in chosen)
     surf = L.get_surface(play["surf_name"], play["kappa"], play["angle"])
-    paths = current_paths(play["surf_name"], play["kappa"], play["angle"], play["start"], play["steps"], chosen)
+    start = (float(st.session_state[k("x0")]), float(st.session_state[k("y0")]))   # the map may have moved it
+    paths = current_paths(play["surf_name"], play["kappa"], play["angle"], start, play["steps"], chosen)
     labels = {n: t(k(f"opt.{n}")) for n in L.OPTIMIZER_NAMES}
-    domain = tuple(labels[n] for n in L.OPTIMIZER_NAMES)
-    colors = tuple(OPTIMIZER_COLORS[n] for n in L.OPTIMIZER_NAMES)
     with slots["contours"]:
-        spec = contour_spec(play["surf_name"], play["kappa"], play["angle"], (("loss", t("common.loss")),),
-                            domain, colors)
-        _, _, background = cached_background(play["surf_name"], play["kappa"], play["angle"])
-        vega(spec, datasets=contour_datasets(background, paths=path_frame(paths, surf, labels), start=play["start"],
-                                             minima=surf.minima), key=k("contours"), on_select=_on_click)
+        draw_map(surf, start, paths, labels)
     with slots["curves"]:
+        domain = tuple(labels[n] for n in L.OPTIMIZER_NAMES)
+        colors = tuple(OPTIMIZER_COLORS[n] for n in L.OPTIMIZER_NAMES)
         vega(curves_spec(domain, colors, t("common.step"), t(k("gap_axis"))),
-             datasets={"curves": curve_frame(paths, surf, labels)})
-    if "your_rates" in slots:
-        with slots["your_rates"]:
-            your_rates(play["kappa"], paths)
+             datasets={"curves": curve_frame(paths, surf.f_min, labels)})
+    if "best" in slots:
+        with slots["best"]:
+            st.button(t(k("use_best")), key=k("use_best"), on_click=_best_quadratic,
+                      icon=":material/auto_fix_high:", width="stretch")
     with slots["table"]:
         outcome_table(paths, surf, labels)
-    if "first_step" in slots:
-        with slots["first_step"]:
-            first_step(surf, play["start"], paths)
     # (a fragment rerun does not reach the page's own sync_url)
-    sync_url(k("noise"), k("beta.momentum"), k("beta.nesterov"), *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
+    sync_url(k("x0"), k("y0"), k("noise"), k("beta.momentum"), k("beta.nesterov"),
+             *[k(f"lr.{n}") for n in L.OPTIMIZER_NAMES])
 
 
-def path_frame(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> pd.DataFrame:
-    """Long form of the drawn paths: each up to its divergence, the last point marked."""
-    frames = []
-    (x0, x1), (y0, y1) = surf.xlim, surf.ylim
+MAP_LABELS = ("map_label", "map_hint", "pending", "start_here", "start_at", "hover", "first_step",
+              "first_step_none", "theory_title", "gd_max_lr", "gd_best", "momentum_best", "rate_steps",
+              "your_gd", "your_momentum", "verdict_diverges", "verdict_converges", "diverged_mark")
+
+
+def map_data(surf: L.Surface, start: tuple, paths: dict[str, L.Path], labels: dict) -> dict:
+    """What the map explorable gets (a test compares it with the core): see landscape_map_explorable."""
+    z, levels = cached_map(surf.name, surf.kappa, surf.angle)
+    sent = []
     for name, p in paths.items():
-        end = p.diverged_at if p.diverged else len(p.points) - 1
-        pts = p.points[:end + 1].copy()
-        pts[~np.isfinite(pts)] = 1e6
-        pts[:, 0] = np.clip(pts[:, 0], x0, x1)            # the divergence cross sits on the plot's edge
-        pts[:, 1] = np.clip(pts[:, 1], y0, y1)
-        df = pd.DataFrame({"label": labels[name], "step": np.arange(end + 1), "x": pts[:, 0], "y": pts[:, 1]})
-        df["end"] = df["step"] == end
-        df["diverged"] = df["end"] & p.diverged
-        df["note"] = np.where(df["diverged"], t(k("diverged_mark"), step=end), "")
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        end, pts = L.drawn_points(p, surf)
+        sent.append({"name": name, "label": labels[name], "color": OPTIMIZER_COLORS[name], "lr": p.lr,
+                     "xy": float32_b64(pts), "end": end, "diverged": p.diverged})
+    theory = None
+    if surf.name == "quadratic":
+        def rate(name):
+            return None if name not in paths or paths[name].diverged else L.measured_rate(paths[name], surf.f_min)
+        theory = {"kappa": surf.kappa, "lr_gd": paths["gd"].lr if "gd" in paths else None,
+                  "lr_momentum": float(st.session_state[k("lr.momentum")]),
+                  "beta": float(st.session_state[k("beta.momentum")]),
+                  "measured_gd": rate("gd"), "measured_momentum": rate("momentum"),
+                  "gd_diverged": bool("gd" in paths and paths["gd"].diverged),
+                  "momentum_diverged": bool("momentum" in paths and paths["momentum"].diverged)}
+    return dict(surface={"name": surf.name, "kappa": surf.kappa, "angle": surf.angle, "xlim": list(surf.xlim),
+                         "ylim": list(surf.ylim), "f_min": surf.f_min, "minima": [list(m) for m in surf.minima]},
+                z=z, levels=levels, paths=sent, start=start, step=L.START_STEP,
+                gd_lr=float(st.session_state[k("lr.gd")]), theory=theory,
+                labels={**{name: t(k(name)) for name in MAP_LABELS}, "loss": t("common.loss")}, lang=lang())
 
 
-def curve_frame(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> pd.DataFrame:
-    frames = []
-    for name, p in paths.items():
-        end = p.diverged_at if p.diverged else len(p.losses) - 1
-        gap = np.nan_to_num(p.losses[:end + 1] - surf.f_min, nan=1e12, posinf=1e12)
-        frames.append(pd.DataFrame({"label": labels[name], "step": np.arange(end + 1),
-                                    "gap": np.clip(gap, 1e-12, 1e12)}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"label": [], "step": [], "gap": []})
+def draw_map(surf: L.Surface, start: tuple, paths: dict[str, L.Path], labels: dict) -> None:
+    st.session_state[k("_map_sent")] = data = map_data(surf, start, paths, labels)   # (AppTest reads it)
+    landscape_map_explorable(**data, key=k("map"), on_start=_on_start)
 
 
 def outcome_table(paths: dict[str, L.Path], surf: L.Surface, labels: dict) -> None:
     rows = [f"| {t(k('col_optimizer'))} | {t(k('lr'))} | {t(k('col_final'))} | {t(k('col_status'))} |",
             "|---|---:|---:|---|"]
     for name, p in paths.items():
-        if p.diverged:
-            status = f"✗ {t(k('status_diverged'), step=p.diverged_at)}"
-            final = "—"
-        else:
-            x, y = p.points[-1]
-            final = f"{p.losses[-1]:.3g}"
-            near = min(math.hypot(x - a, y - b) for a, b in surf.minima)
-            status = "✓ " + t(k("status_reached")) if near < 0.05 else "→ " + t(k("status_running"))
-        color = OPTIMIZER_COLORS[name]
-        rows.append(f"| <span style='color:{color};font-weight:700'>{labels[name]}</span> | {p.lr:.3g} | "
-                    f"{final} | {status} |")
+        out = L.path_outcome(p, surf)
+        status = {"diverged": f"✗ {t(k('status_diverged'), step=out.step)}",
+                  "reached": "✓ " + t(k("status_reached")), "running": "→ " + t(k("status_running"))}[out.status]
+        final = "—" if out.final_loss is None else f"{out.final_loss:.3g}"
+        rows.append(f"| <span style='color:{OPTIMIZER_COLORS[name]};font-weight:700'>{labels[name]}</span> | "
+                    f"{p.lr:.3g} | {final} | {status} |")
     if paths:
         st.markdown("\n".join(rows), unsafe_allow_html=True)
     else:
         st.info(t(k("no_optimizer")))
 
 
-def theory_panel(kappa: float):
-    """Goh 2017's numbers for the current bowl, next to what the paths actually did (drawn by
-    paths_fragment into the slot this returns)."""
-    th = L.quadratic_theory(kappa)
-    with st.container(border=True):
-        st.markdown(f"**{t(k('theory_title'))}**  ·  λ_min = {th.lambda_min:.3g}, λ_max = {th.lambda_max:.3g}, "
-                    f"κ = {th.kappa:.3g}")
-        c1, c2, c3, c4 = st.columns([1, 1, 1, 1.1])
-        c1.metric(t(k("gd_max_lr")), f"{th.gd_max_lr:.3g}", help=t(k("gd_max_lr_help")))
-        c2.metric(t(k("gd_best")), f"{th.gd_best_lr:.3g}",
-                  delta=t(k("rate_steps"), rate=f"{th.gd_best_rate:.3f}", steps=_fmt_steps(th, th.gd_best_rate)),
-                  delta_color="off")
-        c3.metric(t(k("momentum_best")), f"{th.momentum_best_lr:.3g}, β = {th.momentum_best_beta:.2f}",
-                  delta=t(k("rate_steps"), rate=f"{th.momentum_best_rate:.3f}",
-                          steps=_fmt_steps(th, th.momentum_best_rate)), delta_color="off")
-        with c4:
-            slot = st.container()
-            st.button(t(k("use_best")), key=k("use_best"), on_click=_best_quadratic, icon=":material/auto_fix_high:")
-    return slot
-
-
-def your_rates(kappa: float, paths: dict[str, L.Path]) -> None:
-    """What the learner's GD and momentum do on this bowl: the theory's rate and the measured one."""
-    th = L.quadratic_theory(kappa)
-    if "gd" in paths:
-        p = paths["gd"]
-        theory_rate = th.gd_rate(p.lr)
-        verdict = t(k("verdict_diverges")) if theory_rate >= 1 else t(k("verdict_converges"))
-        measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
-        st.markdown(t(k("your_gd"), lr=f"{p.lr:.3g}", rate=f"{theory_rate:.3f}", verdict=verdict,
-                      measured=measured))
-    if "momentum" in paths:
-        p = paths["momentum"]
-        measured = "∞" if p.diverged else f"{L.measured_rate(p):.3f}"
-        st.markdown(t(k("your_momentum"), measured=measured))
-
-
-def first_step(surf: L.Surface, start: tuple, paths: dict[str, L.Path]) -> None:
-    """GD's first step with the learner's numbers (the learning rate is theirs)."""
-    if "gd" in paths:
-        gx, gy = (float(v) for v in surf.grad(torch.tensor(start[0], dtype=torch.float64),
-                                              torch.tensor(start[1], dtype=torch.float64)))
-        p = paths["gd"]
-        x1, y1 = p.points[1]
-        st.markdown(t(k("formula_numbers")))
-        st.latex(rf"\theta_1 = \begin{{pmatrix}}{start[0]:.3f}\\{start[1]:.3f}\end{{pmatrix}} - {p.lr:.3g}"
-                 rf"\begin{{pmatrix}}{gx:.4g}\\{gy:.4g}\end{{pmatrix}} = "
-                 rf"\begin{{pmatrix}}{x1:.4g}\\{y1:.4g}\end{{pmatrix}},\quad J(\theta_1) = {p.losses[1]:.4g}")
-
-
-def _fmt_steps(th: L.QuadraticTheory, rate: float) -> str:
-    n = th.steps_to(rate)
-    return "∞" if math.isinf(n) else f"{math.ceil(n)}"
-
-
 def toy_formula(state: dict) -> None:
     st.latex(r"\theta_{t+1} = \theta_t - \alpha\,\nabla J(\theta_t)\qquad "
              r"\theta_{t+1} = \theta_t - \eta\,\nabla J(\theta_t; z_t)")
-    state["slots"]["first_step"] = st.container()
+    st.caption(t(k("formula_on_map")))
     paths_fragment(state["play"], state["slots"])        # now that every slot it draws into is there
     surf = state["surface"]
     st.markdown(t(k("formula_others")))
@@ -439,14 +360,10 @@ def network_play() -> dict:
               "init": t(k("init")), "alpha": "α"}
     if plane == "pca":
         proj = cached_pca()
-        a0, a1 = proj.coords[:, 0].min(), proj.coords[:, 0].max()
-        b0, b1 = proj.coords[:, 1].min(), proj.coords[:, 1].max()
-        ma, mb = 0.15 * (a1 - a0), 0.15 * (b1 - b0) + 0.3
-        key = ("pca", n, round(a0, 4), round(a1, 4), round(b0, 4), round(b1, 4))
-        spec = dict(span=((a0 - ma, a1 + ma), (b0 - mb, b1 + mb)),
-                    directions=(L.unflatten(proj.d1, net.model), L.unflatten(proj.d2, net.model)))
-        every = rec["checkpoint_every"]
-        steps_at = [min(i * every, rec["steps"]) for i in range(len(proj.coords))]
+        window = L.pca_window(proj)
+        key = ("pca", n, *(round(v, 4) for pair in window for v in pair))
+        spec = dict(span=window, directions=(L.unflatten(proj.d1, net.model), L.unflatten(proj.d2, net.model)))
+        steps_at = L.checkpoint_steps(rec, len(proj.coords))
         path = pd.DataFrame({"step": steps_at, "x": proj.coords[:, 0], "y": proj.coords[:, 1],
                              "label": [t(k("init"))] + [""] * (len(steps_at) - 1)})
         labels.update(x=t(k("pca_axis"), i=1, share=f"{proj.explained[0] * 100:.0f}"),
@@ -473,10 +390,10 @@ def network_play() -> dict:
 
 
 def network_surface(key: tuple, n: int, spec: dict) -> L.LossSurface | None:
-    """The surface for these settings: from the process-wide store, else computed now with progress."""
-    store, lock = surface_store()
-    if key in store:
-        return store[key]
+    """The surface for these settings: from the process-wide cache, else computed now with progress."""
+    cache = surface_cache()
+    if (surface := cache.get(key)) is not None:
+        return surface
     net = landscape_model()
     bar = st.progress(0.0, text=t(k("computing"), done=0, total=n * n))
 
@@ -484,15 +401,12 @@ def network_surface(key: tuple, n: int, spec: dict) -> L.LossSurface | None:
         bar.progress(done / total, text=t(k("computing"), done=done, total=total))
 
     try:
-        with lock:
-            surface = L.loss_surface_2d(net.model, F.cross_entropy, fixed_batch(), n, on_progress=progress, **spec)
+        surface = cache.get_or_compute(key, lambda: L.loss_surface_2d(net.model, F.cross_entropy, fixed_batch(),
+                                                                      n, on_progress=progress, **spec))
     except UserInputError as e:
         show_error(e)
         return None
     bar.empty()
-    if len(store) >= 12:
-        store.pop(next(iter(store)))
-    store[key] = surface
     return surface
 
 

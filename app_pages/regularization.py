@@ -1,23 +1,24 @@
 """Regularization and overfitting: an over-parameterized MLP on a few noisy points, with and without
-L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (seed 001 §3.3.3)."""
+L1 / L2 / dropout / early stopping / data augmentation, trained live side by side (course text 2 §3.3.3)."""
 from __future__ import annotations
 
+import hashlib
 import time
 
 import streamlit as st
-import torch
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.regularization import (LAMBDAS, LIVE_INTERVAL_S, SLIDERS, STEPS, TASKS, InputJitter, RegConfig, Snapshot, Throttle,
-                                          l1_penalty, l2_penalty, make_task, MLP,
-                                          snapshot, soft_threshold_, train_run, validate,
-                                          weight_decay_)
+from bigmodel_core.regularization import (GRID, HIST_BINS, LAMBDAS, LIVE_INTERVAL_S, SLIDERS, STEPS, TASKS, InputJitter,
+                                          RegConfig, Snapshot, Throttle, frame_of, l1_penalty, l2_penalty, make_task,
+                                          replay_arrays, soft_threshold_, train_run, true_curve, untrained_snapshot,
+                                          validate, weight_decay_)
 from bigmodel_core.train import TrainConfig
 from bigmodel_core.charts.regularization import fit_chart, loss_chart, weights_histogram
+from app_pages._explorables import float32_b64, regularization_replay_explorable
 from app_pages._queue import heavy
 from app_pages._training import diverged_text
-from app_pages._ui import (page_header, section, show_code, show_error, sync_url, t,
-                       url_state, why_and_try)
+from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, url_state,
+                           why_and_try)
 
 KEY = "regularization"
 LOSS_RANGE = {"curve": (1e-3, 2.0), "moons": (1e-3, 3.0)}     # fixed, so both sides compare
@@ -26,14 +27,6 @@ DIVERGE_FACTOR = TrainConfig().diverge_factor
 W_FIT, H_FIT, W_LOSS, H_LOSS, H_HIST = 360, 180, 360, 110, 85    # plot areas (the spec's own size)
 # element heights: the plot plus title, legend and axes (Streamlit fits the chart into these)
 EL_FIT, EL_MAP, EL_LOSS, EL_HIST = 300, 370, 280, 210
-
-
-def chart(c, height: int) -> None:
-    """Draw an Altair chart filling its column at `height` pixels (title and axes included).
-
-    (app_pages._ui.altair passes height="content", which Streamlit 1.67 draws about 50 px tall for
-    these charts; an explicit height keeps them readable.)"""
-    st.altair_chart(c, width="stretch", height=height)
 
 
 def k(name: str) -> str:
@@ -79,43 +72,34 @@ def chart_labels() -> dict[str, dict[str, str]]:
 
 
 class Panel:
-    """One side of the A/B: a title, three numbers, the fit, the loss curves, the histogram."""
+    """One side of the A/B: a title and a note; during training, live pictures (drawn on the server as
+    the snapshots arrive). A finished run, a stopped one or the untrained network is drawn by the
+    replay explorable below both sides, from its snapshots."""
 
     def __init__(self, title: str):
         st.markdown(f"##### {title}")
         self.note = st.empty()
-        self.numbers = st.empty()
-        self.fit = st.empty()
-        self.loss = st.empty()
-        self.hist = st.empty()
+        self.live = st.empty()
 
-    def draw(self, task, snap: Snapshot, rows: list[dict] | None, best_step: int | None = None,
-             steps: int = D.steps, histogram: bool = True) -> None:
-        """Redraw everything; live updates skip the histogram every other time (it changes slowly)."""
+    def draw_live(self, task, snap: Snapshot, rows: list[dict], steps: int, histogram: bool = True) -> None:
+        """The live pictures; the histogram every other time (it changes slowly)."""
         import pandas as pd
-        curve = pd.DataFrame(rows or [{"step": snap.step, "train_loss": snap.train_loss,
-                                       "val_loss": snap.val_loss}])
         gap = snap.val_loss - snap.train_loss
-        self.numbers.markdown(
-            f"**{t(k('train_loss'))}** `{snap.train_loss:.4f}` · **{t(k('val_loss'))}** `{snap.val_loss:.4f}`"
-            f" · **{t(k('gap'))}** `{gap:+.4f}` · **{t(k('zeros'))}** `{snap.zeros:,} / {snap.weights.size:,}`")
-        with self.fit:
-            chart(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
-                            width=W_FIT, height=H_FIT), EL_FIT if task_kind == "curve" else EL_MAP)
-        with self.loss:
-            chart(loss_chart(curve, title=t(k("loss_title")), labels=labels["loss"], best_step=best_step,
-                             y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS,
-                             height=H_LOSS), EL_LOSS)
-        if histogram:
-            with self.hist:
-                    chart(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
-                                        width=W_LOSS, height=H_HIST), EL_HIST)
+        with self.live.container():
+            st.markdown(
+                f"**{t(k('train_loss'))}** `{snap.train_loss:.4f}` · **{t(k('val_loss'))}** `{snap.val_loss:.4f}`"
+                f" · **{t(k('gap'))}** `{gap:+.4f}` · **{t(k('zeros'))}** `{snap.zeros:,} / {snap.weights.size:,}`")
+            altair(fit_chart(task, snap, task_kind, title=t(k("fit_title")), labels=labels["fit"],
+                             width=W_FIT, height=H_FIT), height=EL_FIT if task_kind == "curve" else EL_MAP)
+            altair(loss_chart(pd.DataFrame(rows), title=t(k("loss_title")), labels=labels["loss"],
+                              y_domain=LOSS_RANGE[task_kind], x_domain=(0, steps), width=W_LOSS, height=H_LOSS),
+                   height=EL_LOSS)
+            if histogram:
+                altair(weights_histogram(snap.weights, title=t(k("hist_title")), labels=labels["hist"],
+                                         width=W_LOSS, height=H_HIST), height=EL_HIST)
 
-    def show(self, result) -> None:
-        """A finished run, with its notes (divergence, early stopping)."""
-        rows = result.curve.to_dict("records")
-        self.draw(result.task, result.final, rows, result.best_step if result.stopped_early else None,
-                  result.config.steps)
+    def notes(self, result) -> None:
+        """A finished run's notes (divergence, early stopping)."""
         h = result.history
         if h.diverged:                              # (the clip makes it rare; the weights drawn are finite)
             self.note.warning(diverged_text(h.diverged_at, h.diverged_how, h.first_loss, h.diverged_loss,
@@ -141,7 +125,7 @@ class Panel:
             live["snap"] = snap
             if throttle.ready():
                 started = time.perf_counter()
-                self.draw(task, snap, rows, steps=cfg.steps, histogram=throttle.updates % 2 == 0)
+                self.draw_live(task, snap, rows, cfg.steps, histogram=throttle.updates % 2 == 0)
                 throttle.drew(started)
 
         t0 = time.perf_counter()
@@ -149,8 +133,61 @@ class Panel:
             result = train_run(cfg, on_snapshot=on_snapshot, l1_mode="proximal" if prox else "penalty")
         seconds = time.perf_counter() - t0
         st.session_state.pop(k("live"), None)
-        self.show(result)
+        self.live.empty()                                         # the replay below draws the result
+        self.notes(result)
         return result, throttle.updates, seconds
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)      # shared and read-only
+def untrained(cfg: RegConfig) -> Snapshot:
+    """The untrained network (the same on both sides): a forward pass, once per setting."""
+    return untrained_snapshot(cfg)
+
+
+def side_of_run(result) -> dict:
+    """A finished run as the replay draws it: its kept frames, every evaluation's losses, its best step."""
+    return replay_side(result.frames, result.curve.to_dict("records"),
+                       result.best_step if result.stopped_early else None)
+
+
+def side_of_snapshot(snap: Snapshot, rows: list[dict] | None) -> dict:
+    """One snapshot (the untrained network, or where a stopped run got to) as a one-frame side."""
+    rows = rows or [{"step": snap.step, "train_loss": snap.train_loss, "val_loss": snap.val_loss}]
+    return replay_side([frame_of(snap)], rows, None)
+
+
+def replay_side(frames, rows: list[dict], best_step: int | None) -> dict:
+    arr = replay_arrays(frames)
+    return {"frames": {name: arr[name].tolist() for name in ("step", "train_loss", "val_loss", "sum_abs", "sum_sq",
+                                                             "zeros", "hist_edge")},
+            "hist": float32_b64(arr["hist"]), "prediction": float32_b64(arr["prediction"]),
+            "n_weights": int(frames[-1].n_weights), "best_step": best_step,
+            "curve": {"step": [int(r["step"]) for r in rows], "train": [float(r["train_loss"]) for r in rows],
+                      "val": [float(r["val_loss"]) for r in rows]}}
+
+
+REPLAY_LABELS = ("replay", "replay_value", "replay_formula", "train_loss", "val_loss", "gap", "zeros", "fit_title",
+                 "loss_title", "hist_title", "train", "val", "step", "loss", "weight", "count", "zeros_label",
+                 "train_points", "truth", "model", "class0", "class1")
+
+
+def replay_data(task, kind: str, sides: list[dict], steps: int, lambdas: tuple[float, float]) -> dict:
+    """Everything the replay explorable draws (a test compares it with the core's runs)."""
+    show = task.X_show[:, 0]
+    data = {"kind": kind, "extent": list(task.extent), "grid": GRID, "P": int(task.X_show.shape[0]),
+            "bins": HIST_BINS, "steps": int(steps), "loss_range": list(LOSS_RANGE[kind]), "lambdas": list(lambdas),
+            "px": float32_b64(task.X_train[:, 0].numpy()),
+            "py": float32_b64((task.y_train if kind == "curve" else task.X_train[:, 1]).numpy()),
+            "plabel": float32_b64(task.y_train.numpy()) if kind == "moons" else None,
+            "xs": float32_b64(show.numpy()) if kind == "curve" else None,
+            "truth": float32_b64(true_curve(show).numpy()) if kind == "curve" else None,
+            "sides": sides, "lang": lang(),
+            "labels": {**{name: t(k(name)) for name in REPLAY_LABELS},
+                       "x": t(k("x")) if kind == "curve" else t(k("x1")),
+                       "y": t(k("y")) if kind == "curve" else t(k("x2"))}}
+    data["signature"] = hashlib.sha1(repr((kind, steps, [(sd["frames"]["step"], sd["frames"]["val_loss"])
+                                                         for sd in sides])).encode()).hexdigest()[:16]
+    return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,42 +255,39 @@ with play:
         panel_a = Panel(t(k("without")))
     with right:
         panel_b = Panel(t(k("with"), what=describe(title_cfg, title_prox)))
+    replay_slot = st.empty()
     base_key, reg_key = (cfg.baseline(), True), (cfg, prox)
     task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
-    model0 = MLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
-    with torch.no_grad():
-        snap0 = snapshot(model0, task, cfg, 0)     # the untrained network: the same on both sides
+    drawn = None                                    # (task, steps, lambdas, [side a, side b]) for the replay
     if stopped:                                     # Stop: draw where training got to, whole
         s_cfg, s_prox = stopped["key"]              # the A/B pair's right-hand settings
         s_task = make_task(s_cfg.task, s_cfg.n_train, s_cfg.noise, s_cfg.seed)
         snap_s = stopped["snap"]
         note = t(k("stopped"), step=snap_s.step, total=s_cfg.steps)
         status.warning(note, icon=":material/stop_circle:")
+        here = side_of_snapshot(snap_s, stopped["rows"])
         if stopped["side"] == "a":
-            panel_a.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
             panel_a.note.warning(note, icon=":material/stop_circle:")
-            if s_cfg.regularized:
-                s_model0 = MLP(s_task.X_train.shape[1], s_cfg.hidden, s_cfg.depth, seed=s_cfg.seed).eval()
-                with torch.no_grad():
-                    panel_b.draw(s_task, snapshot(s_model0, s_task, s_cfg, 0), None, steps=s_cfg.steps)
-            else:
-                panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+            other = side_of_snapshot(untrained(s_cfg), None) if s_cfg.regularized else here
+            sides = [here, other]
         else:                                       # the left side finished before the right began
             if (s_cfg.baseline(), True) in runs:
-                panel_a.show(runs[(s_cfg.baseline(), True)])
-            panel_b.draw(s_task, snap_s, stopped["rows"], steps=s_cfg.steps)
+                panel_a.notes(runs[(s_cfg.baseline(), True)])
+                before = side_of_run(runs[(s_cfg.baseline(), True)])
+            else:
+                before = side_of_snapshot(untrained(s_cfg), None)
             panel_b.note.warning(note, icon=":material/stop_circle:")
+            sides = [before, here]
             partial = (snap_s, s_cfg)
+        drawn = (s_task, s_cfg.steps, (s_cfg.l1, s_cfg.l2), sides)
     elif train_clicked:
-        if base_key not in runs:
-            panel_b.draw(task, snap0, None, steps=cfg.steps)
         if base_key in runs:
-            panel_a.show(runs[base_key])
+            panel_a.notes(runs[base_key])
         else:
             runs[base_key], *_ = panel_a.train_live(cfg.baseline(), True, "a", reg_key)
         if not cfg.regularized:
-            panel_b.show(runs[base_key])
             runs[reg_key] = runs[base_key]
+            panel_b.notes(runs[base_key])
         else:
             runs[reg_key], updates, seconds = panel_b.train_live(cfg, prox, "b", reg_key)
             status.caption(t(k("live"), updates=updates, seconds=f"{seconds:.1f}",
@@ -268,21 +302,30 @@ with play:
         shown = ss[k("last")]
         last_cfg, last_prox = shown
         status.warning(t(k("stale"), what=describe(last_cfg, last_prox)), icon=":material/history:")
-    if shown is not None and not train_clicked:
-        panel_a.show(runs[(shown[0].baseline(), True)])
-        panel_b.show(runs[shown])
-    if shown is None and not stopped:               # nothing trained yet: the untrained network
+    if shown is not None:
+        run_a, run_b = runs[(shown[0].baseline(), True)], runs[shown]
+        if not train_clicked:
+            panel_a.notes(run_a)
+            panel_b.notes(run_b)
+        drawn = (run_b.task, shown[0].steps, (shown[0].l1, shown[0].l2), [side_of_run(run_a), side_of_run(run_b)])
+    if drawn is None:                               # nothing trained yet: the untrained network
         status.info(t(k("press_train")), icon=":material/touch_app:")
-        panel_a.draw(task, snap0, None, steps=cfg.steps)
-        panel_b.draw(task, snap0, None, steps=cfg.steps)
+        one = side_of_snapshot(untrained(cfg), None)
+        drawn = (task, cfg.steps, (cfg.l1, cfg.l2), [one, one])
     if not cfg.regularized:
         panel_b.note.caption(t(k("same_run")))
+    r_task, r_steps, r_lambdas, r_sides = drawn
+    ss[k("_replay")] = data = replay_data(r_task, "curve" if r_task.X_train.shape[1] == 1 else "moons", r_sides,
+                                          r_steps, r_lambdas)               # (AppTest reads what was sent)
+    with replay_slot.container():
+        regularization_replay_explorable(data, key=k("replay"))
+        st.caption(t(k("replay_hint")))
 
 # ---------------------------------------------------------------------------------------------
 # (2) The formula, with the learner's numbers (the right-hand run, or the untrained network)
 
 section("formula")
-snap = runs[shown].final if shown is not None else partial[0] if partial else snap0
+snap = runs[shown].final if shown is not None else partial[0] if partial else untrained(cfg)
 lam1, lam2 = (shown[0].l1, shown[0].l2) if shown is not None else \
     (partial[1].l1, partial[1].l2) if partial else (cfg.l1, cfg.l2)
 n_weights = snap.weights.size

@@ -94,6 +94,9 @@ def measure_client_latency(page, base_url: str, sc: Scenario) -> tuple[list[floa
     url = f"{base_url}/{sc.page}" + (f"?{sc.query}" if sc.query else "")
     page.goto(url)
     wait_idle(page, timeout=180_000)
+    if sc.setup_js:                               # e.g. train first, so there is something to replay
+        page.evaluate(sc.setup_js)
+        wait_idle(page, timeout=180_000)
     page.locator(sc.client).first.wait_for()
     page.evaluate(_WS_COUNTER)
     page.evaluate(_CLIENT_PROBE, sc.client)

@@ -127,6 +127,8 @@ def write_markdown() -> Path:
     lines += [f"| | {what} | pending: no GPU lent | | | | cuda | | | |"
               for name, what in GPU_WORKLOADS.items() if name not in done]
     from bench.load import markdown_section
+    from bench.rerun_table import markdown_section as rerun_section
+    lines += rerun_section()                     # every control beside a bare Streamlit slider, if measured
     lines += [""] + markdown_section()          # many learners and hostile inputs, if measured
     path = (RESULTS_DIR / "RESULTS.md") if os.environ.get("BENCH_RESULTS_DIR") else BENCH_DIR / "RESULTS.md"
     path.write_text("\n".join(lines) + "\n")

@@ -1,7 +1,7 @@
 """Gradient descent on loss landscapes: toy surfaces, optimizer paths, and a real network's loss surface.
 
-Seed 001 §3.1.2 and §3.3.2: gradient descent  theta_{t+1} = theta_t - alpha * grad J(theta_t)  and SGD
-theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the seeds' code trains with Adam.
+Course text 2 §3.1.2 and §3.3.2: gradient descent  theta_{t+1} = theta_t - alpha * grad J(theta_t)  and SGD
+theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the course texts' code trains with Adam.
 
 - Toy surfaces (`SURFACES`): a quadratic bowl with condition number kappa and a rotation, Rosenbrock,
   Himmelblau, a saddle, Beale; each with its value and its gradient written out in torch.
@@ -17,15 +17,19 @@ theta_{t+1} = theta_t - eta * grad J(theta_t; z_t); the seeds' code trains with 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from bigmodel_core.device import device_for, get_device  # noqa: F401 (get_device: the pages' import)
+from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
+from bigmodel_core.models.mlp import DigitMLP
 
 # ---------------------------------------------------------------------------------------------
 # Toy surfaces: f(x, y) and its gradient, both on tensors of any shape (a point or a whole grid)
@@ -247,20 +251,101 @@ def measured_rate(path: Path, f_min: float = 0.0) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# What the page reads off a path: where it may start, how it ended
+
+
+START_STEP = 0.05                   # start points sit on this grid (every plot window is a multiple of it)
+REACHED_RADIUS = 0.05               # a path that ends this close to a minimum has reached it
+
+
+def snap_start(surface: Surface, x: float, y: float) -> tuple[float, float]:
+    """A picked point as a start point: rounded to the START_STEP grid, kept inside the plot window.
+
+    (app_pages/components/landscape_map.js snapStart does the same in the browser.)"""
+    out = []
+    for v, (lo, hi) in ((x, surface.xlim), (y, surface.ylim)):
+        if not math.isfinite(v):
+            raise UserInputError("loss_landscape.errors.start")
+        v = round(round(v / START_STEP) * START_STEP, 6)
+        out.append(float(min(max(v, lo), hi)))
+    return out[0], out[1]
+
+
+def nearest_option(options, value: float) -> float:
+    """The option closest to `value` on a log scale (a learning rate snapped to the slider's values)."""
+    return min(options, key=lambda o: abs(math.log(o) - math.log(value)) if o > 0 and value > 0
+               else abs(o - value))
+
+
+def drawn_points(path: Path, surface: Surface) -> tuple[int, np.ndarray]:
+    """(end, points (end + 1, 2)): the path up to its divergence step, clipped to the plot window
+    (a diverged path's last point, a cross, then sits on the map's edge)."""
+    end = path.diverged_at if path.diverged else len(path.points) - 1
+    pts = path.points[:end + 1].copy()                               # (end + 1, 2)
+    pts[~np.isfinite(pts)] = 1e6
+    pts[:, 0] = np.clip(pts[:, 0], *surface.xlim)
+    pts[:, 1] = np.clip(pts[:, 1], *surface.ylim)
+    return int(end), pts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str                 # "diverged", "reached" (within REACHED_RADIUS of a minimum) or "running"
+    final_loss: float | None    # f at the last point (None when diverged)
+    step: int                   # the divergence step, else the last step
+    distance: float             # from the last point to the nearest minimum (inf when diverged)
+
+
+def path_outcome(path: Path, surface: Surface) -> Outcome:
+    """How a path ended: diverged at a step, reached a minimum, or still running toward one."""
+    if path.diverged:
+        return Outcome("diverged", None, int(path.diverged_at), math.inf)
+    x, y = (float(v) for v in path.points[-1])
+    near = min(math.hypot(x - a, y - b) for a, b in surface.minima)
+    return Outcome("reached" if near < REACHED_RADIUS else "running", float(path.losses[-1]),
+                   len(path.points) - 1, near)
+
+
+class SurfaceCache:
+    """The network's loss surfaces computed so far in this process, shared by every learner.
+
+    Least recently used goes first past `max_entries` (a 41 x 41 surface is 13 KB; computing one
+    takes seconds). One surface is computed at a time: a second learner asking for the same key
+    waits for the first and gets its result instead of computing it again."""
+
+    def __init__(self, max_entries: int = 12):
+        self.max_entries = max_entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key):
+        """The stored surface (now the most recently used), or None."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def get_or_compute(self, key, compute: Callable[[], "LossSurface"]) -> "LossSurface":
+        with self._lock:                                 # one computation at a time, as before
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            value = compute()
+            self._items[key] = value
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+            return value
+
+
+# ---------------------------------------------------------------------------------------------
 # A real network: a small MLP on MNIST digits, and its loss surface (Li et al. 2018)
-
-
-class MLP(nn.Module):
-    """784 -> hidden -> 10 with ReLU: the network whose landscape the page draws."""
-
-    def __init__(self, hidden: int = 64):
-        super().__init__()
-        self.fc1 = nn.Linear(28 * 28, hidden)
-        self.fc2 = nn.Linear(hidden, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1)                                             # (B, 784)
-        return self.fc2(torch.relu(self.fc1(x)))                     # (B, 10) logits
 
 
 class Direction(list):
@@ -473,6 +558,21 @@ def pca_directions(checkpoints: torch.Tensor) -> PathProjection:
                           (float(var[0] / var.sum()), float(var[1] / var.sum())))
 
 
+def pca_window(proj: PathProjection, margin: float = 0.15, pad: float = 0.3
+               ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The span of the PCA plane to draw: the training path's extent along each direction, widened by
+    `margin` of it on both sides (and by `pad` more along the second, usually the narrow one)."""
+    (a0, b0), (a1, b1) = proj.coords.min(0), proj.coords.max(0)
+    ma, mb = margin * (a1 - a0), margin * (b1 - b0) + pad
+    return (float(a0 - ma), float(a1 + ma)), (float(b0 - mb), float(b1 + mb))
+
+
+def checkpoint_steps(record: dict, count: int) -> list[int]:
+    """The training step of each of `count` checkpoints (every record["checkpoint_every"], the last
+    one the final step)."""
+    return [min(i * record["checkpoint_every"], record["steps"]) for i in range(count)]
+
+
 def unflatten(vector: torch.Tensor, model: nn.Module) -> list[torch.Tensor]:
     """A flat (P,) vector as one tensor per parameter, shaped like model.parameters()."""
     out, i = [], 0
@@ -482,14 +582,10 @@ def unflatten(vector: torch.Tensor, model: nn.Module) -> list[torch.Tensor]:
     return out
 
 
-def model_on_device(model: nn.Module) -> nn.Module:
-    return model.to(device_for("loss_surface"))
-
-
 # ---------------------------------------------------------------------------------------------
 # The shipped network (made by scripts/train_landscape.py; weights in assets/, never pickled)
 
-ASSETS_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "assets"
+ASSETS_DIR = FilePath(__file__).resolve().parents[1] / "assets"
 MLP_WEIGHTS = ASSETS_DIR / "landscape_mlp.safetensors"
 MLP_RECORD = ASSETS_DIR / "landscape_mlp.json"
 
@@ -505,20 +601,29 @@ def mnist_tensors(split: str = "train", n: int | None = None) -> tuple[torch.Ten
 
 @dataclass
 class TrainedMLP:
-    model: MLP                          # the trained weights, eval mode
+    model: DigitMLP                     # the trained weights, eval mode
     init: list[torch.Tensor]            # the weights before training, per parameter
     checkpoints: torch.Tensor           # (K, P) flattened weights along training, init first, trained last
     record: dict
 
 
-def load_landscape_mlp() -> TrainedMLP:
-    """The MLP trained on MNIST with its initial weights and training checkpoints, from assets/."""
+def surface_device() -> torch.device:
+    """Where loss surfaces are computed: bigmodel_core.device's policy (an accelerator when there is one)."""
+    return device_for("loss_surface")
+
+
+def load_landscape_mlp(device: torch.device | str = "cpu") -> TrainedMLP:
+    """The MLP trained on MNIST with its initial weights and training checkpoints, from assets/.
+
+    The model goes to `device` (the page passes surface_device(): where bigmodel_core.device's policy
+    runs loss surfaces); init and checkpoints stay on the CPU."""
     import json
 
     from safetensors.torch import load_file
     tensors = load_file(str(MLP_WEIGHTS))
     record = json.loads(MLP_RECORD.read_text())
-    model = MLP(record["hidden"])
+    model = DigitMLP(record["hidden"])
     model.load_state_dict({k[len("trained."):]: v for k, v in tensors.items() if k.startswith("trained.")})
     init = [tensors[f"init.{n}"] for n, _ in model.named_parameters()]
+    model = model.to(device)
     return TrainedMLP(model.eval(), init, tensors["checkpoints"], record)

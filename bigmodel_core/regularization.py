@@ -55,6 +55,7 @@ from torch import nn
 
 from bigmodel_core.device import device_for
 from bigmodel_core.errors import UserInputError
+from bigmodel_core.models.mlp import InputJitter, WideMLP  # noqa: F401 (InputJitter: the page shows its code)
 from bigmodel_core.train import TrainConfig, TrainHistory, fit
 
 TASKS = ("curve", "moons")         # 1-D regression of a noisy curve; 2-D two-class "two moons"
@@ -62,6 +63,7 @@ LIVE_INTERVAL_S = 0.25            # the page redraws the live pictures at most t
 GRID = 48                          # the 2-D decision map is drawn on GRID x GRID points
 CURVE_POINTS = 200                 # the fitted curve is drawn at this many x values
 HIST_BINS = 41                     # bins of the weights' histogram
+REPLAY_FRAMES = 40                 # evaluations kept per run for the replay slider
 
 
 @dataclass(frozen=True)
@@ -176,39 +178,7 @@ def make_task(task: str, n_train: int, noise: float, seed: int = 0, n_val: int =
 # ---------------------------------------------------------------------------------------------
 # The model: an MLP far bigger than the data, with dropout and input jitter as layers
 
-class InputJitter(nn.Module):
-    """Data augmentation: x + sigma * noise, fresh at every training step; identity in eval()."""
-
-    def __init__(self, sigma: float, seed: int = 0):
-        super().__init__()
-        self.sigma = sigma
-        self.gen = torch.Generator().manual_seed(seed + 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.sigma == 0:
-            return x
-        noise = torch.randn(x.shape, generator=self.gen).to(x.device)
-        return x + self.sigma * noise
-
-
-class MLP(nn.Module):
-    """in -> [Linear -> tanh -> Dropout(p)] x depth -> Linear -> 1 output (value or logit)."""
-
-    def __init__(self, in_dim: int, hidden: int = 64, depth: int = 3, dropout: float = 0.0,
-                 jitter: float = 0.0, seed: int = 0):
-        super().__init__()
-        self.jitter = InputJitter(jitter, seed)
-        layers, d = [], in_dim
-        with torch.random.fork_rng(devices=[]):                        # same seed, same init,
-            torch.manual_seed(seed)                                    # whatever the regularization
-            for _ in range(depth):
-                layers += [nn.Linear(d, hidden), nn.Tanh(), nn.Dropout(dropout)]
-                d = hidden
-            layers.append(nn.Linear(d, 1))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:               # x: (B, in_dim)
-        return self.net(self.jitter(x)).squeeze(-1)                    # (B,)
+# (WideMLP and InputJitter live in bigmodel_core.models.mlp)
 
 
 def penalized_weights(model: nn.Module) -> list[torch.Tensor]:
@@ -296,6 +266,98 @@ class Snapshot:
             and bool(np.isfinite(self.weights).all() and np.isfinite(self.prediction).all())
 
 
+def histogram_counts(weights: np.ndarray, bins: int = HIST_BINS) -> tuple[float, np.ndarray, int]:
+    """(edge, counts (bins,), zeros): the non-zero weights in `bins` equal bins over [-edge, edge],
+    edge = the largest |weight|, and the count of exact zeros (L1's proximal step makes them)."""
+    w = np.asarray(weights, dtype=np.float64)
+    w = w[np.isfinite(w)]
+    zeros = int((w == 0).sum())
+    nz = w[w != 0]
+    edge = float(np.abs(nz).max()) if nz.size else 1.0
+    counts, _ = np.histogram(nz, bins=bins, range=(-edge, edge))
+    return edge, counts, zeros
+
+
+def decision_edges(p: np.ndarray) -> np.ndarray:
+    """The cells of a (G, G) map of P(class 1) where the predicted class flips to the right or above:
+    the decision boundary P = 0.5, drawn cell by cell. (components/regularization_replay.js: boundary.)"""
+    cls = np.nan_to_num(p, nan=0.5) > 0.5                                 # (G, G) the predicted class
+    edge = np.zeros_like(cls)
+    edge[:, :-1] |= cls[:, :-1] != cls[:, 1:]
+    edge[:-1, :] |= cls[:-1, :] != cls[1:, :]
+    return edge
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One evaluation kept for the replay: a Snapshot's numbers and pictures, compact (no weights)."""
+    step: int
+    train_loss: float
+    val_loss: float
+    sum_abs: float                 # sum |theta|
+    sum_sq: float                  # sum theta^2
+    zeros: int                     # weights exactly 0.0
+    n_weights: int
+    hist_edge: float               # the histogram's bins span [-hist_edge, hist_edge]
+    hist_counts: np.ndarray        # (HIST_BINS,) counts of the non-zero weights
+    prediction: np.ndarray         # float32: the model on task.X_show
+
+
+def frame_of(snap: Snapshot) -> Frame:
+    edge, counts, zeros = histogram_counts(snap.weights)
+    return Frame(snap.step, snap.train_loss, snap.val_loss, snap.sum_abs, snap.sum_sq, zeros, int(snap.weights.size),
+                 edge, counts, np.asarray(snap.prediction, dtype=np.float32))
+
+
+class FrameKeeper:
+    """At most `max_frames` evaluations, evenly spread over a run of unknown length: every stride-th
+    one is kept, and when the list is full every other one is dropped and the stride doubles."""
+
+    def __init__(self, max_frames: int = REPLAY_FRAMES):
+        self.max_frames, self.stride, self.seen = max_frames, 1, 0
+        self.frames: list[Frame] = []
+
+    def add(self, snap: Snapshot) -> None:
+        if self.seen % self.stride == 0:
+            self.frames.append(frame_of(snap))
+            if len(self.frames) > self.max_frames:
+                self.frames = self.frames[::2]
+                self.stride *= 2
+        self.seen += 1
+
+    def finish(self, final: Snapshot) -> list[Frame]:
+        """The kept frames, ending with the model the run keeps (the best one after early stopping)."""
+        frames = [f for f in self.frames if f.step < final.step]
+        return frames + [frame_of(final)]
+
+
+def frame_at(steps, step: float) -> int:
+    """Which frame the replay shows at `step`: the last one at or before it (the first when none is)."""
+    return max(0, int(np.searchsorted(np.asarray(steps), step, side="right")) - 1)
+
+
+def replay_arrays(frames: list[Frame]) -> dict[str, np.ndarray]:
+    """The frames as flat arrays for the browser: steps, losses, sums, zeros (F,), hist (F, HIST_BINS),
+    hist_edge (F,), prediction (F, P)."""
+    return {"step": np.array([f.step for f in frames], dtype=np.float32),
+            "train_loss": np.array([f.train_loss for f in frames], dtype=np.float64),
+            "val_loss": np.array([f.val_loss for f in frames], dtype=np.float64),
+            "sum_abs": np.array([f.sum_abs for f in frames], dtype=np.float64),
+            "sum_sq": np.array([f.sum_sq for f in frames], dtype=np.float64),
+            "zeros": np.array([f.zeros for f in frames], dtype=np.float32),
+            "hist_edge": np.array([f.hist_edge for f in frames], dtype=np.float32),
+            "hist": np.stack([f.hist_counts for f in frames]).astype(np.float32),
+            "prediction": np.stack([f.prediction for f in frames]).astype(np.float32)}
+
+
+def untrained_snapshot(cfg: RegConfig, task: Task | None = None) -> Snapshot:
+    """The network before training (the same on both sides: the init ignores the regularization)."""
+    task = task or make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+    model = WideMLP(task.X_train.shape[1], cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).eval()
+    with torch.no_grad():
+        return snapshot(model, task, cfg, 0)
+
+
 @dataclass
 class RunResult:
     config: RegConfig
@@ -306,6 +368,7 @@ class RunResult:
     stopped_early: bool
     task: Task = field(repr=False)
     model: nn.Module = field(repr=False)
+    frames: list[Frame] = field(default_factory=list, repr=False)   # for the replay (FrameKeeper)
 
 
 def snapshot(model: nn.Module, task: Task, cfg: RegConfig, step: int) -> Snapshot:
@@ -346,7 +409,7 @@ def train_run(cfg: RegConfig, *, on_snapshot: Callable[[Snapshot], None] | None 
 def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: torch.device) -> RunResult:
     task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
     d_in = task.X_train.shape[1]
-    model = MLP(d_in, cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).to(device)
+    model = WideMLP(d_in, cfg.hidden, cfg.depth, cfg.dropout, cfg.jitter, cfg.seed).to(device)
     J = loss_fn(cfg.task)
     train_cfg = TrainConfig(epochs=cfg.steps, lr=cfg.lr, batch_size=cfg.n_train, optimizer=cfg.optimizer,
                             momentum=cfg.momentum, seed=cfg.seed, grad_clip=cfg.grad_clip, eval_every=cfg.eval_every,
@@ -365,6 +428,7 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
             weight_decay_(m, cfg.lr * 2 * cfg.l2)
 
     rows: list[dict] = []
+    keeper = FrameKeeper()
     best = {"val": math.inf, "step": 0, "state": None, "snap": None, "since": 0}
     last = {"snap": None}                                      # the last snapshot with finite numbers
 
@@ -374,6 +438,7 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
         if not snap.finite:
             return {"val_loss": snap.val_loss}
         last["snap"] = snap
+        keeper.add(snap)
         rows.append({"step": step, "train_loss": snap.train_loss, "val_loss": snap.val_loss})
         if snap.val_loss < best["val"]:
             best.update(val=snap.val_loss, step=step, since=0, snap=snap,
@@ -408,4 +473,4 @@ def _train_run(cfg: RegConfig, on_snapshot, should_stop, l1_mode: str, device: t
         final.step = best["step"]
     curve = pd.DataFrame(rows)
     return RunResult(cfg, hist, curve, final, best["step"] if stopped_early else final.step,
-                     stopped_early, task, model)
+                     stopped_early, task, model, keeper.finish(final))

@@ -20,7 +20,8 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bigmodel_core.landscape import MLP, MLP_RECORD, MLP_WEIGHTS, mnist_tensors  # noqa: E402
+from bigmodel_core.landscape import MLP_RECORD, MLP_WEIGHTS, mnist_tensors  # noqa: E402
+from bigmodel_core.models.mlp import DigitMLP  # noqa: E402
 from bigmodel_core.train import TrainConfig, accuracy, fit  # noqa: E402
 
 SEED = 0
@@ -35,7 +36,7 @@ def flat(model: torch.nn.Module) -> torch.Tensor:
 
 def main() -> dict:
     torch.manual_seed(SEED)
-    model = MLP(HIDDEN)
+    model = DigitMLP(HIDDEN)
     init = {f"init.{n}": p.detach().clone() for n, p in model.named_parameters()}
     checkpoints = [flat(model)]
     step = [0]

@@ -1,8 +1,12 @@
-"""Altair pictures for the loss-landscape page: contours with optimizer paths, loss per step,
-a real network's surface as contours and as a hill-shaded relief. Data in, `alt.Chart` out.
+"""Pictures for the loss-landscape page. Data in, `alt.Chart` (or the arrays an explorable draws) out.
 
-Colour encodes log10(loss - f*) so both the bowl's floor and its walls show; iso-lines are traced
-with scikit-image's marching squares (`find_contours`) at evenly spaced log levels.
+- The toy surfaces' map is a client-side explorable (app_pages/components/landscape_map.js): it gets
+  `map_background` (log10(f - f*) on the grid and its iso-line levels) and the paths, and draws them.
+- Altair: the loss per step (`loss_curves_chart` over `curve_frame`), a real network's surface as
+  contours or a hill-shaded relief (`network_surface_chart`), the loss along a line.
+
+Colour encodes log10(loss - f*) so both the bowl's floor and its walls show; the network's iso-lines
+are traced with scikit-image's marching squares (`find_contours`) at evenly spaced log levels.
 """
 from __future__ import annotations
 
@@ -23,13 +27,37 @@ def log_gap(values: np.ndarray, f_min: float) -> np.ndarray:
     return np.log10(np.maximum(gap, floor))
 
 
+def iso_levels(z: np.ndarray, levels: int = 12) -> np.ndarray:
+    """`levels` evenly spaced values between z's 1st and 99th percentiles (the iso-lines drawn)."""
+    lo, hi = np.nanpercentile(z, 1), np.nanpercentile(z, 99)
+    return np.linspace(lo, hi, levels + 2)[1:-1]
+
+
+def map_background(surface, n: int) -> tuple[np.ndarray, list[float]]:
+    """A toy surface's map for the browser: (z (n, n) = log_gap on surface.grid(n), iso levels)."""
+    _, _, values = surface.grid(n)
+    z = log_gap(values, surface.f_min)
+    return z, [float(v) for v in iso_levels(z)]
+
+
+def curve_frame(paths: dict, f_min: float, labels: dict) -> pd.DataFrame:
+    """Long form (label, step, gap) of each path's loss above the minimum, up to its divergence."""
+    frames = []
+    for name, p in paths.items():
+        end = p.diverged_at if p.diverged else len(p.losses) - 1
+        gap = np.nan_to_num(p.losses[:end + 1] - f_min, nan=1e12, posinf=1e12)
+        frames.append(pd.DataFrame({"label": labels[name], "step": np.arange(end + 1),
+                                    "gap": np.clip(gap, 1e-12, 1e12)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"label": [], "step": [], "gap": []})
+
+
 def iso_lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: int = 12,
               max_points: int = 2500) -> pd.DataFrame:
     """Contour lines of z (rows = ys, cols = xs) as long form: line id, order, x, y, level."""
     from skimage.measure import find_contours
-    lo, hi = np.nanpercentile(z, 1), np.nanpercentile(z, 99)
+    hi = np.nanpercentile(z, 99)
     rows = []
-    for k, level in enumerate(np.linspace(lo, hi, levels + 2)[1:-1]):
+    for k, level in enumerate(iso_levels(z, levels)):
         for m, c in enumerate(find_contours(np.nan_to_num(z, nan=hi), level)):
             r, q = c[:, 0], c[:, 1]                                      # fractional row, col
             x = np.interp(q, np.arange(len(xs)), xs)
@@ -53,106 +81,6 @@ def _cells(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, values: np.ndarray | N
     return pd.DataFrame({"x": X.ravel(), "y": Y.ravel(), "x0": X.ravel() - dx, "x1": X.ravel() + dx,
                          "y0": Y.ravel() - dy, "y1": Y.ravel() + dy, "z": z.ravel(),
                          "loss": (values if values is not None else z).ravel()})
-
-
-def contour_background(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, f_min: float = 0.0):
-    """The data behind the filled contours: (cells: x, y, z, loss per grid point; iso-lines)."""
-    z = log_gap(values, f_min)
-    Y, X = np.meshgrid(ys, xs, indexing="ij")
-    cells = pd.DataFrame({"x": X.ravel().round(4), "y": Y.ravel().round(4), "z": z.ravel().round(3),
-                          "loss": np.asarray(values).ravel()})
-    return cells, iso_lines(xs, ys, z)
-
-
-def contour_chart(xs: np.ndarray, ys: np.ndarray, values: np.ndarray | None = None, *, f_min: float = 0.0,
-                  paths: pd.DataFrame | None = None, start: tuple[float, float] | None = None,
-                  minima=(), select: str | None = None, size: int = 470, labels: dict | None = None,
-                  color_domain: list[str] | None = None, color_range: list[str] | None = None,
-                  color_range_bg: tuple[str, str] = ("#ffffff", "#5b7fa3"), line_color: str = "#3a3a3a",
-                  title: str = "", background=None, named: bool = False) -> alt.Chart:
-    """Filled contours of `values` (values[i, j] at xs[j], ys[i]) with iso-lines and, on top, paths.
-
-    background: contour_background(xs, ys, values, f_min), when the caller has it already (cached).
-    paths: long form with columns label, step, x, y (drawn in step order, one line per label),
-        optional "end" rows are marked with a dot, "diverged" rows with a cross and a note.
-    select: a click selection over the cells' centres (x, y) (read it in Streamlit with on_select).
-    named: every layer reads a named data set instead (see CONTOUR_DATASETS and contour_datasets):
-        the spec then does not change with the paths, so a browser can swap the paths into the live
-        chart instead of drawing the 3,721 cells again. The paths layers are always there.
-    """
-    labels = labels or {}
-    background = background if background is not None else contour_background(xs, ys, values, f_min)
-    if named:
-        data = {name: alt.NamedData(name=name) for name in CONTOUR_DATASETS}
-        with_paths, with_start = True, True
-    else:
-        data = contour_datasets(background, paths=paths, start=start, minima=minima)
-        with_paths, with_start = paths is not None and len(paths) > 0, start is not None
-    hx, hy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
-    xd, yd = [float(xs[0] - hx), float(xs[-1] + hx)], [float(ys[0] - hy), float(ys[-1] + hy)]
-    X = alt.X("x:Q", scale=alt.Scale(domain=xd, nice=False, zero=False), title=labels.get("x", "x"),
-              axis=alt.Axis(**_AXIS))
-    Y = alt.Y("y:Q", scale=alt.Scale(domain=yd, nice=False, zero=False), title=labels.get("y", "y"),
-              axis=alt.Axis(**_AXIS))
-    cell_px = size / len(xs) + 0.6                                  # a little overlap: no seams
-    rect = alt.Chart(data["cells"]).mark_rect(width=cell_px, height=cell_px, clip=True).encode(
-        x=X, y=Y, color=alt.Color("z:Q", scale=alt.Scale(range=list(color_range_bg)), legend=None),
-        tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f"),
-                 alt.Tooltip("loss:Q", format=".4g", title=labels.get("loss", "loss"))])
-    if select:
-        rect = rect.add_params(alt.selection_point(name=select, fields=["x", "y"], on="click",
-                                                   clear=False, empty=False))
-    layers = [rect]
-    if len(background[1]):
-        layers.append(alt.Chart(data["lines"]).mark_line(color=line_color, strokeWidth=0.9, opacity=0.55, clip=True)
-                      .encode(x=X, y=Y, detail="line:N", order="order:Q"))
-    if len(minima):
-        layers.append(alt.Chart(data["minima"]).mark_point(shape="diamond", size=160, filled=True, color="black",
-                                                           stroke="white", strokeWidth=1.5).encode(x=X, y=Y))
-    if with_paths:
-        color = alt.Color("label:N", title=None, legend=None,
-                          scale=alt.Scale(domain=color_domain, range=color_range) if color_domain else alt.Undefined)
-        body = alt.Chart(data["paths"])
-        layers.append(body.mark_line(strokeWidth=6, color="white", opacity=0.8, clip=True)
-                      .encode(x=X, y=Y, detail="label:N", order="step:Q"))            # a halo
-        layers.append(body.mark_line(strokeWidth=3, clip=True, point=alt.OverlayMarkDef(size=14, filled=True))
-                      .encode(x=X, y=Y, color=color, order="step:Q",
-                              tooltip=["label:N", "step:Q", alt.Tooltip("x:Q", format=".3f"),
-                                       alt.Tooltip("y:Q", format=".3f")]))
-        layers.append(body.transform_filter("datum.end").mark_point(size=170, filled=True, stroke="white",
-                                                                     strokeWidth=1.5, opacity=1)
-                      .encode(x=X, y=Y, color=color))
-        bad = body.transform_filter("datum.diverged")
-        layers.append(bad.mark_point(shape="cross", size=520, filled=True, angle=45, stroke="white",
-                                     strokeWidth=1.2, opacity=1).encode(x=X, y=Y, color=color))
-        layers.append(bad.mark_text(fontSize=15, fontWeight="bold", dy=-20, clip=False)
-                      .encode(x=X, y=Y, text="note:N", color=color))
-    if with_start:
-        layers.append(alt.Chart(data["start"]).mark_point(size=260, filled=True, color="white", stroke="black",
-                                                          strokeWidth=2.5, opacity=1).encode(x=X, y=Y))
-    # Every layer has the plot window's fixed domains and the colour scales are separate, so no scale
-    # depends on the paths: a new path then redraws the paths only, not the 3,721 cells as well.
-    chart = alt.layer(*layers).resolve_scale(color="independent").properties(width=size, height=size)
-    return chart.properties(title=title) if title else chart
-
-
-CONTOUR_DATASETS = ("cells", "lines", "minima", "paths", "start")
-
-
-def contour_datasets(background, *, paths: pd.DataFrame | None, start: tuple[float, float] | None,
-                     minima=()) -> dict[str, pd.DataFrame]:
-    """The data sets a contour_chart(..., named=True) spec reads, by name."""
-    cells, lines = background
-    paths = pd.DataFrame() if paths is None else paths.copy()
-    for col, dtype, fill in (("label", str, ""), ("step", int, 0), ("x", float, 0.0), ("y", float, 0.0),
-                             ("end", bool, False), ("diverged", bool, False), ("note", str, "")):
-        if col not in paths:
-            paths[col] = pd.Series([fill] * len(paths), dtype=dtype)
-    return {"cells": cells, "lines": lines,
-            "minima": pd.DataFrame({"x": [float(m[0]) for m in minima], "y": [float(m[1]) for m in minima]}),
-            "paths": paths,
-            "start": pd.DataFrame({"x": [float(start[0])] if start is not None else [],
-                                   "y": [float(start[1])] if start is not None else []})}
 
 
 def loss_curves_chart(curves: pd.DataFrame, *, color_domain=None, color_range=None, width: int = 360,

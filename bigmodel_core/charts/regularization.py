@@ -14,7 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bigmodel_core.regularization import GRID, HIST_BINS, Snapshot, Task, true_curve
+from bigmodel_core.regularization import (GRID, HIST_BINS, Snapshot, Task, decision_edges, histogram_counts,
+                                          true_curve)
 
 TRAIN_COLOR = "#1f77b4"    # blue: training loss
 VAL_COLOR = "#d62728"      # red: validation loss
@@ -67,10 +68,7 @@ def fit_chart(task: Task, snap: Snapshot, kind: str, *, title: str, labels: dict
         gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
         cells = pd.DataFrame({"x": gx.ravel() - dx / 2, "x2": gx.ravel() + dx / 2,
                               "y": gy.ravel() - dy / 2, "y2": gy.ravel() + dy / 2, "p": p.ravel()})
-        cls = p > 0.5                                                        # the predicted class
-        edge = np.zeros_like(cls)                                            # cells where it flips
-        edge[:, :-1] |= cls[:, :-1] != cls[:, 1:]
-        edge[:-1, :] |= cls[:-1, :] != cls[1:, :]
+        edge = decision_edges(p)                                             # cells where the class flips
         border = pd.DataFrame({"x": gx[edge], "y": gy[edge]})
         pts = pd.DataFrame({"x": task.X_train[:, 0].numpy(), "y": task.X_train[:, 1].numpy(),
                             "label": np.where(task.y_train.numpy() > 0.5, labels["class1"], labels["class0"])})
@@ -138,12 +136,8 @@ def loss_chart(curve: pd.DataFrame, *, title: str, labels: dict[str, str], best_
 
 def histogram_frame(weights: np.ndarray, bins: int = HIST_BINS) -> tuple[pd.DataFrame, int]:
     """Counts of the non-zero weights in `bins` equal bins, symmetric around 0, and the zero count."""
-    w = np.asarray(weights, dtype=np.float64)
-    w = w[np.isfinite(w)]
-    zeros = int((w == 0).sum())
-    nz = w[w != 0]
-    edge = float(np.abs(nz).max()) if nz.size else 1.0
-    counts, edges = np.histogram(nz, bins=bins, range=(-edge, edge))
+    edge, counts, zeros = histogram_counts(weights, bins)
+    edges = np.linspace(-edge, edge, bins + 1)
     return pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "count": counts}), zeros
 
 

@@ -1,6 +1,8 @@
 """AppTest of the loss-landscape page: theory numbers, divergence, best settings, surfaces, the network."""
+import base64
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from bigmodel_core import landscape as L
 from bigmodel_core.i18n import t
+from bigmodel_core.charts.landscape import map_background
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,21 +27,40 @@ def text(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def metric(at, label_key: str) -> str:
-    return next(m.value for m in at.metric if m.label == t(f"loss_landscape.{label_key}", "en"))
+def sent(at) -> dict:
+    """What the map explorable was sent (it draws nothing under AppTest)."""
+    return at.session_state["loss_landscape._map_sent"]
+
+
+def floats(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f4")
+
+
+def table(at) -> str:
+    return next(m.value for m in at.markdown if t("loss_landscape.col_status", "en") in m.value)
 
 
 def test_quadratic_theory_and_divergence_just_over_two_over_lambda_max():
     at = run()
     assert not at.exception
     assert at.title[0].value == t("loss_landscape.title", "en")
-    assert metric(at, "gd_max_lr") == "2"                      # lambda_max = 1
-    assert metric(at, "gd_best") == f"{2 / 1.1:.3g}"            # kappa = 10: 2 / (0.1 + 1)
-    assert "→ converges" in text(at) and "diverged at step" not in text(at)
+    data, bowl = sent(at), L.get_surface("quadratic", 10, 30)
+    assert data["theory"]["kappa"] == 10 and data["theory"]["lr_gd"] == 1.0 and data["start"] == bowl.start
+    gd = L.optimizer_path(bowl, "gd", bowl.start, 1.0, 200)
+    assert data["theory"]["measured_gd"] == pytest.approx(L.measured_rate(gd))
+    z, levels = map_background(bowl, 61)                                    # the map's colours, sent once
+    np.testing.assert_array_equal(data["z"], z)
+    assert data["levels"] == levels
+    first = next(p for p in data["paths"] if p["name"] == "gd")             # the paths as torch.optim took them
+    end, pts = L.drawn_points(gd, bowl)
+    assert first["end"] == end and not first["diverged"]
+    np.testing.assert_array_equal(floats(first["xy"]), pts.astype(np.float32).ravel())
+    assert "diverged at step" not in table(at)
     at.select_slider(key="loss_landscape.lr.gd").set_value(1.995).run()
-    assert "→ converges" in text(at)
+    assert not sent(at)["theory"]["gd_diverged"]
     at.select_slider(key="loss_landscape.lr.gd").set_value(2.239).run()
-    assert "→ diverges" in text(at) and "diverged at step" in text(at)
+    assert sent(at)["theory"]["gd_diverged"] and sent(at)["theory"]["lr_gd"] == 2.239
+    assert "diverged at step" in table(at)
     assert not at.exception
 
 
@@ -50,21 +72,22 @@ def test_best_settings_button_sets_gohs_values():
     assert at.select_slider(key="loss_landscape.lr.gd").value == pytest.approx(th.gd_best_lr, rel=0.07)
     assert at.select_slider(key="loss_landscape.lr.momentum").value == pytest.approx(th.momentum_best_lr, rel=0.07)
     assert at.slider(key="loss_landscape.beta.momentum").value == pytest.approx(th.momentum_best_beta, abs=0.01)
-    assert metric(at, "gd_best") == "1.98" and metric(at, "momentum_best") == "3.31, β = 0.67"
-    deltas = " ".join(m.proto.delta for m in at.metric)
-    assert "0.980" in deltas and "0.818" in deltas              # (k-1)/(k+1) and (sqrt k-1)/(sqrt k+1)
+    theory = sent(at)["theory"]                                              # the panel's inputs (the JS draws it)
+    assert theory["kappa"] == 100 and theory["lr_momentum"] == at.select_slider(key="loss_landscape.lr.momentum").value
+    assert theory["beta"] == pytest.approx(0.67)
 
 
 def test_changing_surface_resets_start_and_rates():
     at = run()
     at.selectbox(key="loss_landscape.surface").set_value("rosenbrock").run()
     assert not at.exception
-    assert (at.slider(key="loss_landscape.x0").value, at.slider(key="loss_landscape.y0").value) == (-1.5, 2.5)
+    assert (at.session_state["loss_landscape.x0"], at.session_state["loss_landscape.y0"]) == (-1.5, 2.5)
+    assert sent(at)["start"] == (-1.5, 2.5) and sent(at)["surface"]["name"] == "rosenbrock"
     assert at.select_slider(key="loss_landscape.lr.gd").value == pytest.approx(1e-3, rel=0.01)
-    assert not [m for m in at.metric if m.label == t("loss_landscape.gd_max_lr", "en")]   # bowl only
+    assert sent(at)["theory"] is None                                       # the bowl only
     at.pills(key="loss_landscape.optimizers").set_value(["adam"]).run()
-    table = next(m.value for m in at.markdown if t("loss_landscape.col_status", "en") in m.value)
-    assert "Adam" in table and "Momentum" not in table
+    assert "Adam" in table(at) and "Momentum" not in table(at)
+    assert [p["name"] for p in sent(at)["paths"]] == ["adam"]
 
 
 def test_chinese_and_the_real_network():

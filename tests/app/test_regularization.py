@@ -1,9 +1,12 @@
 """AppTest of the regularization page: knobs, the Train button with a small budget, both languages."""
+import base64
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
+from bigmodel_core.regularization import RegConfig, train_run, untrained_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,12 +17,21 @@ def page(lang: str = "en") -> AppTest:
     return at.run()
 
 
-def numbers(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if t("regularization.val_loss", "en") in m.value]
+def floats(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f4")
 
 
-def zeros(line: str) -> int:
-    return int(line.split("`")[-2].split("/")[0].replace(",", ""))
+def sides(at: AppTest) -> list[dict]:
+    """The two sides the replay explorable was sent (it draws nothing under AppTest)."""
+    return at.session_state["regularization._replay"]["sides"]
+
+
+def last(side: dict, name: str) -> float:
+    return side["frames"][name][-1]
+
+
+def zeros(side: dict) -> int:
+    return int(last(side, "zeros"))
 
 
 def test_page_opens_untrained_with_the_four_parts():
@@ -29,8 +41,12 @@ def test_page_opens_untrained_with_the_four_parts():
     assert any(t("regularization.press_train", "en")[:20] in i.value for i in at.info)
     assert [s.value for s in at.subheader] == [t("common.formula", "en"), t("common.why", "en"),
                                                t("common.try_this", "en")]
-    assert len(at.get("vega_lite_chart")) >= 6                 # fit, loss, histogram on both sides
-    assert len(numbers(at)) == 2 and all(zeros(n) == 0 for n in numbers(at))
+    a, b = sides(at)                                            # both: the untrained network, one frame
+    snap0 = untrained_snapshot(RegConfig())
+    for side in (a, b):
+        assert side["frames"]["step"] == [0] and zeros(side) == 0
+        assert last(side, "val_loss") == snap0.val_loss and side["n_weights"] == snap0.weights.size
+        np.testing.assert_array_equal(floats(side["prediction"]), snap0.prediction.astype(np.float32))
 
 
 def test_train_with_l1_gives_zeros_only_on_the_regularized_side():
@@ -40,8 +56,16 @@ def test_train_with_l1_gives_zeros_only_on_the_regularized_side():
     at.run()
     at.button(key="regularization.train").click().run()
     assert not at.exception
-    left, right = numbers(at)
+    left, right = sides(at)
     assert zeros(left) == 0 and zeros(right) > 1000
+    want = train_run(RegConfig(steps=500, l1=0.01))                  # the same run, again: the replay's frames
+    assert right["frames"]["step"] == [f.step for f in want.frames]
+    assert right["frames"]["val_loss"] == [f.val_loss for f in want.frames]
+    np.testing.assert_array_equal(floats(right["prediction"]).reshape(len(want.frames), -1),
+                                  np.stack([f.prediction for f in want.frames]))
+    np.testing.assert_array_equal(floats(right["hist"]).reshape(len(want.frames), -1),
+                                  np.stack([f.hist_counts for f in want.frames]))
+    assert right["curve"]["val"] == want.curve.val_loss.tolist()
     assert any("live updates" in c.value for c in at.caption)
     assert "L1 λ₁=0.01" in at.markdown[[m.value.startswith("####") for m in at.markdown].index(True) + 0].value \
         or any("L1 λ₁=0.01" in m.value for m in at.markdown)
@@ -66,7 +90,7 @@ def test_no_regularization_means_both_sides_are_the_same_run():
     at.select_slider(key="regularization.steps").set_value(500)
     at.run()
     at.button(key="regularization.train").click().run()
-    left, right = numbers(at)
+    left, right = sides(at)
     assert left == right
     assert any(t("regularization.same_run", "en")[:30] in c.value for c in at.caption)
 
@@ -92,7 +116,6 @@ from dataclasses import replace  # noqa: E402
 
 import pytest  # noqa: E402
 
-from bigmodel_core.regularization import RegConfig, train_run  # noqa: E402
 
 CFG = RegConfig(dropout=0.2, steps=500)             # the page's settings after the knobs below
 
@@ -123,8 +146,10 @@ def test_a_diverged_run_names_the_pages_controls_and_draws_no_inf(lang):
     assert t("common.learning_rate", lang) not in note                 # the page has no such control
     text = drawn_numbers(at).lower()
     assert "inf" not in text.replace("\\infty", "") and "nan" not in text
-    lines = [m.value for m in at.markdown if m.value.startswith(f"**{t('regularization.train_loss', lang)}**")]
-    assert len(lines) == 2 and all(math.isfinite(float(v)) for v in lines[1].split("`")[1:-1:2][:3])
+    for side in sides(at):
+        assert all(math.isfinite(v) for name in ("train_loss", "val_loss", "sum_abs", "sum_sq")
+                   for v in side["frames"][name])
+        assert np.isfinite(floats(side["prediction"])).all()
 
 
 @pytest.mark.parametrize("lang,side", [("en", "b"), ("zh", "b"), ("en", "a")])
@@ -144,10 +169,11 @@ def test_stop_draws_where_training_got_to_and_says_so(lang, side):
     assert not at.exception
     said = t("regularization.stopped", lang, step=cut.step, total=CFG.steps)
     assert [w.value for w in at.warning].count(said) == 2              # at the top and on the side
-    assert len(at.get("vega_lite_chart")) >= 6                         # both sides drawn whole
-    left, right = [m.value for m in at.markdown if m.value.startswith(f"**{t('regularization.train_loss', lang)}**")]
+    left, right = sides(at)                                            # both sides drawn whole
     stopped_side, other = (right, left) if side == "b" else (left, right)
-    assert f"`{cut.val_loss:.4f}`" in stopped_side and f"`{full.final.val_loss:.4f}`" not in stopped_side
-    assert f"`{cut.val_loss:.4f}`" not in other
+    assert last(stopped_side, "val_loss") == cut.val_loss and last(stopped_side, "step") == cut.step
+    assert stopped_side["curve"]["val"] == [r["val_loss"] for r in rows]
+    assert full.final.val_loss not in stopped_side["frames"]["val_loss"]
+    assert cut.val_loss not in other["frames"]["val_loss"]
     at.run()                                                           # the next rerun: the usual notice
     assert not any(w.value == said for w in at.warning)

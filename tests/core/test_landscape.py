@@ -1,6 +1,7 @@
 """bigmodel_core.landscape against independent references: torch.optim stepped by hand with autograd,
 Goh 2017's bounds on the quadratic, Li et al.'s filter norms, the model's own loss."""
 import json
+import zlib
 import math
 
 import numpy as np
@@ -12,9 +13,9 @@ from torch import nn
 
 import bigmodel_core
 from bigmodel_core import landscape as L
+from bigmodel_core.models.mlp import DigitMLP
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.charts.landscape import (CONTOUR_DATASETS, contour_background, contour_chart, contour_datasets,
-                                           hillshade, network_surface_chart)
+from bigmodel_core.charts.landscape import curve_frame, hillshade, map_background, network_surface_chart
 
 # a learning rate per surface small enough to stay on the map for 40 steps of every optimizer
 SAFE_LR = {"quadratic": 0.1, "rosenbrock": 1e-4, "himmelblau": 1e-3, "saddle": 0.01, "beale": 1e-4}
@@ -61,7 +62,7 @@ def by_hand(name, opt_name, start, lr, steps, noise=0.0, seed=0, **kw):
 @pytest.mark.parametrize("surface", L.SURFACE_NAMES)
 @pytest.mark.parametrize("opt_name", L.OPTIMIZER_NAMES)
 def test_paths_equal_torch_optim_stepped_by_hand(surface, opt_name):
-    rng = np.random.default_rng(hash((surface, opt_name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{surface}-{opt_name}".encode()))   # hash() changes per process
     s = L.get_surface(surface)
     start = (float(rng.uniform(*s.xlim) * 0.8), float(rng.uniform(*s.ylim) * 0.8))
     hyper = {"noise": 0.3, "seed": 3} if opt_name == "sgd" else {}
@@ -153,7 +154,7 @@ class TinyCNN(nn.Module):
         return self.fc(torch.relu(self.conv(x)).flatten(1))
 
 
-@pytest.mark.parametrize("make", [lambda: L.MLP(16), TinyCNN])
+@pytest.mark.parametrize("make", [lambda: DigitMLP(16), TinyCNN])
 def test_filter_normalized_directions_have_the_weights_filter_norms(make):
     model = make()
     d = bigmodel_core.filter_normalized_direction(model, seed=5)
@@ -173,7 +174,7 @@ def test_filter_normalized_directions_have_the_weights_filter_norms(make):
 def _small_trained_model():
     torch.manual_seed(0)
     X, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))
-    model = L.MLP(8)
+    model = DigitMLP(8)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(20):
         opt.zero_grad()
@@ -260,39 +261,28 @@ def _rows(spec: dict) -> dict:
     return {k: len(v) for k, v in spec.get("datasets", {}).items()}
 
 
-def test_contour_chart_stays_under_altairs_row_limit():
+def test_map_background_is_the_log_gap_on_the_grid_with_levels_inside_it():
+    """What the map explorable colours: log10(f - f*) at every grid point (floored 3 decades below the
+    top), and 12 iso-line levels between its 1st and 99th percentiles."""
     s = L.get_surface("rosenbrock")
-    xs, ys, values = s.grid(61)
-    assert values.shape == (61, 61)
-    assert values[30, 30] == pytest.approx(float(s.f(torch.tensor(xs[30]), torch.tensor(ys[30]))))
-    spec = contour_chart(xs, ys, values, f_min=0.0, start=s.start, minima=s.minima, select="start").to_dict()
-    rows = _rows(spec)
-    assert max(rows.values()) <= 5000 and 61 * 61 in rows.values()
-    assert "start" in json.dumps(spec)
+    z, levels = map_background(s, 61)
+    xs, ys = np.linspace(*s.xlim, 61), np.linspace(*s.ylim, 61)
+    f = np.array([[float(s.f(torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)))
+                   for x in xs] for y in ys])                                 # (61, 61), row = y
+    want = np.log10(np.maximum(f - s.f_min, f.max() * 1e-3))
+    np.testing.assert_allclose(z, want, rtol=1e-12)
+    assert len(levels) == 12 and levels == sorted(levels)
+    assert np.percentile(z, 1) < levels[0] and levels[-1] < np.percentile(z, 99)
 
 
-def test_named_contour_chart_is_the_same_chart_over_named_data():
-    """named=True: the same marks in the same order, but every layer reads a named data set, so the
-    spec is one and the same for every path (the browser swaps the rows into the live chart)."""
-    s = L.get_surface("rosenbrock")
-    xs, ys, values = s.grid(21)
-    bg = contour_background(xs, ys, values, 0.0)
-    paths = pd.DataFrame({"label": ["GD"] * 3, "step": [0, 1, 2], "x": [-1.5, -1.0, 0.5], "y": [2.0, 1.0, 0.4],
-                          "end": [False, False, True]})
-    kw = dict(background=bg, minima=s.minima, select="start", color_domain=["GD"], color_range=["#d62728"])
-    inline = contour_chart(xs, ys, paths=paths, start=s.start, **kw).to_dict()
-    named = contour_chart(xs, ys, named=True, **kw).to_dict()
-    assert "datasets" not in named
-    assert [l["mark"] for l in named["layer"]] == [l["mark"] for l in inline["layer"]]
-    assert [l["data"]["name"] for l in named["layer"]] == ["cells", "lines", "minima"] + ["paths"] * 5 + ["start"]
-    data = contour_datasets(bg, paths=paths, start=s.start, minima=s.minima)
-    assert set(data) == set(CONTOUR_DATASETS)
-    assert data["paths"]["diverged"].tolist() == [False] * 3 and data["paths"]["end"].tolist() == [False, False, True]
-    assert data["start"].to_dict("records") == [{"x": s.start[0], "y": s.start[1]}]
-    # the inline chart holds those same rows: 21 x 21 cells, the 3 path steps and the start point
-    assert {21 * 21, 3, 1} <= set(_rows(inline).values())
-    empty = contour_datasets(bg, paths=None, start=None)
-    assert len(empty["paths"]) == 0 and list(empty["paths"].columns)[:4] == ["label", "step", "x", "y"]
+def test_curve_frame_stops_each_path_at_its_divergence():
+    bowl = L.get_surface("quadratic", 10, 30)
+    ok = L.optimizer_path(bowl, "gd", bowl.start, 1.0, 50)
+    gone = L.optimizer_path(bowl, "gd", bowl.start, 2.5, 50)
+    df = curve_frame({"gd": ok, "adam": gone}, bowl.f_min, {"gd": "GD", "adam": "A"})
+    assert (df["label"] == "GD").sum() == 51 and (df["label"] == "A").sum() == gone.diverged_at + 1
+    np.testing.assert_allclose(df[df.label == "GD"]["gap"], np.clip(ok.losses - bowl.f_min, 1e-12, 1e12))
+    assert df["gap"].between(1e-12, 1e12).all()
 
 
 def test_network_surface_charts_and_hillshade():
@@ -318,7 +308,7 @@ def _pointwise_surface(model, batch, alphas, betas, d1, d2):
     return out
 
 
-@pytest.mark.parametrize("make", [lambda: L.MLP(8), TinyCNN])
+@pytest.mark.parametrize("make", [lambda: DigitMLP(8), TinyCNN])
 def test_batched_surface_equals_point_by_point(make):
     """vmap over stacked weight sets gives the numbers of one forward pass per point."""
     torch.manual_seed(1)
@@ -344,3 +334,78 @@ def test_surface_chunks_follow_the_device_policy():
     assert L.surface_chunk_rows(41, 50_890, torch.device("cpu")) == 1          # a row: progress unit
     assert L.surface_chunk_rows(41, 50_890, torch.device("cuda")) == 41        # 340 MB: one pass
     assert L.surface_chunk_rows(41, 10_000_000, torch.device("cuda")) == 1     # 1.6 GB a row: one at a time
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page reads off a path (moved out of the page: issue 18)
+
+def test_snap_start_rounds_to_the_grid_and_stays_on_the_map():
+    surf = L.get_surface("rosenbrock")                                   # x in [-2, 2], y in [-1, 3]
+    rng = np.random.default_rng(3)
+    for x, y in rng.uniform(-4, 4, size=(200, 2)):
+        sx, sy = L.snap_start(surf, x, y)
+        assert surf.xlim[0] <= sx <= surf.xlim[1] and surf.ylim[0] <= sy <= surf.ylim[1]
+        for v, raw, (lo, hi) in ((sx, x, surf.xlim), (sy, y, surf.ylim)):
+            assert abs(v / L.START_STEP - round(v / L.START_STEP)) < 1e-9      # on the grid
+            if lo + L.START_STEP < raw < hi - L.START_STEP:
+                assert abs(v - raw) <= L.START_STEP / 2 + 1e-9                # the nearest grid point
+    with pytest.raises(UserInputError):
+        L.snap_start(surf, float("nan"), 0.0)
+
+
+def test_path_outcome_reads_divergence_and_arrival():
+    bowl = L.get_surface("quadratic", 10, 30)
+    arrived = L.optimizer_path(bowl, "gd", (-2.5, 2.0), 1.0, 200)
+    out = L.path_outcome(arrived, bowl)
+    assert out.status == "reached" and out.distance < L.REACHED_RADIUS
+    assert out.final_loss == pytest.approx(float(arrived.losses[-1])) and out.step == 200
+    slow = L.path_outcome(L.optimizer_path(bowl, "gd", (-2.5, 2.0), 0.01, 20), bowl)
+    assert slow.status == "running" and slow.distance > L.REACHED_RADIUS
+    gone = L.optimizer_path(bowl, "gd", (-2.5, 2.0), 2.239, 200)          # just over 2 / lambda_max
+    out = L.path_outcome(gone, bowl)
+    assert out.status == "diverged" and out.step == gone.diverged_at and out.final_loss is None
+    end, pts = L.drawn_points(gone, bowl)
+    assert end == gone.diverged_at and pts.shape == (end + 1, 2)
+    assert (np.abs(pts) <= 3).all()                                         # clipped to the map
+
+
+def test_surface_cache_computes_once_and_drops_the_least_recently_used():
+    import threading
+    cache = L.SurfaceCache(max_entries=2)
+    calls = []
+
+    def compute(key):
+        def run():
+            calls.append(key)
+            return f"surface {key}"
+        return run
+
+    threads = [threading.Thread(target=lambda: cache.get_or_compute("a", compute("a"))) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert calls == ["a"]                                                  # four learners, one computation
+    cache.get_or_compute("b", compute("b"))
+    assert cache.get("a") == "surface a"                                   # a is now the most recent
+    cache.get_or_compute("c", compute("c"))
+    assert "b" not in cache and "a" in cache and "c" in cache and len(cache) == 2
+    assert cache.get("b") is None
+
+
+def test_nearest_option_is_nearest_on_a_log_scale():
+    options = (0.001, 0.01, 0.1, 1.0)
+    assert L.nearest_option(options, 0.03) == 0.01                         # log10: 0.48 from 0.01, 0.52 from 0.1
+    assert L.nearest_option(options, 0.04) == 0.1
+    assert L.nearest_option((0.0, 0.5, 1.0), 0.2) == 0.0                   # zero: plain distance
+
+
+def test_pca_window_holds_the_whole_training_path_with_a_margin():
+    net = L.load_landscape_mlp(torch.device("cpu"))
+    proj = L.pca_directions(net.checkpoints)
+    (a0, a1), (b0, b1) = L.pca_window(proj)
+    xs, ys = proj.coords[:, 0], proj.coords[:, 1]
+    assert a0 < xs.min() and xs.max() < a1 and b0 < ys.min() and ys.max() < b1
+    assert (a1 - a0) == pytest.approx(1.3 * (xs.max() - xs.min()))
+    steps = L.checkpoint_steps(net.record, len(proj.coords))
+    assert steps[0] == 0 and steps[-1] == net.record["steps"] and steps == sorted(steps)

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.regularization import (GRID, MLP, InputJitter, RegConfig, Throttle, l1_penalty,
+from bigmodel_core.models.mlp import InputJitter, WideMLP as MLP
+from bigmodel_core.regularization import (GRID, RegConfig, Throttle, l1_penalty,
                                           l2_penalty, make_task, penalized_weights, snapshot,
                                           soft_threshold_, train_run, weight_decay_)
 from bigmodel_core.charts.regularization import (fit_chart, histogram_frame, loss_chart, loss_frame,
@@ -235,3 +236,72 @@ def test_fit_chart_stays_under_altairs_row_limit(kind):
         snap = snapshot(model, task, replace(cfg, task=kind), 0)
     spec = fit_chart(task, snap, kind, title="t", labels=LABELS).to_dict()
     assert all(len(rows) <= 5000 for rows in spec["datasets"].values())
+
+
+# -- issue 15: the replay's snapshots -------------------------------------------------------------
+
+from bigmodel_core.regularization import (REPLAY_FRAMES, FrameKeeper, decision_edges, frame_at,  # noqa: E402
+                                          histogram_counts, replay_arrays, snapshot as take, untrained_snapshot)
+
+
+def test_a_run_keeps_at_most_forty_evenly_spread_frames_ending_with_the_kept_model():
+    snaps = []
+    r = train_run(RegConfig(l1=0.01, steps=500), on_snapshot=snaps.append)      # 51 evaluations: thinned
+    steps = [f.step for f in r.frames]
+    assert len(r.frames) <= REPLAY_FRAMES and steps[0] == 0 and steps == sorted(steps)
+    gaps = np.diff(steps)
+    assert gaps.max() == gaps.min()                                   # evenly spread: one stride
+    last = r.frames[-1]
+    assert last.step == r.final.step and last.val_loss == r.final.val_loss and last.zeros == r.final.zeros
+    np.testing.assert_array_equal(last.prediction, r.final.prediction.astype(np.float32))
+    by_step = {s.step: s for s in snaps}
+    for f in r.frames[:-1]:                                           # each frame is the snapshot of its step
+        s = by_step[f.step]
+        assert (f.train_loss, f.val_loss, f.sum_abs, f.zeros) == (s.train_loss, s.val_loss, s.sum_abs, s.zeros)
+        edge, counts, zeros = histogram_counts(s.weights)
+        assert f.hist_edge == edge and (f.hist_counts == counts).all()
+    arr = replay_arrays(r.frames)
+    assert arr["prediction"].shape == (len(r.frames), 200) and arr["hist"].shape == (len(r.frames), 41)
+
+
+def test_early_stopping_replay_ends_at_the_best_step():
+    r = train_run(RegConfig(l1=0.0, patience=10))
+    assert r.stopped_early and r.frames[-1].step == r.best_step
+    assert all(f.step < r.best_step for f in r.frames[:-1])
+
+
+def test_frame_keeper_thins_by_doubling_the_stride():
+    keeper = FrameKeeper(max_frames=4)
+    snap = untrained_snapshot(RegConfig(steps=500))
+    for i in range(11):
+        keeper.add(replace(snap, step=i))
+    assert [f.step for f in keeper.frames] == [0, 4, 8] and keeper.stride == 4
+    assert [f.step for f in keeper.finish(replace(snap, step=10))] == [0, 4, 8, 10]
+
+
+def test_frame_at_is_the_last_frame_at_or_before_the_step():
+    steps = [0, 20, 40, 60]
+    assert [frame_at(steps, s) for s in (-5, 0, 19, 20, 59, 60, 999)] == [0, 0, 0, 1, 2, 3, 3]
+
+
+def test_decision_edges_mark_where_the_predicted_class_flips():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=(12, 12))
+    edge = decision_edges(p)
+    cls = p > 0.5
+    for i in range(12):
+        for j in range(12):
+            flips = (j < 11 and cls[i, j] != cls[i, j + 1]) or (i < 11 and cls[i, j] != cls[i + 1, j])
+            assert edge[i, j] == flips
+    assert not decision_edges(np.full((5, 5), 0.9)).any()
+
+
+def test_untrained_snapshot_is_the_same_for_both_sides():
+    cfg = RegConfig(l1=0.01, dropout=0.3, jitter=0.2)
+    a, b = untrained_snapshot(cfg), untrained_snapshot(cfg.baseline())
+    assert a.step == 0 and a.val_loss == b.val_loss
+    np.testing.assert_array_equal(a.weights, b.weights)
+    task = make_task(cfg.task, cfg.n_train, cfg.noise, cfg.seed)
+    model = MLP(1, cfg.hidden, cfg.depth, seed=cfg.seed).eval()
+    with torch.no_grad():
+        assert take(model, task, cfg, 0).train_loss == a.train_loss
