@@ -9,6 +9,7 @@ renders nothing, so every page keeps its settings in st.session_state as well.
 from __future__ import annotations
 
 import base64
+import math
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +20,17 @@ COMPONENTS_DIR = Path(__file__).parent / "components"
 
 def component_js(name: str, *shared: str) -> str:
     """An explorable's JavaScript as the browser gets it: the shared helpers (_common.js, then any
-    `shared` helper files such as "_maps"), then its own file. Browser tests load the same text to
-    compare its exported arithmetic with the Python core."""
+    `shared` helper files such as "_maps" or "_heatmap"), then its own file. Browser tests load the same
+    text to compare its exported arithmetic with the Python core."""
     files = ("_common", *shared, name)
     return "\n".join((COMPONENTS_DIR / f"{f}.js").read_text(encoding="utf-8") for f in files)
 
 
 def _register(name: str, *shared: str):
+    css = [COMPONENTS_DIR / f"{f}.css" for f in (*shared, name)]      # a shared helper's CSS, if it has one
     return st.components.v2.component(
         f"bigmodel_{name}",
-        css=(COMPONENTS_DIR / f"{name}.css").read_text(encoding="utf-8"),
+        css="\n".join(f.read_text(encoding="utf-8") for f in css if f.exists()),
         js=component_js(name, *shared),
     )
 
@@ -36,6 +38,11 @@ def _register(name: str, *shared: str):
 _sampling = _register("sampling")
 _conv = _register("conv", "_maps")
 _pooling = _register("pooling", "_maps")
+_activation_curves = _register("activation_curves", "_plot")
+_loss_curves = _register("loss_curves", "_plot")
+_latent_decoder = _register("latent_decoder", "_plot")
+_rnn_step = _register("rnn_step", "_heatmap")
+_attention_row = _register("attention_row", "_heatmap")
 
 
 def float32_b64(values) -> str:
@@ -58,6 +65,62 @@ def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings
               "settings": settings, "labels": labels, "lang": lang},
     )
     return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
+
+
+def rnn_step_explorable(*, arrays: dict, x_labels: list[str], vocab: list[str], seq_kind: str, step: int,
+                        labels: dict, lang: str, key: str, on_commit=None):
+    """Step through a trained recurrent cell: hidden-state heat map with step t outlined, the gates
+    (LSTM: i, f, o, c; GRU: r, z), the state update with step t's numbers and y_t, drawn in the browser.
+
+    arrays: bigmodel_core.models.rnn.step_arrays(model, seq) (the cell's W, U, b_ih, b_hh, the inputs x
+    and the output layer V, c), sent once as float32; the JS runs the cell over the sequence itself.
+    step: the committed time step (1..T), where the slider starts. Returns the step the learner
+    committed (0.8 s after the last move, or on stop), None before any.
+    """
+    T, I = arrays["x"].shape
+    result = _rnn_step(
+        key=key, on_step_change=on_commit or (lambda: None),
+        data={"kind": arrays["kind"], "seq_kind": seq_kind, "T": int(T), "I": int(I), "H": int(arrays["U"].shape[1]),
+              "O": int(arrays["V"].shape[0]), "step": int(step), "x_labels": list(x_labels), "vocab": list(vocab),
+              **{name: float32_b64(arrays[name]) for name in ("x", "W", "U", "b_ih", "b_hh", "V", "c")},
+              "labels": labels, "lang": lang},
+    )
+    return _result(result, "step")
+
+
+def rnn_gates_explorable(*, cells: dict[str, dict], names: dict[str, str], step: int, labels: dict, lang: str,
+                         key: str) -> None:
+    """RNN, LSTM and GRU side by side: each trained cell's hidden state and gates over time (units x
+    time), one time step outlined in all three, moved by its own slider in the browser (no commit).
+
+    cells: kind -> bigmodel_core.models.rnn.step_arrays(model, seq), sent once as float32 (the same
+    cell equations as rnn_step_explorable run in the browser). names: kind -> the cell's display name.
+    """
+    _rnn_step(key=key, data={"compare": [
+        {"kind": kind, "name": names[kind], "T": int(a["x"].shape[0]), "I": int(a["x"].shape[1]),
+         "H": int(a["U"].shape[1]), **{n: float32_b64(a[n]) for n in ("x", "W", "U", "b_ih", "b_hh")}}
+        for kind, a in cells.items()], "step": int(step), "labels": labels, "lang": lang})
+
+
+def attention_row_explorable(*, tokens: list[str], Q, K, V, settings: dict, labels: dict, lang: str, key: str,
+                             on_commit=None):
+    """Self-attention by hand for one query row: the weight matrix (click / arrow keys pick the row), the
+    score and softmax rows, the weighted sum of V, the formula with live numbers, and the Q, K, V, score
+    and output matrices, all drawn in the browser.
+
+    Q, K, V: (heads, T, d_k) from bigmodel_core.ops.attention.by_hand_attention, sent once as float32.
+    settings: {"query", "head", "temperature", "scale", "causal"}, the committed values; the JS applies
+    them with the arithmetic of scaled_dot_product_attention_explained. Returns the settings the learner
+    committed (0.8 s after the last change), None before any.
+    """
+    heads, T, d_k = Q.shape
+    result = _attention_row(
+        key=key, on_settings_change=on_commit or (lambda: None),
+        data={"tokens": list(tokens), "heads": int(heads), "T": int(T), "d_k": int(d_k),
+              "Q": float32_b64(Q), "K": float32_b64(K), "V": float32_b64(V),
+              "settings": settings, "labels": labels, "lang": lang},
+    )
+    return _result(result, "settings")
 
 
 def _result(result, name: str):
@@ -171,3 +234,88 @@ def regularization_replay_explorable(data: dict, *, key: str) -> None:
     in the browser; nothing is sent back.
     """
     _regularization_replay(key=key, data=data)
+
+
+def valid_settings(sent, fields: dict) -> dict:
+    """The settings an explorable sent back (setStateValue), checked: {name: value} for each field
+    whose value is valid, the rest dropped (a forged message cannot put NaN or 1e9 into a page).
+
+    fields: {name: rule}, a rule being bool (a true/false switch), a list of the allowed values, or a
+    (lo, hi) pair of numbers: the value is clamped to [lo, hi] and takes lo's type (int or float).
+    """
+    out = {}
+    if not isinstance(sent, dict):
+        return out
+    for name, rule in fields.items():
+        value = sent.get(name)
+        if rule is bool:
+            if isinstance(value, bool):
+                out[name] = value
+        elif isinstance(rule, list):
+            if value in rule and not isinstance(value, bool):
+                out[name] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            lo, hi = rule
+            out[name] = type(lo)(min(hi, max(lo, value)))
+    return out
+
+
+def activation_curves_explorable(*, settings: dict, depth: dict[str, list[float]], slope: float, init: str,
+                                 width: int, typical: dict[str, str], names: dict[str, str],
+                                 colors: dict[str, str], labels: dict, lang: str, key: str, on_commit):
+    """f, f' and the depth chart of the six activations, drawn in the browser.
+
+    settings: {"focus", "xmax", "x0", "threshold", "compare", "depth"}, the committed values (the
+    controls start there). depth: {activation: [ratio after 0..50 layers]} from PyTorch's depth
+    experiment (ops.activations.depth_table) for this init and slope, sent as JSON once per setting.
+    The JS computes f and f' itself (closed form). The learner's settings come back 0.6 s after the
+    last move (on_commit runs first, as a widget callback would).
+    """
+    return _activation_curves(
+        key=key,
+        data={"settings": settings, "depth": depth, "slope": slope, "init": init, "width": width,
+              "typical": typical, "names": names, "colors": colors, "labels": labels, "lang": lang},
+        on_settings_change=on_commit,
+    )
+
+
+def loss_curves_explorable(*, part: str, settings: dict, labels: dict, names: dict[str, str],
+                           colors: dict[str, str], lang: str, key: str, on_commit, **ranges):
+    """One of the losses page's two pictures, drawn in the browser (every loss there is closed-form).
+
+    part="regression": settings {"pred", "target", "delta"}, ranges pred_range=(lo, hi); the loss and
+    gradient curves, the metrics and the formulas with the learner's numbers.
+    part="classification": settings {"z0", "z1", "z2", "true_class"}, ranges logit_range=(lo, hi) and
+    classes=[three names]; the softmax / gradient bars, the push sweep, the metrics and the formulas.
+    Nothing but these settings and the words is sent. The learner's settings come back 0.6 s after
+    the last move (on_commit runs first, as a widget callback would).
+    """
+    return _loss_curves(
+        key=key,
+        data={"part": part, "settings": settings, "labels": labels, "names": names, "colors": colors,
+              "lang": lang, **ranges},
+        on_settings_change=on_commit,
+    )
+
+
+def latent_decoder_explorable(*, decoder: tuple, codes, digits, sheet: str, sheet_cols: int, errors,
+                              domain: tuple[float, float], step: float, settings: dict, colors: list[str],
+                              labels: dict, lang: str, key: str, on_commit):
+    """The latent-2 autoencoder's map, decoded in the browser.
+
+    decoder: (W' (784, 2), b' (784,)) of the latent-2 model, float32, sent once: the JS computes
+    x_hat = sigmoid(W' z + b') for every point the learner picks. codes (N, 2), digits (N,) labels,
+    errors (N,) each digit's BCE, sheet: the N digits' pixels as one PNG (charts.autoencoder.digit_sheet,
+    sheet_cols digits a row): the map, the picked original and its numbers. domain: the map's
+    (z1_hi, z2_hi); step: the sliders' step. settings {"z1", "z2", "picked"} come back 0.6 s after
+    the last move (on_commit runs first, as a widget callback would).
+    """
+    W, b = decoder
+    return _latent_decoder(
+        key=key,
+        data={"W": float32_b64(W), "b": float32_b64(b), "codes": float32_b64(codes),
+              "digits": [int(d) for d in digits], "sheet": sheet, "sheet_cols": sheet_cols,
+              "bce": float32_b64(errors), "domain": list(domain), "step": step, "settings": settings,
+              "colors": colors, "labels": labels, "lang": lang},
+        on_settings_change=on_commit,
+    )

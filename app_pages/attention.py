@@ -11,7 +11,9 @@ from bigmodel_core.charts import attention as C
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import bert
 from bigmodel_core.ops import attention as A
-from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit, url_state, why_and_try
+from app_pages._explorables import attention_row_explorable, committed
+from app_pages._ui import (altair, clicked, lang, page_header, section, show_code, show_error, sync_url, t, text_limit,
+                           url_state, vega, why_and_try)
 
 KEY = "attention"
 EXAMPLES = [
@@ -34,7 +36,7 @@ def minilm() -> bert.MiniLM:
 
 @st.cache_resource(show_spinner=False)
 def pca_projection():
-    return A.embedding_projection(minilm().emb.tok.weight, A.D_MODEL)
+    return A.pretrained_projection(minilm())
 
 
 @st.cache_resource
@@ -47,10 +49,11 @@ def saturation():
     return A.softmax_saturation()
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def saturation_spec(d_k: int, current: float, scaled: str, unscaled: str, y_title: str) -> dict:
-    return C.saturation_chart(saturation(), d_k=d_k, scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
-                              y_title=y_title, current=current).to_dict()
+@st.cache_data(max_entries=8, show_spinner=False)
+def saturation_spec(scaled: str, unscaled: str, y_title: str) -> dict:
+    """The same spec for every d_k and setting: the learner's point is the named dataset "saturation_now"."""
+    return C.saturation_chart(saturation(), scaled_label=scaled, unscaled_label=unscaled, x_title="d_k",
+                              y_title=y_title).to_dict()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -65,9 +68,9 @@ def attributions(text_a: str, text_b: str, n_steps: int) -> bert.SimilarityAttri
         return bert.similarity_attributions(minilm(), text_a, text_b, n_steps=n_steps)
 
 
-def _on_click(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:
+def _pick(chart_key: str, selection: str, targets: dict[str, str], offset: int = 0) -> None:
     """A click on a chart sets the widgets it stands for (runs before the rerun, so widgets may change)."""
-    points = (st.session_state.get(chart_key) or {}).get("selection", {}).get(selection) or []
+    points = clicked(chart_key, selection)
     if points:
         for field, widget in targets.items():
             if field in points[0]:
@@ -81,17 +84,43 @@ minilm()    # ~0.05 s; no st.spinner: it made a fresh server's first visit draw 
 tab_hand, tab_model = st.tabs([t("attention.tab_hand"), t("attention.tab_model")])
 
 
+ROW_SETTINGS = {"query": "attention.query", "head": "attention.head", "temperature": "attention.temp",
+                "scale": "attention.scale", "causal": "attention.causal"}    # explorable name -> page key
+
+
+def _commit_row() -> None:
+    """The query row, head, temperature, scaling and mask the learner settled on in the browser become
+    the page's (and the URL's); values outside their ranges are ignored."""
+    sent = committed("attention.row", "settings")
+    if not isinstance(sent, dict):
+        return
+    try:
+        values = {"query": int(sent["query"]), "head": int(sent["head"]), "temperature": float(sent["temperature"]),
+                  "scale": bool(sent["scale"]), "causal": bool(sent["causal"])}
+    except (KeyError, TypeError, ValueError):
+        return
+    if (0 <= values["query"] < A.MAX_TOKENS and 1 <= values["head"] <= A.HEADS_RANGE[1]
+            and 0.1 <= values["temperature"] <= 5.0):
+        for name, key in ROW_SETTINGS.items():
+            st.session_state[key] = values[name]
+
+
+def row_labels() -> dict:
+    """The explorable's words in the learner's language."""
+    names = ("query", "temp", "head", "scale", "causal", "weights_title", "keys", "queries", "click_row", "row_title",
+             "max_weight", "max_weight_help", "matrices_title", "q_title", "k_title", "v_title", "scores_title", "output_title")
+    return {n: t(f"attention.{n}") for n in names}
+
+
 @st.fragment
 def by_hand() -> None:
-    """The sentence and the settings that change the whole picture; d_k and the query token live in
-    by_hand_view, a fragment of its own, so their key presses redraw only what they change."""
+    """The sentence and the settings that need new projections (server-side); d_k lives in
+    by_hand_view, a fragment of its own, with the explorable that draws everything a query row,
+    the temperature, the scaling and the mask change."""
     url_state("attention.sentence", "The cat sat on the mat because it was tired", max_chars=160)
     url_state("attention.source", "pretrained", choices=("pretrained", "random"))
     url_state("attention.heads", 1, lo=A.HEADS_RANGE[0], hi=A.HEADS_RANGE[1])
-    url_state("attention.scale", True)
-    url_state("attention.causal", False)
     url_state("attention.pe", True)
-    url_state("attention.temp", 1.0, lo=0.1, hi=5.0)
 
     r1 = st.columns([2.2, 1.3, 1.0], gap="medium")
     r1[0].text_input(t("attention.sentence"), key="attention.sentence", max_chars=160)
@@ -99,120 +128,59 @@ def by_hand() -> None:
     r1[1].radio(t("attention.source"), ("pretrained", "random"), key="attention.source",
                 format_func=lambda s: t(f"attention.source_{s}"))
     with r1[2]:
-        st.toggle(t("attention.scale"), key="attention.scale")
-        st.toggle(t("attention.causal"), key="attention.causal")
         st.toggle(t("attention.pe"), key="attention.pe")
-    r2 = st.columns([1, 1], gap="medium")
-    r2[0].slider(t("attention.heads"), A.HEADS_RANGE[0], A.HEADS_RANGE[1], key="attention.heads")
-    r2[1].slider(t("attention.temp"), 0.1, 5.0, step=0.1, key="attention.temp")
-    sync_url("attention.sentence", "attention.source", "attention.heads", "attention.scale", "attention.causal",
-             "attention.pe", "attention.temp")
+        st.slider(t("attention.heads"), A.HEADS_RANGE[0], A.HEADS_RANGE[1], key="attention.heads")
+    sync_url("attention.sentence", "attention.source", "attention.heads", "attention.pe")
 
-    model = minilm()
     text = st.session_state["attention.sentence"]
-    enc = model.tokenizer.encode(text, add_special_tokens=False)
     try:
-        A.check_sentence(text, len(enc.ids))
+        sentence = A.sentence_pieces(minilm(), text)
     except UserInputError as e:
         show_error(e)
         return
-    if "[UNK]" in enc.tokens:
-        unk_warning(text, enc.tokens.count("[UNK]"), len(enc.tokens))
+    if sentence.n_unk:
+        unk_warning(text, sentence.n_unk, len(sentence.tokens))
     source = st.session_state["attention.source"]
-    X = A.token_embeddings(enc.ids, source=source, table=model.emb.tok.weight,
-                           projection=pca_projection() if source == "pretrained" else None)
-    by_hand_view(enc.tokens, X)
+    X = A.sentence_embeddings(minilm(), sentence, source=source,
+                              projection=pca_projection() if source == "pretrained" else None)
+    by_hand_view(sentence.tokens, X)
     st.caption(t(f"attention.source_note_{source}", d_model=A.D_MODEL))
 
 
 @st.fragment
 def by_hand_view(tokens: list[str], X) -> None:
-    """d_k, the query token and the head, and every picture and number that depends on them."""
+    """d_k (server-side: new projections), the explorable with everything that only re-arranges Q, K
+    and V, and the saturation chart (its diamond: the committed settings)."""
     url_state("attention.dk", 8, lo=A.D_K_RANGE[0], hi=A.D_K_RANGE[1])
     url_state("attention.query", 0, lo=0, hi=A.MAX_TOKENS - 1)
     url_state("attention.head", 1, lo=1, hi=A.HEADS_RANGE[1])
+    url_state("attention.scale", True)
+    url_state("attention.causal", False)
+    url_state("attention.temp", 1.0, lo=0.1, hi=5.0)
     T = len(tokens)
     n_heads = st.session_state["attention.heads"]
-    # keep the clicked token and head inside the sentence / head count (before their widgets exist)
-    if st.session_state["attention.query"] > T - 1:
-        st.session_state["attention.query"] = T - 1
-    if st.session_state["attention.head"] > n_heads:
-        st.session_state["attention.head"] = n_heads
-    r = st.columns([1, 2], gap="medium")
-    r[0].slider(t("attention.dk"), A.D_K_RANGE[0], A.D_K_RANGE[1], key="attention.dk")
-    r[1].select_slider(t("attention.query"), options=list(range(T)), key="attention.query",
-                       format_func=lambda i: f"{i}: {tokens[i]}")
-    sync_url("attention.dk", "attention.query", "attention.head")
+    # keep the query token and head inside the sentence / head count
+    st.session_state["attention.query"] = min(st.session_state["attention.query"], T - 1)
+    st.session_state["attention.head"] = min(st.session_state["attention.head"], n_heads)
+    st.slider(t("attention.dk"), A.D_K_RANGE[0], A.D_K_RANGE[1], key="attention.dk")
     bh = A.by_hand_attention(tokens, X, d_k=st.session_state["attention.dk"], n_heads=n_heads,
                              causal=st.session_state["attention.causal"], scale=st.session_state["attention.scale"],
                              temperature=st.session_state["attention.temp"], positional=st.session_state["attention.pe"])
-    i = st.session_state["attention.query"]
-    picture, explain = st.columns([1.05, 1], gap="medium")
-    with picture:
-        if n_heads > 1:
-            st.radio(t("attention.head"), list(range(1, n_heads + 1)), key="attention.head", horizontal=True)
-        h = (st.session_state["attention.head"] if n_heads > 1 else 1) - 1
-        st.markdown(f"**{t('attention.weights_title', head=h + 1)}**")
-        # every chart below keeps its spec when only the query token moves: the outline is a named
-        # dataset and the colour scales span the whole matrix, so the live charts just take new data
-        cell = max(14.0, min(44.0, 330 / T))
-        chart = C.matrix_spec(bh.attn.weights[h], row_labels=tokens, col_labels=tokens, kind="weights",
-                              cell_px=cell, select="cell", row=i, box_data="box", value_title="a_ij", legend=False,
-                              numbers=cell >= 26, x_title=t("attention.keys"), y_title=t("attention.queries"))
-        vega(chart, key="attention.weights_click", on_select=lambda: _on_click(
-            "attention.weights_click", "cell", {"row": "attention.query"}))
-        st.caption(t("attention.click_row"))
-    with explain:
-        st.markdown(f"**{t('attention.row_title', token=tokens[i], i=i)}**")
-        strip = max(14.0, min(44.0, 330 / T))
-        scores = bh.attn.scores[h]
-        finite = scores[torch.isfinite(scores)]
-        smax = float(finite.abs().max()) if finite.numel() else 1.0
-        vega(C.matrix_spec(scores[i][None], row_labels=[f"s{i},j"], col_labels=tokens, labels_in_data=True,
-                           kind="diverging", fmt=".1f", cell_px=strip, numbers=strip >= 26, legend=False,
-                           domain=(-(smax or 1.0), smax or 1.0), x_orient="none", value_title="s_ij"))
-        vega(C.matrix_spec(bh.attn.weights[h, i][None], row_labels=[f"a{i},j"], col_labels=tokens,
-                           labels_in_data=True, kind="weights", cell_px=strip, numbers=strip >= 26, legend=False,
-                           value_title="a_ij"))
-        for line in C.row_latex(bh, h, i):
-            st.latex(line)
-        w = bh.attn.weights[h, i]
-        st.metric(t("attention.max_weight"), f"{float(w.max()):.2f}", help=t("attention.max_weight_help"))
-    st.markdown(f"#### {t('attention.matrices_title')}")
+    attention_row_explorable(tokens=tokens, Q=bh.Q, K=bh.K, V=bh.V,
+                             settings={name: st.session_state[key] for name, key in ROW_SETTINGS.items()},
+                             labels=row_labels(), lang=lang(), key="attention.row", on_commit=_commit_row)
+    sync_url("attention.dk", *ROW_SETTINGS.values())
     d_k = bh.Q.size(-1)
-    mcell = max(3.0, min(32.0, 200 / d_k))
-    dims = [str(c) for c in range(d_k)]
-    cq, ck, cv = st.columns(3, gap="medium")
-    for col, name, M in ((cq, "Q", bh.Q), (ck, "K", bh.K), (cv, "V", bh.V)):
-        with col:
-            spec = C.matrix_spec(M[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
-                                 kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28,
-                                 row=i if name == "Q" else None, box_data="box" if name == "Q" else None,
-                                 legend=False, title=t(f"attention.{name.lower()}_title", d_k=d_k))
-            vega(spec)
-    cs, co = st.columns(2, gap="medium")
-    with cs:
-        vega(C.matrix_spec(scores, row_labels=tokens, col_labels=tokens, kind="diverging",
-                           fmt=".1f", cell_px=max(14.0, min(40.0, 310 / T)), row=i, box_data="box",
-                           value_title="s_ij", numbers=310 / T >= 26,
-                           title=t("attention.scores_title", factor=f"{bh.attn.factor:.3g}")))
-    with co:
-        vega(C.matrix_spec(bh.attn.output[h], row_labels=tokens, col_labels=dims if d_k <= 12 else None,
-                           kind="diverging", fmt=".1f", cell_px=mcell, numbers=mcell >= 28, row=i, box_data="box",
-                           legend=False, title=t("attention.output_title", d_k=d_k)))
     st.markdown(f"#### {t('attention.saturation_title')}")
     cchart, ctext = st.columns([1.2, 1])
     with cchart:
-        vega(saturation_spec(d_k, round(float(bh.attn.weights.max(-1).values.mean()), 3), t("attention.scaled"),
-                             t("attention.unscaled"), t("attention.max_weight_short")))
+        vega(saturation_spec(t("attention.scaled"), t("attention.unscaled"), t("attention.max_weight_short")),
+             key="attention.saturation", datasets={"saturation_now": [{"d_k": d_k, "max_weight": round(bh.mean_max_weight, 3)}]})
     with ctext:
-        sat = saturation()
-        row = sat[(sat.d_k == min(sat.d_k, key=lambda v: abs(v - d_k)))]
-        st.markdown(t("attention.saturation_text",
-                      d_k=d_k, std_scaled=f"{row[row.scaled].score_std.iloc[0]:.1f}",
-                      std_unscaled=f"{row[~row.scaled].score_std.iloc[0]:.1f}",
-                      w_scaled=f"{row[row.scaled].max_weight.iloc[0]:.2f}",
-                      w_unscaled=f"{row[~row.scaled].max_weight.iloc[0]:.2f}"))
+        at = A.saturation_at(saturation(), d_k)
+        st.markdown(t("attention.saturation_text", d_k=d_k, std_scaled=f"{at['std_scaled']:.1f}",
+                      std_unscaled=f"{at['std_unscaled']:.1f}", w_scaled=f"{at['w_scaled']:.2f}",
+                      w_unscaled=f"{at['w_unscaled']:.2f}"))
         st.caption(t("attention.saturation_caption"))
 
 
@@ -293,7 +261,7 @@ def inside_model() -> None:
     st.markdown(f"**{t('attention.model_view')}**")
     vega(C.model_view_spec(att[:, :, :shown, :shown], selected=(layer, head), head_px=50,
                            layer_title=t("attention.layer"), head_title=t("attention.mhead")),
-           key="attention.model_click", on_select=lambda: _on_click(
+           key="attention.model_click", on_select=lambda: _pick(
                "attention.model_click", "head", {"layer": "attention.layer", "head": "attention.mhead"}))
     st.caption(t("attention.model_view_caption"))
 
@@ -304,7 +272,7 @@ def inside_model() -> None:
         vega(C.matrix_spec(att[layer - 1, head - 1, :shown, :shown], row_labels=tokens[:shown],
                               col_labels=tokens[:shown], kind="weights", cell_px=cell, numbers=False,
                               select="cell", row=tok, value_title="a_ij", legend=False),
-               key="attention.head_click", on_select=lambda: _on_click(
+               key="attention.head_click", on_select=lambda: _pick(
                    "attention.head_click", "cell", {"row": "attention.token"}))
     with across:
         st.markdown(f"**{t('attention.token_heads', token=tokens[tok], layer=layer)}**")
@@ -323,10 +291,10 @@ def inside_model() -> None:
     with c2:
         vega(C.summary_spec(summary, "distance", title=t("attention.distance_title"), fmt=".1f",
                               layer_title=t("attention.layer"), head_title=t("attention.mhead")))
-    lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
-    st.markdown(t("attention.summary_text", l1=int(lo["layer"]), h1=int(lo["head"]), e1=f"{lo.entropy:.2f}",
-                  l2=int(hi["layer"]), h2=int(hi["head"]), e2=f"{hi.entropy:.2f}",
-                  dmax=f"{summary.distance.max():.1f}", dmin=f"{summary.distance.min():.1f}"))
+    ends = A.head_extremes(summary)
+    (l1, h1, e1), (l2, h2, e2), (dmin, dmax) = ends["sharp"], ends["flat"], ends["distance"]
+    st.markdown(t("attention.summary_text", l1=l1, h1=h1, e1=f"{e1:.2f}", l2=l2, h2=h2, e2=f"{e2:.2f}",
+                  dmax=f"{dmax:.1f}", dmin=f"{dmin:.1f}"))
 
 
 @st.fragment

@@ -1,31 +1,35 @@
-"""Autoencoder: the seeds' 784 -> latent -> 784 model on MNIST (seed 000 §3.3, §4.3).
+"""Autoencoder: the course text's 784 -> latent -> 784 model on MNIST (course text 1, §3.3, §4.3).
 
 Play: the 2-D latent map (click or pick coordinates to decode), a walk between two digits,
-reconstructions and error vs latent size, denoising, and training one yourself.
+reconstructions and error vs latent size, denoising, and training one yourself. The latent map is
+decoded in the browser (app_pages/components/latent_decoder.js): the page sends the latent-2 decoder's
+weights once, and picking a point redraws the decoding, the picked digit and the numbers at once.
 """
 import copy
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
-from bigmodel_core.charts.autoencoder import (PICK, error_by_latent, latent_map, latent_map_data,
-                                             latent_map_spec, upscale)
+from bigmodel_core.charts.autoencoder import DIGIT_COLORS, digit_sheet, error_by_latent, latent_map, upscale
 from bigmodel_core.charts.images import tile_images
 from bigmodel_core.charts.spec import line_chart
-from bigmodel_core.errors import UserInputError
-from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
-                                              add_noise, decode_point, encode_digits, latent_walk,
-                                              load_autoencoder, load_record, mean_digit_error,
-                                              per_digit_error, pixel_blend, reconstruct, train_autoencoder)
 from bigmodel_core.data import mnist_tensors
+from bigmodel_core.errors import UserInputError
+from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, denoise,
+                                              autoencoder_from_state, decode_grid, decoder_weights, encode_digits,
+                                              first_of_each_digit, first_off_axis, latent_walk, load_autoencoder,
+                                              load_record, map_domain, mean_digit_error,
+                                              per_digit_error, pixel_blend, reconstruct, train_autoencoder)
+from app_pages._explorables import latent_decoder_explorable, valid_settings
 from app_pages._queue import heavy
-from app_pages._ui import altair, page_header, vega, section, show_code, show_error, sync_url, t, url_state, why_and_try
+from app_pages._ui import altair, lang, page_header, section, show_code, show_error, sync_url, t, url_state, why_and_try
 
 KEY = "autoencoder"
 MAP_STEP = 0.1          # slider resolution of the coordinate pickers
 MANIFOLD_N = 12         # decoded grid of the map: 12 x 12 codes
+SHEET_COLS = 40         # the held-out digits sent as one PNG, 40 a row
+JS_LABELS = ("map_caption", "map_label", "z1", "z2", "decoded", "picked", "original", "formula_now", "formula_pixel")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,6 +50,16 @@ def _codes2() -> np.ndarray:
     return encode_digits(_model(2), _data()[2])             # (1000, 2)
 
 
+@st.cache_resource
+def _errors2() -> np.ndarray:
+    return per_digit_error(_model(2), _data()[2])           # (1000,) BCE of each held-out digit
+
+
+@st.cache_resource
+def _sheet() -> str:
+    return digit_sheet(_data()[2].numpy(), SHEET_COLS)       # the held-out digits as one PNG
+
+
 @st.cache_data(max_entries=4)
 def _records() -> dict[int, float]:
     return {d: load_record(d)["test_bce"] for d in LATENT_SIZES}
@@ -57,46 +71,12 @@ def _baseline() -> float:
     return mean_digit_error(X_train, X_test)
 
 
-@st.cache_data(max_entries=64)
-def _decode(latent: int, z: tuple[float, ...]) -> np.ndarray:
-    return decode_point(_model(latent), z)
-
-
 @st.cache_data(max_entries=4)
 def _manifold(n: int, z1_hi: float, z2_hi: float) -> np.ndarray:
-    """Decoded images of an n x n grid of codes, z2 high at the top (like the map)."""
-    z1 = np.linspace(0, z1_hi, n)
-    z2 = np.linspace(z2_hi, 0, n)
-    grid = np.stack(np.meshgrid(z1, z2), -1).reshape(-1, 2).astype(np.float32)   # (n*n, 2)
-    model = _model(2)
-    with torch.no_grad():
-        imgs = model.decode(torch.as_tensor(grid, device=next(model.parameters()).device))
-    return imgs.reshape(-1, 28, 28).cpu().numpy()
+    return decode_grid(_model(2), n, z1_hi, z2_hi)
 
 
-@st.cache_data(max_entries=4)
-def _map_spec(domain: tuple[float, float, float, float], width: int, height: int) -> dict:
-    return latent_map_spec(domain, marker=True, width=width, height=height)
-
-
-@st.cache_resource
-def _map_digits():
-    """The 1,000 held-out codes as the map's "digits" data, built once."""
-    return latent_map_data(_codes2(), _data()[3].numpy())["digits"]
-
-
-def _first_of_each_digit(labels: np.ndarray, shift: int = 0) -> np.ndarray:
-    """Held-out indices: the (shift)-th example of each class 0..9."""
-    return np.array([np.flatnonzero(labels == d)[shift % int((labels == d).sum())] for d in range(10)])
-
-
-def _map_domain() -> tuple[float, float]:
-    codes = _codes2()
-    hi = codes.max(0) * 1.08
-    return float(np.ceil(hi[0])), float(np.ceil(hi[1]))
-
-
-def _digit_image(x: torch.Tensor) -> np.ndarray:
+def _digit_image(x) -> np.ndarray:
     return x.reshape(28, 28).cpu().numpy()
 
 
@@ -107,24 +87,21 @@ page_header(KEY)
 X_train, y_train, X_test, y_test = _data()
 labels = y_test.numpy()
 codes = _codes2()
-z1_hi, z2_hi = _map_domain()
+z1_hi, z2_hi = map_domain(codes)
+MAP_FIELDS = {"z1": (0.0, z1_hi), "z2": (0.0, z2_hi), "picked": (0, len(codes) - 1)}
 
 # start at the first held-out digit whose code is off both axes (ReLU puts many exactly on an axis)
-st.session_state.setdefault(f"{KEY}.picked", int(np.flatnonzero((codes > 0.5).all(1))[0]))
+url_state(f"{KEY}.picked", first_off_axis(codes), lo=0, hi=len(codes) - 1)
 _start = codes[st.session_state[f"{KEY}.picked"]]
 url_state(f"{KEY}.z1", round(float(_start[0]), 1), lo=0.0, hi=z1_hi)
 url_state(f"{KEY}.z2", round(float(_start[1]), 1), lo=0.0, hi=z2_hi)
 
 
-def _on_map_click() -> None:
-    """A click on the map moves both coordinate sliders to the clicked digit's code."""
-    event = st.session_state.get(f"{KEY}.map")
-    points = (event or {}).get("selection", {}).get(PICK) or []
-    if points and "idx" in points[0]:
-        idx = int(points[0]["idx"])
-        st.session_state[f"{KEY}.picked"] = idx
-        st.session_state[f"{KEY}.z1"] = float(np.clip(round(float(codes[idx, 0]), 1), 0, z1_hi))
-        st.session_state[f"{KEY}.z2"] = float(np.clip(round(float(codes[idx, 1]), 1), 0, z2_hi))
+def _on_map_commit() -> None:
+    """The browser committed the point and the picked digit (0.6 s after the last move): keep them."""
+    sent = (st.session_state.get(f"{KEY}.map") or {}).get("settings")
+    for name, value in valid_settings(sent, MAP_FIELDS).items():
+        st.session_state[f"{KEY}.{name}"] = value
 
 
 tab_map, tab_walk, tab_grid, tab_denoise, tab_train = st.tabs(
@@ -133,45 +110,20 @@ tab_map, tab_walk, tab_grid, tab_denoise, tab_train = st.tabs(
 
 
 @st.fragment
-def latent_map_part(formula_slot) -> None:
-    """Pickers, decoded image, the map and the formula's numbers: all that follows z and the pick."""
-    left, right = st.columns([3, 2], gap="medium")
-    with right:                                               # sliders first: the map shows their values
-        st.slider(t(f"{KEY}.z1"), 0.0, z1_hi, step=MAP_STEP, key=f"{KEY}.z1")
-        st.slider(t(f"{KEY}.z2"), 0.0, z2_hi, step=MAP_STEP, key=f"{KEY}.z2")
-        z = (round(st.session_state[f"{KEY}.z1"], 2), round(st.session_state[f"{KEY}.z2"], 2))
-        decoded = _decode(2, z)
-        idx = st.session_state[f"{KEY}.picked"]
-        c1, c2 = st.columns(2)
-        c1.image(upscale(_digit_image(X_test[idx]), 7), caption=t(f"{KEY}.original"), clamp=True)
-        c2.image(upscale(decoded, 7), caption=t(f"{KEY}.decoded", z1=f"{z[0]:.1f}", z2=f"{z[1]:.1f}"),
-                 clamp=True)
-        st.markdown(t(f"{KEY}.picked", idx=idx, label=int(labels[idx])))
-    with left:
-        st.caption(t(f"{KEY}.map_caption", n=len(codes)))
-        # a fixed spec with named data: moving the marker only swaps its one row into the live chart
-        vega(_map_spec((0.0, z1_hi, 0.0, z2_hi), 460, 400), key=f"{KEY}.map", on_select=_on_map_click,
-             datasets={"digits": _map_digits(), "marker": pd.DataFrame({"z1": [z[0]], "z2": [z[1]]})})
-    with formula_slot:                                        # the formula section further down the page
-        _formula_numbers(idx, z)
-    sync_url(f"{KEY}.z1", f"{KEY}.z2")
-
-
-def _formula_numbers(idx: int, z: tuple[float, float]) -> None:
-    """The formula with the learner's numbers: the picked digit's code and error, the decoded point."""
-    st.markdown(t(f"{KEY}.formula_now", idx=idx, label=int(labels[idx]), z1=f"{codes[idx, 0]:.2f}",
-                  z2=f"{codes[idx, 1]:.2f}", latent=2, bce=f"{_bce(idx):.4f}"))
-    st.latex(rf"\hat{{x}} = \mathrm{{sigmoid}}\Big(W'_{{784\times 2}} \begin{{bmatrix}} {z[0]:.1f} \\ {z[1]:.1f} "
-             rf"\end{{bmatrix}} + b'\Big)")
-
-
-@st.cache_data(max_entries=64)
-def _bce(idx: int) -> float:
-    return float(per_digit_error(_model(2), X_test[idx:idx + 1])[0])
+def latent_map_part() -> None:
+    """The map, the pickers, the picked digit, its decoding and the numbers: one explorable. A commit
+    reruns only this fragment (it writes the URL)."""
+    latent_decoder_explorable(
+        decoder=decoder_weights(_model(2)), codes=codes, digits=labels, sheet=_sheet(), sheet_cols=SHEET_COLS,
+        errors=_errors2(),
+        domain=(z1_hi, z2_hi), step=MAP_STEP, settings={n: st.session_state[f"{KEY}.{n}"] for n in MAP_FIELDS},
+        colors=DIGIT_COLORS, labels={k: t(f"{KEY}.{k}") for k in JS_LABELS}, lang=lang(), key=f"{KEY}.map",
+        on_commit=_on_map_commit)
+    sync_url(f"{KEY}.z1", f"{KEY}.z2", f"{KEY}.picked")
 
 
 with tab_map:
-    map_slot = st.container()                                 # filled by latent_map_part() below
+    latent_map_part()
     with st.expander(t(f"{KEY}.manifold")):
         st.caption(t(f"{KEY}.manifold_caption", n=MANIFOLD_N))
         st.image(upscale(tile_images(_manifold(MANIFOLD_N, z1_hi, z2_hi), ncols=MANIFOLD_N, pad=2,
@@ -196,8 +148,8 @@ def walk_part() -> None:
     c[3].slider(t(f"{KEY}.alpha"), 0.0, 1.0, step=0.05, key=f"{KEY}.alpha")
     latent = st.session_state[f"{KEY}.walk_latent"]
     alpha = float(st.session_state[f"{KEY}.alpha"])
-    ia = int(np.flatnonzero(labels == st.session_state[f"{KEY}.walk_from"])[0])
-    ib = int(np.flatnonzero(labels == st.session_state[f"{KEY}.walk_to"])[0])
+    first = first_of_each_digit(labels)
+    ia, ib = int(first[st.session_state[f"{KEY}.walk_from"]]), int(first[st.session_state[f"{KEY}.walk_to"]])
     alphas = np.linspace(0, 1, 11)
     _, walk = latent_walk(_model(latent), X_test[ia], X_test[ib], alphas)
     blend = pixel_blend(X_test[ia], X_test[ib], alphas)
@@ -238,7 +190,7 @@ with tab_grid:
                                required=True)
         c[1].number_input(t(f"{KEY}.grid_example"), 0, 99, step=1, key=f"{KEY}.grid_shift")
         latent = st.session_state[f"{KEY}.grid_latent"]
-        idx = _first_of_each_digit(labels, st.session_state[f"{KEY}.grid_shift"])
+        idx = first_of_each_digit(labels, st.session_state[f"{KEY}.grid_shift"])
         originals = X_test[idx].reshape(-1, 28, 28).numpy()
         recons = reconstruct(_model(latent), X_test[idx])
         st.image(upscale(tile_images(np.concatenate([originals, recons]), ncols=10, pad=2, normalize="all"), 3),
@@ -269,22 +221,19 @@ def denoise_part() -> None:
     c = st.columns([1, 2])
     c[0].selectbox(t(f"{KEY}.denoise_digit"), list(range(10)), key=f"{KEY}.noise_digit")
     c[1].slider(t(f"{KEY}.noise"), 0.0, 1.0, step=0.05, key=f"{KEY}.noise")
-    i = int(np.flatnonzero(labels == st.session_state[f"{KEY}.noise_digit"])[0])
-    clean = X_test[i:i + 1]                                  # (1, 784)
+    i = int(first_of_each_digit(labels)[st.session_state[f"{KEY}.noise_digit"]])
     try:
-        noisy = add_noise(clean, float(st.session_state[f"{KEY}.noise"]), seed=i)
+        d = denoise([_model(n) for n in LATENT_SIZES], X_test[i], float(st.session_state[f"{KEY}.noise"]), seed=i)
     except UserInputError as e:
         show_error(e)
         return
-    outs = [reconstruct(_model(d), noisy)[0] for d in LATENT_SIZES]
-    pictures = [clean.reshape(28, 28).numpy(), noisy.reshape(28, 28).numpy(), *outs]
-    captions = [t(f"{KEY}.clean"), t(f"{KEY}.noisy"), *[t(f"{KEY}.denoised", latent=d) for d in LATENT_SIZES]]
+    pictures = [d.clean, d.noisy, *d.outputs]
+    captions = [t(f"{KEY}.clean"), t(f"{KEY}.noisy"), *[t(f"{KEY}.denoised", latent=n) for n in LATENT_SIZES]]
     cols = st.columns(len(pictures))
-    for col, img, cap in zip(cols, pictures, captions):
-        mse = float(((img - pictures[0]) ** 2).mean())
+    for j, (col, img, cap) in enumerate(zip(cols, pictures, captions)):
         col.image(upscale(img, 6), caption=cap, clamp=True)
-        if cap != captions[0]:
-            col.markdown(f"**{t(f'{KEY}.mse', value=f'{mse:.4f}')}**")
+        if j:
+            col.markdown(f"**{t(f'{KEY}.mse', value=f'{d.mse[j - 1]:.4f}')}**")
     st.caption(t(f"{KEY}.denoise_caption"))
     sync_url(f"{KEY}.noise", f"{KEY}.noise_digit")
 
@@ -309,9 +258,7 @@ def _show_trained(trained: dict) -> None:
                  steps=trained["steps"], reason=reason))
     if trained["reason"] == "diverged":
         st.warning(t("common.diverged", step=trained["diverged_at"]))
-    model = Autoencoder(AutoencoderConfig(latent_dim=trained["latent"]))
-    model.load_state_dict(trained["state"])
-    model.eval()
+    model = autoencoder_from_state(trained["latent"], trained["state"])
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**{t(f'{KEY}.train_curve')}**")
@@ -319,7 +266,7 @@ def _show_trained(trained: dict) -> None:
                           y_title="BCE", width=380, height=220), key=f"{KEY}.train_chart")
     with c2:
         st.markdown(f"**{t(f'{KEY}.train_recon')}**")
-        idx = _first_of_each_digit(labels)
+        idx = first_of_each_digit(labels)
         grid = np.concatenate([X_test[idx].reshape(-1, 28, 28).numpy(), reconstruct(model, X_test[idx])])
         st.image(upscale(tile_images(grid, ncols=10, pad=2, normalize="all"), 2), clamp=True)
     if trained["latent"] == 2:
@@ -343,14 +290,12 @@ with tab_train:
         latent = st.session_state[f"{KEY}.train_latent"]
         bar = st.progress(0.0, text=t("common.training"))
         curve: list[dict] = []
-        live = {"latent": latent, "curve": curve, "reason": "stopped", "steps": 0, "diverged_at": None}
 
         def on_progress(ev) -> None:
             curve.append({"step": ev.step, "value": ev.train_loss, "series": t(f"{KEY}.train_series_train")})
             if ev.metrics:
                 curve.append({"step": ev.step, "value": ev.metrics["test_bce"],
                               "series": t(f"{KEY}.train_series_test")})
-                live.update(test_bce=ev.metrics["test_bce"], steps=ev.step)
             bar.progress(ev.fraction, text=f"{t('common.training')} {t('common.step')} {ev.step}/{ev.total_steps}")
 
         settings = AETrainSettings(epochs=st.session_state[f"{KEY}.epochs"], lr=st.session_state[f"{KEY}.lr"],
@@ -378,11 +323,9 @@ with tab_train:
 section("formula")
 st.caption(t(f"{KEY}.formula_intro"))
 st.latex(r"z = f(Wx + b),\quad f = \mathrm{ReLU} \qquad\qquad \hat{x} = g(W'z + b'),\quad g = \mathrm{sigmoid}")
-formula_slot = st.container()                                 # the numbers: filled by latent_map_part()
+st.caption(t(f"{KEY}.formula_where"))
 st.markdown(t(f"{KEY}.formula_loss"))
 st.latex(r"\mathrm{BCE}(x, \hat{x}) = -\frac{1}{784}\sum_{i=1}^{784}\big[x_i \log \hat{x}_i + (1 - x_i)\log(1 - \hat{x}_i)\big]")
-with map_slot:                                                # called last: it also fills formula_slot
-    latent_map_part(formula_slot)
 show_code(Autoencoder, latent_walk)
 
 why_and_try(KEY)

@@ -5,28 +5,25 @@ bigmodel_core.models.rnn; this file draws it.
 """
 from __future__ import annotations
 
-import time
-
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
-from bigmodel_core.charts.spec import Box, heatmap, line_chart
+from bigmodel_core.charts.spec import line_chart
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models import rnn as M
 from bigmodel_core.ops.rnn import gru_step, hidden_state_gradients, lstm_step, rnn_step, run_sequence
-from bigmodel_core.tex import tex_text
+from app_pages._explorables import committed, rnn_gates_explorable, rnn_step_explorable
 from app_pages._queue import heavy
-from app_pages._ui import (altair, page_header, vega, section, show_code, show_error, sync_url, t, text_limit,
+from app_pages._ui import (altair, lang, page_header, section, show_code, show_error, sync_url, t, text_limit,
                            url_state, why_and_try)
 
 HIDDEN = 8               # units of the stepping cells: few enough to read every number
 GRAD_HIDDEN = 16         # units of the cells in the gradient chart
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 CELL_COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c"}
-PLAY_DELAY_S = 0.6
+GATES = {"rnn": ("h",), "lstm": ("h", "i", "f", "o", "c"), "gru": ("h", "r", "z")}   # drawn per cell, over time
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,33 +60,24 @@ def gradient_norms(source: str, text: str, freq: float, noise: float, scale: flo
 
 
 # ---------------------------------------------------------------------------------------------
-# Pictures
 
-def fmt_vec(v: torch.Tensor, decimals: int = 2) -> str:
-    """A column vector in LaTeX with every entry rounded."""
-    return r"\begin{bmatrix}" + r"\\".join(f"{x:.{decimals}f}" for x in v.tolist()) + r"\end{bmatrix}"
-
-
-def state_map(a: torch.Tensor, labels, title: str, *, t_now: int | None = None, gate: bool = False,
-              cell_px: float = 20) -> alt.Chart:
-    """(T, H) over time -> units (rows) x time (columns); gates in [0, 1], states red-blue."""
-    H = a.shape[1]
-    boxes = (Box(0, t_now - 1, H, t_now, "#ff9f0a"),) if t_now else ()
-    kw = dict(scheme="greens", domain=(0.0, 1.0)) if gate else dict(diverging=True)
-    return heatmap(a.T, title=title, x_labels=list(labels), y_labels=[f"{i + 1}" for i in range(H)],
-                   boxes=boxes, cell_px=cell_px, value_title=title.split(" ")[0], **kw)
+def _commit_step() -> None:
+    """The step the learner stopped at in the browser becomes the page's (and the URL's) step."""
+    step = committed("rnn.stepper", "step")
+    if isinstance(step, (int, float)) and 1 <= step <= M.MAX_STEPS:
+        st.session_state["rnn.t"] = int(step)
 
 
-def gates_chart(run, kind: str, labels) -> alt.VConcatChart:
-    g = run.gates()
-    names = {"rnn": [("h", False)], "lstm": [("i", True), ("f", True), ("o", True), ("c", False)],
-             "gru": [("r", True), ("z", True), ("h", False)]}[kind]
-    charts = [state_map(g[n], labels, t(f"rnn.gate.{kind}.{n}"), gate=is_gate, cell_px=11)
-              for n, is_gate in names]
-    return alt.vconcat(*charts, spacing=6).resolve_scale(color="independent")
+def stepper_labels(kind: str) -> dict:
+    """The explorable's words in the learner's language (gate names for the chosen cell)."""
+    names = ("step", "play", "x_t", "y_t_text", "y_t_sine", "p_next", "x_next", "table", "unit",
+             "hidden_map", "hidden_caption")
+    labels = {n: t(f"rnn.{n}") for n in names}
+    labels["stop"] = t("common.stop")
+    labels["table_note"] = t(f"rnn.table_note_{kind}")
+    labels.update({f"gate_{g}": t(f"rnn.gate.{kind}.{g}") for g in GATES[kind][1:]})
+    return labels
 
-
-# ---------------------------------------------------------------------------------------------
 
 page_header("rnn")
 
@@ -126,125 +114,22 @@ with col_in:
         cells = stepping_cells(*inputs)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def hidden_spec(inputs: tuple, title: str) -> dict:
-    """The hidden-state heat map as a plain Vega-Lite dict (units x time, red-blue around 0).
-
-    The same spec at every step: the outlined step comes from the small named dataset "rnn_box",
-    so a slider move only swaps that dataset into the live chart instead of redrawing the chart."""
-    seq, (_, run) = encode(*inputs), stepping_cells(*inputs)["rnn"]
-    a = run.hidden_states.detach().float().cpu().numpy().T           # (H, T): units x time
-    H, T = a.shape
-    cell = min(30, 640 / T)
-    vmax = float(np.abs(a).max()) or 1.0
-    values = [{"row": r, "col": c, "row2": r + 1, "col2": c + 1, "value": float(a[r, c])}
-              for r in range(H) for c in range(T)]
-
-    def axis(names):
-        return {"values": [i + 0.5 for i in range(len(names))], "title": None, "labelAngle": 0, "grid": False,
-                "ticks": False, "labelExpr": "[" + ",".join(_js(s) for s in names) + "][floor(datum.value - 0.5)]"}
-
-    x = {"field": "col", "type": "quantitative", "scale": {"domain": [0, T], "nice": False, "zero": False},
-         "axis": axis(list(seq.labels))}
-    y = {"field": "row", "type": "quantitative", "scale": {"domain": [0, H], "nice": False, "zero": False,
-                                                           "reverse": True},
-         "axis": axis([f"{i + 1}" for i in range(H)])}
-    value_title = title.split(" ")[0]
-    rect = {"mark": {"type": "rect"}, "encoding": {
-        "x": x, "x2": {"field": "col2"}, "y": y, "y2": {"field": "row2"},
-        "color": {"field": "value", "type": "quantitative", "title": value_title,
-                  "scale": {"scheme": "redblue", "domain": [-vmax, vmax], "reverse": True}},
-        "tooltip": [{"field": "row", "type": "quantitative"}, {"field": "col", "type": "quantitative"},
-                    {"field": "value", "type": "quantitative", "format": ".2f", "title": value_title}]}}
-    box = {"data": {"name": "rnn_box"}, "mark": {"type": "rect", "fill": None, "strokeWidth": 2.5,
-                                                 "stroke": "#ff9f0a"},
-           "encoding": {"x": {**x, "field": "c0"}, "x2": {"field": "c1"},     # same axes: Vega-Lite merges them
-                        "y": {**y, "field": "r0"}, "y2": {"field": "r1"}}}
-    # both datasets named: beside a named dataset, Streamlit would not draw unnamed data.values
-    return {"data": {"name": "rnn_cells"}, "datasets": {"rnn_cells": values}, "layer": [rect, box], "title": title,
-            "width": int(round(T * cell)), "height": int(round(H * cell)),
-            "autosize": {"type": "pad", "contains": "padding"}}
-
-
-def _js(s: str) -> str:
-    return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def hidden_chart(inputs: tuple, step: int, title: str) -> None:
-    """Draw the heat map with step t outlined (only the box's dataset changes from step to step)."""
-    vega(hidden_spec(inputs, title), key="rnn.hidden_chart",
-         datasets={"rnn_box": [{"c0": step - 1, "c1": step, "r0": 0, "r1": HIDDEN}]})
-
-
 @st.fragment
 def step_through(seq: M.Encoded, cells: dict) -> None:
-    """The time-step slider and play button, the formula with this step's numbers, the heat map."""
-    T = seq.steps
+    """The cell to step through (server-side: another trained model) and the step-through explorable:
+    the time step, play, the heat maps, the gates and the formula with this step's numbers are drawn
+    in the browser; the step comes back here only when the learner stops (for the URL)."""
+    url_state("rnn.cell", "rnn", choices=tuple(M.CELL_CLASSES))
     url_state("rnn.t", 1, lo=1, hi=M.MAX_STEPS)
-    if st.session_state.get("rnn.playing"):
-        st.session_state["rnn.t"] = st.session_state["rnn.t"] % T + 1    # next step (wraps)
-        if st.session_state["rnn.t"] == T:
-            st.session_state["rnn.playing"] = False
-    st.session_state["rnn.t"] = min(max(1, st.session_state["rnn.t"]), T)
-
-    c_slider, c_btn = st.columns([4, 1], vertical_alignment="bottom")
-    with c_slider:
-        if T > 1:
-            st.slider(t("rnn.step"), 1, T, key="rnn.t")
-    with c_btn:
-        playing = st.session_state.get("rnn.playing", False)
-        if st.button(t("common.stop") if playing else t("rnn.play"), key="rnn.play", type="primary",
-                     icon=":material/stop:" if playing else ":material/play_arrow:", width="stretch"):
-            st.session_state["rnn.playing"] = not playing
-            st.rerun(scope="fragment")
-    sync_url("rnn.t")
-    step = st.session_state["rnn.t"]
-
-    model, run = cells["rnn"]
-    s = run.steps[step - 1]                                              # this step's RNNStep
-    with torch.no_grad():
-        out = M.readout_step(model, s.h, seq)
-
-    # x_t and y_t in words, then the seed's formula with this step's numbers
-    m1, m2, m3 = st.columns(3)
-    m1.metric(t("rnn.x_t", t=step), seq.labels[step - 1])
-    if seq.kind == "text":
-        shown = "␣" if out["char"] == " " else out["char"]
-        m2.metric(t("rnn.y_t_text", t=step), f"'{shown}'",
-                  help=t("rnn.y_help_text"))
-        m3.metric(t("rnn.p_next"), f"{out['p']:.0%}")
-        y_tex = (rf"y_{{{step}}} = \mathrm{{softmax}}(V h_{{{step}}} + c) \;\Rightarrow\; "
-                 + tex_text(f"'{shown}'") + rf"\ ({out['p'] * 100:.0f}\%)")
-    else:
-        m2.metric(t("rnn.y_t_sine", t=step), f"{out['value']:.2f}", help=t("rnn.y_help_sine"))
-        nxt = seq.labels[step] if step < T else "—"
-        m3.metric(t("rnn.x_next"), nxt)
-        y_tex = rf"y_{{{step}}} = V h_{{{step}}} + c = {out['value']:.2f}"
-    typed = tex_text(f"'{seq.labels[step - 1]}'")                       # learner text: escaped
-    x_tex = (rf"x_{{{step}}} = \text{{one-hot}}({typed})" if seq.kind == "text"
-             else rf"x_{{{step}}} = {float(s.x[0]):.2f}")
-    # one formula per line, no aligned block: each wraps at its top-level + and = on a phone
-    with st.container(gap="small"):
-        st.latex(rf"h_{{{step}}} = \tanh(\underbrace{{W x_{{{step}}}}}_{{{fmt_vec(s.Wx)}}} + "
-                 rf"\underbrace{{U h_{{{step - 1}}}}}_{{{fmt_vec(s.Uh)}}} + \underbrace{{b}}_{{{fmt_vec(s.b)}}})")
-        st.latex(rf"h_{{{step}}} = \tanh\Big(\underbrace{{{fmt_vec(s.pre)}}}_{{{tex_text(t('rnn.pre_short'))}}}\Big)"
-                 rf" = {fmt_vec(s.h)}")
-        st.latex(x_tex + r"\qquad\allowbreak " + y_tex)
-    # the table is drawn only while its expander is open: a slider move then redraws less
-    numbers = st.expander(t("rnn.table"), icon=":material/table:", key="rnn.table_open", on_change="rerun")
-    if numbers.open:
-        with numbers:
-            df = pd.DataFrame({"h_{t-1}": s.h_prev, "W x_t": s.Wx, "U h_{t-1}": s.Uh, "b": s.b,
-                               "pre": s.pre, "h_t": s.h}).round(4)
-            df.index = [f"{t('rnn.unit')} {i + 1}" for i in range(len(df))]
-            st.table(df)
-            st.caption(t("rnn.table_note"))
-
-    hidden_chart(inputs, step, t("rnn.hidden_map"))
-    st.caption(t("rnn.hidden_caption", t=step))
-    if st.session_state.get("rnn.playing"):
-        time.sleep(PLAY_DELAY_S)
-        st.rerun(scope="fragment")
+    st.session_state["rnn.t"] = min(max(1, st.session_state["rnn.t"]), seq.steps)
+    st.segmented_control(t("rnn.cell"), tuple(M.CELL_CLASSES), key="rnn.cell", required=True,
+                         format_func=CELL_NAMES.get)
+    kind = st.session_state["rnn.cell"]
+    model, _ = cells[kind]
+    rnn_step_explorable(arrays=M.step_arrays(model, seq), x_labels=list(seq.labels), vocab=list(seq.vocab),
+                        seq_kind=seq.kind, step=st.session_state["rnn.t"], labels=stepper_labels(kind),
+                        lang=lang(), key="rnn.stepper", on_commit=_commit_step)
+    sync_url("rnn.cell", "rnn.t")
 
 
 with col_play:
@@ -252,7 +137,7 @@ with col_play:
 
 show_code(rnn_step, lstm_step, gru_step)
 
-# --- RNN vs LSTM vs GRU: the gates over time --------------------------------------------------
+# --- RNN vs LSTM vs GRU: the equations side by side -------------------------------------------
 st.subheader(t("rnn.compare_title"))
 st.caption(t("rnn.compare_caption"))
 g_cols = st.columns(3, gap="medium")
@@ -269,7 +154,10 @@ for col, kind in zip(g_cols, M.CELL_CLASSES):
     with col:
         st.markdown(f"**{CELL_NAMES[kind]}** — {t(f'rnn.cell_{kind}')}")
         st.latex(r"\small " + gate_tex[kind])
-        altair(gates_chart(cells[kind][1], kind, seq.labels), key=f"rnn.gates_{kind}")
+gate_names = {f"{kind}_{g}": t(f"rnn.gate.{kind}.{g}") for kind, gates in GATES.items() for g in gates}
+rnn_gates_explorable(cells={kind: M.step_arrays(cells[kind][0], seq) for kind in M.CELL_CLASSES}, names=CELL_NAMES,
+                     step=st.session_state["rnn.t"], labels={"step": t("rnn.step"), **gate_names}, lang=lang(),
+                     key="rnn.gates")
 
 # --- Vanishing and exploding gradients --------------------------------------------------------
 st.subheader(t("rnn.grad_title"))

@@ -1,14 +1,16 @@
+"""Losses: both pictures are client-side explorables (every loss on the page is closed-form)."""
 from bench.browser import Scenario
 
-_SLIDER = '.st-key-losses-{} input[type="range"]'   # Streamlit 1.67's slider thumb
+_REG = ".st-key-losses-regression"
+_CLS = ".st-key-losses-classification"
 
 SCENARIOS = [
-    Scenario(name="losses_prediction", page="losses",
-             what="drag the prediction (losses): MSE/MAE/Huber loss and gradient charts, metrics, formulas",
-             steps=((_SLIDER.format("pred"), "ArrowRight"), (_SLIDER.format("pred"), "ArrowLeft")),
-             target_ms=100),
-    Scenario(name="losses_logit", page="losses",
-             what="move a logit (losses): softmax, CE and MSE gradient bars, true-logit sweep, formulas",
-             steps=((_SLIDER.format("z0"), "ArrowRight"), (_SLIDER.format("z0"), "ArrowLeft")),
-             target_ms=100),
+    Scenario(name="losses_prediction", page="losses", target_ms=50, client=_REG,
+             what="losses explorable: prediction key press -> MSE/MAE/Huber loss and gradient curves, points, "
+                  "metrics and formulas redrawn in the browser, next frame; messages to the server counted",
+             steps=((_REG + ' input[name="pred"]', "ArrowRight"), (_REG + ' input[name="pred"]', "ArrowLeft"))),
+    Scenario(name="losses_logit", page="losses", target_ms=50, client=_CLS,
+             what="losses explorable: logit key press -> softmax, CE and MSE gradient bars, the 121-point "
+                  "true-logit sweep, metrics and formulas redrawn in the browser, next frame",
+             steps=((_CLS + ' input[name="z0"]', "ArrowRight"), (_CLS + ' input[name="z0"]', "ArrowLeft"))),
 ]

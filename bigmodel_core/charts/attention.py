@@ -1,11 +1,11 @@
-"""Pictures for the self-attention page: data in, Altair chart (or LaTeX text) out, no Streamlit.
+"""Pictures for the self-attention page: data in, Altair chart or Vega-Lite dict out, no Streamlit.
 
 - `matrix_spec`: a token x token (or token x dimension) matrix with token labels, numbers in the cells,
   a click selection, an outlined row; masked cells (-inf) drawn grey with a cross.
 - `model_view_spec`: every head of every layer as a small map in one clickable grid (BertViz's
   "model view"); the grid is one PNG, so 72 maps of T x T cost one image, not 72 T^2 rows.
 - `saturation_chart`, `attribution_chart`, `summary_spec`: the page's other pictures.
-- `row_latex`: the clicked query row written out with the learner's numbers.
+The by-hand query row (its numbers, formula and matrices) is drawn in the browser: app_pages/components/attention_row.js.
 Sized for a classroom projector: large labels, strong colours.
 """
 from __future__ import annotations
@@ -17,7 +17,6 @@ import torch
 
 from bigmodel_core.charts.images import as_numpy as _np, png_data_url as _png_data_url
 from bigmodel_core.charts.spec import js_str as _js
-from bigmodel_core.tex import tex_text
 
 FONT = 14                    # axis labels
 TITLE_FONT = 16
@@ -80,9 +79,13 @@ def model_view_spec(attn_weights, *, selected: tuple[int, int] | None = None, he
     return spec
 
 
-def saturation_chart(df: pd.DataFrame, *, d_k: int, scaled_label: str, unscaled_label: str, x_title: str,
-                     y_title: str, current: float | None = None, width: int = 380, height: int = 240) -> alt.LayerChart:
-    """Mean largest softmax weight per row vs d_k, with and without the 1/sqrt(d_k)."""
+def saturation_chart(df: pd.DataFrame, *, scaled_label: str, unscaled_label: str, x_title: str, y_title: str,
+                     now: str = "saturation_now", width: int = 380, height: int = 240) -> alt.LayerChart:
+    """Mean largest softmax weight per row vs d_k, with and without the 1/sqrt(d_k).
+
+    The learner's d_k (dashed rule) and sentence (diamond) come from the named dataset `now`, rows
+    {"d_k", "max_weight"}: the spec stays the same when they move, so the live chart only takes new data.
+    """
     d = df.assign(series=np.where(df["scaled"], scaled_label, unscaled_label))
     color = alt.Color("series:N", title=None, scale=alt.Scale(domain=[scaled_label, unscaled_label],
                                                               range=["#1f77b4", "#d62728"]),
@@ -94,12 +97,10 @@ def saturation_chart(df: pd.DataFrame, *, d_k: int, scaled_label: str, unscaled_
     lines = alt.Chart(d).mark_line(point=True, strokeWidth=3).encode(
         x=x, y=y, color=color, tooltip=["series:N", "d_k:Q", alt.Tooltip("max_weight:Q", format=".2f"),
                                         alt.Tooltip("score_std:Q", format=".2f")])
-    rule = alt.Chart(pd.DataFrame({"d_k": [d_k]})).mark_rule(strokeDash=[4, 3], color="black", strokeWidth=2).encode(x=x)
-    layers = [lines, rule]
-    if current is not None:
-        layers.append(alt.Chart(pd.DataFrame({"d_k": [d_k], "max_weight": [current]})).mark_point(
-            shape="diamond", size=180, filled=True, color="black").encode(x=x, y=y))
-    return alt.layer(*layers).properties(width=width, height=height, autosize=PAD)
+    rule = alt.Chart(alt.NamedData(now)).mark_rule(strokeDash=[4, 3], color="black", strokeWidth=2).encode(x=x)
+    diamond = alt.Chart(alt.NamedData(now)).mark_point(shape="diamond", size=180, filled=True,
+                                                       color="black").encode(x=x, y=y)
+    return alt.layer(lines, rule, diamond).properties(width=width, height=height, autosize=PAD)
 
 
 def attribution_chart(tokens: list[str], attributions, *, title: str = "", value_title: str = "attribution",
@@ -126,45 +127,6 @@ def summary_spec(df: pd.DataFrame, field: str, *, title: str, fmt: str = ".1f", 
     return matrix_spec(grid, row_labels=[str(i) for i in range(1, L + 1)], col_labels=[str(i) for i in range(1, H + 1)],
                         kind="sequential", fmt=fmt, cell_px=34, title=title, value_title=field,
                         x_title=head_title, y_title=layer_title, legend=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# The clicked row with the learner's numbers
-
-def _vec(v: torch.Tensor, dims: int) -> str:
-    vals = ", ".join(f"{x:.2f}" for x in v[:dims].tolist())
-    return r"[" + vals + (r", \dots" if v.numel() > dims else "") + r"]"
-
-
-def row_latex(bh, head: int, i: int, *, dims: int = 2) -> list[str]:
-    """The seed's formula for query row i of one head with the learner's numbers (KaTeX lines).
-
-    a_ij = e^{s_ij} / sum_k e^{s_ik} worked out for the largest weight, then
-    c_i = sum_j a_ij v_j with every term (first `dims` components of each vector shown).
-    """
-    a = bh.attn
-    toks = bh.tokens
-    s = a.scores[head, i]
-    w = a.weights[head, i]
-    d_k = bh.Q.size(-1)
-    fac = a.factor
-    factor_tex = r"\frac{1}{\sqrt{%d}}" % d_k if abs(fac * np.sqrt(d_k) - 1) < 1e-9 else f"{fac:.3g}"
-    finite = torch.isfinite(s)
-    m = s[finite].max()
-    lines = [r"\small s_{%d,j} = q_{%d}\cdot k_j \times %s,\qquad q_{%d} = %s"
-             % (i, i, factor_tex, i, _vec(bh.Q[head, i], dims))]
-    j0 = int(torch.argmax(w))
-    ex = torch.exp(s[finite] - m) * torch.exp(m)                   # e^{s_ik} of the allowed keys
-    shown = " + ".join(f"e^{{{x:.2f}}}" for x in s[finite].tolist()[:3]) + (r" + \dots" if finite.sum() > 3 else "")
-    lines.append(r"\small a_{%d,%d} = \frac{e^{s_{%d,%d}}}{\sum_k e^{s_{%d,k}}} = \frac{e^{%.2f}}{%s}"
-                 r" = \frac{%.3g}{%.3g} = %.3f\quad (%s)"
-                 % (i, j0, i, j0, i, s[j0].item(), shown, float(torch.exp(s[j0])), float(ex.sum()),
-                    w[j0].item(), tex_text(toks[j0])))
-    parts = [f"{w[j].item():.2f}" + r"\," + _vec(bh.V[head, j], dims) for j in range(len(toks)) if w[j] > 0]
-    # one line with top-level + and = signs: the page lets KaTeX wrap it there to fit the column
-    lines.append(r"\footnotesize c_{%d} = \textstyle\sum_j a_{%d,j}\, v_j = %s = %s"
-                 % (i, i, " + ".join(parts), _vec(a.output[head, i], dims)))
-    return lines
 
 
 # ---------------------------------------------------------------------------------------------

@@ -227,3 +227,71 @@ def add_noise(x: torch.Tensor, strength: float, seed: int = 0) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
     noise = torch.randn(x.shape, generator=gen).to(x.device)
     return (x + strength * noise).clamp(0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The latent-2 map: what the page's explorable needs, and the models a learner trains
+
+def decoder_weights(model: Autoencoder) -> tuple[np.ndarray, np.ndarray]:
+    """The decoder's parameters as float32 arrays: W' (784, latent) and b' (784,). With them
+    x_hat = sigmoid(W' z + b') can be computed anywhere (the browser decodes the map's points)."""
+    return (model.decoder.weight.detach().cpu().numpy().astype(np.float32),
+            model.decoder.bias.detach().cpu().numpy().astype(np.float32))
+
+
+@torch.no_grad()
+def decode_grid(model: Autoencoder, n: int, z1_hi: float, z2_hi: float) -> np.ndarray:
+    """Decoded images of an n x n grid of codes over [0, z1_hi] x [0, z2_hi], row by row with z2
+    high at the top (like the map): (n * n, 28, 28). A latent-2 model only."""
+    if model.config.latent_dim != 2:
+        raise UserInputError("autoencoder.errors.code_size", got=2, want=model.config.latent_dim)
+    z1 = np.linspace(0, z1_hi, n)
+    z2 = np.linspace(z2_hi, 0, n)
+    grid = np.stack(np.meshgrid(z1, z2), -1).reshape(-1, 2).astype(np.float32)   # (n*n, 2): (z1, z2)
+    device = next(model.parameters()).device
+    return model.decode(torch.as_tensor(grid, device=device)).reshape(-1, 28, 28).cpu().numpy()
+
+
+def map_domain(codes: np.ndarray) -> tuple[float, float]:
+    """The map's upper ends (z1_hi, z2_hi): 8 % above the largest codes, rounded up to a whole number
+    (the codes are ReLU outputs, so the map starts at 0)."""
+    hi = np.asarray(codes).max(0) * 1.08
+    return float(np.ceil(hi[0])), float(np.ceil(hi[1]))
+
+
+def first_off_axis(codes: np.ndarray, margin: float = 0.5) -> int:
+    """The first digit whose code is at least `margin` off both axes (ReLU puts many exactly on one)."""
+    return int(np.flatnonzero((np.asarray(codes) > margin).all(1))[0])
+
+
+def first_of_each_digit(labels: np.ndarray, shift: int = 0) -> np.ndarray:
+    """Indices of the (shift)-th example of each class 0..9 (wrapping around a class's count): (10,)."""
+    labels = np.asarray(labels)
+    return np.array([np.flatnonzero(labels == d)[shift % int((labels == d).sum())] for d in range(10)])
+
+
+def autoencoder_from_state(latent_dim: int, state: dict) -> Autoencoder:
+    """A model rebuilt from a state_dict (a learner's trained weights, kept between reruns), in eval mode."""
+    model = Autoencoder(AutoencoderConfig(latent_dim=latent_dim))
+    model.load_state_dict(state)
+    return model.eval()
+
+
+@dataclass(frozen=True)
+class Denoised:
+    """One digit, its noisy copy and each model's reconstruction of the noisy copy, with each one's
+    mean squared error against the clean digit."""
+    clean: np.ndarray                  # (28, 28)
+    noisy: np.ndarray                  # (28, 28)
+    outputs: tuple[np.ndarray, ...]    # (28, 28) per model
+    mse: tuple[float, ...]             # noisy first, then one per model
+
+
+def denoise(models: list[Autoencoder], x: torch.Tensor, strength: float, seed: int = 0) -> Denoised:
+    """Add noise to one digit x (784,) and let each model rebuild it: how far is each from the clean one?"""
+    clean = x.reshape(1, -1)                                        # (1, 784)
+    noisy = add_noise(clean, strength, seed=seed)                   # (1, 784)
+    outputs = tuple(reconstruct(m, noisy)[0] for m in models)       # (28, 28) each
+    c = clean.reshape(28, 28).cpu().numpy()
+    n = noisy.reshape(28, 28).cpu().numpy()
+    return Denoised(c, n, outputs, tuple(float(((img - c) ** 2).mean()) for img in (n, *outputs)))

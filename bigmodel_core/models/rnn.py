@@ -113,6 +113,25 @@ def readout_step(model: NextStep, h: torch.Tensor, seq: Encoded) -> dict:
     return {"y": y, "value": float(y[0])}                            # g = identity for numbers
 
 
+def step_arrays(model: NextStep, seq: Encoded) -> dict:
+    """What the page's step-through draws from, as float32 numpy arrays in PyTorch's layout.
+
+    kind; x (T, I) the inputs; W = weight_ih_l0 (G*H, I), U = weight_hh_l0 (G*H, H), b_ih, b_hh (G*H,)
+    (zeros without bias); V (O, H), c (O,) the output layer y_t = g(V h_t + c). Running
+    bigmodel_core.ops.rnn's equations over x with these weights gives the cell's states h_1..h_T.
+    """
+    cell = model.cell
+    W, U = cell.weight_ih_l0, cell.weight_hh_l0
+    zeros = torch.zeros(W.shape[0])
+
+    def f32(a: torch.Tensor):
+        return a.detach().float().cpu().numpy()
+
+    return {"kind": model.kind, "x": f32(seq.x), "W": f32(W), "U": f32(U),
+            "b_ih": f32(cell.bias_ih_l0 if cell.bias else zeros), "b_hh": f32(cell.bias_hh_l0 if cell.bias else zeros),
+            "V": f32(model.readout.weight), "c": f32(model.readout.bias)}
+
+
 # ---------------------------------------------------------------------------------------------
 # A cell with chosen weights for the gradient chart
 

@@ -143,7 +143,7 @@ def depth_gradients(name: str, depth: int, init: str = "typical", width: int = 1
 
     A stack of `depth` random linear layers (width x width, zero bias), each followed by the
     activation, is run forward on a batch of standard-normal inputs; from a random gradient at the
-    output we backpropagate and record ||dL/dh|| at every layer's input. The same seed gives the
+    output we backpropagate and record ||dL/dh|| at every layer's input. One fixed random generator gives the
     same weight directions for every activation, only their scale (init_std) differs.
     Returns (depth + 1,): entry k is the norm k layers below the output divided by the norm at the
     output (entry 0 is 1). Float64, so even sigmoid's 1e-30 stays representable.
@@ -164,6 +164,14 @@ def depth_gradients(name: str, depth: int, init: str = "typical", width: int = 1
     h.backward(grad_out)
     norms = [hs[depth - k].grad.norm().item() for k in range(depth + 1)]   # k layers below the output
     return np.asarray(norms) / norms[0]
+
+
+def depth_ratios(init: str = "typical", negative_slope: float = 0.01, depth: int = MAX_DEPTH,
+                 seed: int = 0, names: tuple[str, ...] = ACTIVATIONS) -> dict[str, list[float]]:
+    """depth_gradients of each activation as plain lists, {name: [ratio after 0..depth layers]}: what
+    the activations explorable draws its depth chart from. The slope only changes leaky ReLU's."""
+    return {name: depth_gradients(name, depth, init, seed=seed, negative_slope=negative_slope).tolist()
+            for name in names}
 
 
 def depth_table(depth: int, init: str = "typical", negative_slope: float = 0.01, seed: int = 0,

@@ -106,6 +106,11 @@ class ByHand:
     attn: AttentionResult          # scores / weights (heads, T, T), output (heads, T, d_k)
 
     @property
+    def mean_max_weight(self) -> float:
+        """The largest weight of each row, averaged over rows and heads (1 = one-hot rows, 1/T = even)."""
+        return float(self.attn.weights.max(-1).values.mean())
+
+    @property
     def output(self) -> torch.Tensor:
         """(T, heads * d_k): the heads' outputs side by side (a real model then applies W_O)."""
         H, T, d_k = self.attn.output.shape
@@ -187,18 +192,34 @@ def check_sentence(text: str, n_tokens: int, max_tokens: int = MAX_TOKENS) -> No
         raise UserInputError("attention.errors.too_long", n=n_tokens, max=max_tokens)
 
 
-def row_terms(bh: ByHand, head: int, i: int) -> pd.DataFrame:
-    """One query row written out: for every key j, q_i.k_j, the scaled score, e^score, a_ij and a_ij v_j[0]."""
-    a = bh.attn
-    s = a.scores[head, i]                                       # (T,)
-    finite = torch.isfinite(s)
-    e = torch.where(finite, torch.exp(s - s[finite].max()), torch.zeros_like(s))   # stable exp
-    return pd.DataFrame({
-        "j": range(len(bh.tokens)), "token": bh.tokens,
-        "dot": a.raw_scores[head, i].numpy(), "score": s.numpy(),
-        "exp": e.numpy(), "weight": a.weights[head, i].numpy(),
-        "allowed": finite.numpy(),
-    })
+@dataclass(frozen=True)
+class Sentence:
+    tokens: list[str]              # WordPiece tokens, no [CLS] / [SEP]
+    ids: list[int]                 # their vocabulary ids
+    n_unk: int                     # how many are [UNK]
+
+
+def sentence_pieces(model, text: str, max_tokens: int = MAX_TOKENS) -> Sentence:
+    """The learner's sentence as the model's WordPiece tokens (no special tokens), checked for the
+    by-hand half (non-empty, at most max_tokens). model: a bigmodel_core.models.bert.MiniLM."""
+    enc = model.tokenizer.encode(text, add_special_tokens=False)
+    check_sentence(text, len(enc.ids), max_tokens)
+    return Sentence(list(enc.tokens), list(enc.ids), enc.tokens.count("[UNK]"))
+
+
+def pretrained_projection(model, d_model: int = D_MODEL) -> tuple[torch.Tensor, torch.Tensor]:
+    """The PCA projection of the model's own token-embedding table (embedding_projection)."""
+    return embedding_projection(model.emb.tok.weight, d_model)
+
+
+def sentence_embeddings(model, sentence: Sentence, *, source: str,
+                        projection: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """(T, D_MODEL) X for the by-hand half: the model's pretrained token embeddings projected by PCA
+    (source="pretrained"; pass pretrained_projection(model) to reuse it), or the seeded random table."""
+    if source == "pretrained":
+        return token_embeddings(sentence.ids, source=source, table=model.emb.tok.weight,
+                                projection=projection if projection is not None else pretrained_projection(model))
+    return token_embeddings(sentence.ids, source=source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,6 +246,15 @@ def softmax_saturation(d_ks=(2, 4, 8, 16, 32, 64), T: int = 10, trials: int = 20
     return pd.DataFrame(rows)
 
 
+def saturation_at(df: pd.DataFrame, d_k: int) -> dict[str, float]:
+    """softmax_saturation's numbers at the d_k it measured nearest to d_k, scaled and unscaled:
+    {"d_k", "std_scaled", "std_unscaled", "w_scaled", "w_unscaled"}."""
+    near = min(df.d_k.unique(), key=lambda v: abs(v - d_k))
+    row = df[df.d_k == near].set_index("scaled")
+    return {"d_k": int(near), "std_scaled": float(row.score_std[True]), "std_unscaled": float(row.score_std[False]),
+            "w_scaled": float(row.max_weight[True]), "w_unscaled": float(row.max_weight[False])}
+
+
 # ---------------------------------------------------------------------------------------------
 # Summaries of a real model's heads: how spread out and how far each head looks.
 
@@ -247,3 +277,13 @@ def head_summaries(attn_weights: torch.Tensor, mask: torch.Tensor | None = None)
     layer, head = np.meshgrid(np.arange(1, L + 1), np.arange(1, H + 1), indexing="ij")
     return pd.DataFrame({"layer": layer.ravel(), "head": head.ravel(),
                          "entropy": ent.numpy().ravel(), "distance": dist.numpy().ravel()})
+
+
+def head_extremes(summary: pd.DataFrame) -> dict:
+    """From head_summaries: the sharpest head (lowest entropy), the most spread-out head (highest), and
+    the range of mean attention distances. {"sharp": (layer, head, entropy), "flat": (...),
+    "distance": (min, max)}."""
+    lo, hi = summary.loc[summary.entropy.idxmin()], summary.loc[summary.entropy.idxmax()]
+    return {"sharp": (int(lo["layer"]), int(lo["head"]), float(lo.entropy)),
+            "flat": (int(hi["layer"]), int(hi["head"]), float(hi.entropy)),
+            "distance": (float(summary.distance.min()), float(summary.distance.max()))}

@@ -1,9 +1,14 @@
-"""The activations page under AppTest: move the sliders, read the numbers it shows."""
+"""The activations page under AppTest. The explorable renders nothing here, so these tests read what
+the page would send it (its JSON data) and check it against the core."""
 import json
-import math
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
+
+from bigmodel_core.i18n import t
+from bigmodel_core.ops.activations import depth_gradients
+from app_pages._explorables import valid_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,44 +21,46 @@ def run(lang="en", **state) -> AppTest:
     return at.run()
 
 
-def sigmoid(x):
-    return 1 / (1 + math.exp(-x))
+def sent(at) -> dict:
+    """The data the page hands the activation_curves explorable."""
+    (el,) = [e for e in at.main if getattr(e.proto, "component_name", "") == "bigmodel_activation_curves"]
+    return json.loads(el.proto.json)
 
 
-def test_x0_slider_updates_the_values_and_the_formula():
+def test_sends_the_settings_and_pytorchs_depth_experiment():
+    at = run(depth=50, x0=4.0, focus="tanh")
+    assert not at.exception
+    data = sent(at)
+    assert data["settings"] == {"focus": "tanh", "xmax": 6, "x0": 4.0, "threshold": 0.05, "compare": True, "depth": 50}
+    assert data["depth"]["sigmoid"][50] < 1e-20                           # sigmoid's gradient has vanished
+    for name in ("sigmoid", "relu"):
+        assert np.allclose(data["depth"][name], depth_gradients(name, 50, "typical"), rtol=1e-12)
+    assert data["labels"]["at_x0"].startswith("At x₀")
+
+
+def test_init_and_slope_rerun_the_depth_experiment():
     at = run()
-    assert not at.exception
-    at.slider(key="activations.x0").set_value(4.0).run()
-    s = sigmoid(4.0)
-    text = " ".join(m.value for m in at.markdown)
-    assert f"{s:.4f}" in text and f"{s * (1 - s):.4f}" in text
-    latex = " ".join(l.value for l in at.latex)
-    assert f"{s * (1 - s):.4f}" in latex
-    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    assert len(specs) == 3                                        # f, f', depth
-
-
-def test_focus_relu_on_negative_side_has_zero_slope_and_shaded_half():
-    at = run(focus="relu")
-    at.slider(key="activations.x0").set_value(-1.5).run()
-    text = " ".join(m.value for m in at.markdown)
-    assert "slope f′(x₀) = **0.0000**" in text
-    edge = float(text.split("[-6.00, ", 1)[1].split("]", 1)[0])
-    assert abs(edge) < 0.05                                       # the whole negative side, up to 0
-
-
-def test_depth_slider_and_init_change_the_gradient_metric():
-    at = run(depth=50)
-    sigmoid_50 = float(at.metric[0].value)
-    assert sigmoid_50 < 1e-20                                   # sigmoid's gradient has vanished
-    at.radio(key="activations.focus").set_value("relu").run()
-    assert 0.1 < float(at.metric[0].value) < 10                  # ReLU + He keeps it
     at.radio(key="activations.init").set_value("xavier").run()
-    assert float(at.metric[0].value) < 1e-5                      # ReLU + Xavier loses it
+    data = sent(at)
+    assert data["init"] == "xavier" and data["depth"]["relu"][50] < 1e-5   # ReLU + Xavier loses it
+    at.slider(key="activations.slope").set_value(0.5).run()
+    assert np.allclose(sent(at)["depth"]["leaky_relu"], depth_gradients("leaky_relu", 50, "xavier", negative_slope=0.5))
     assert not at.exception
+
+
+def test_a_link_outside_the_range_is_clamped_and_commits_are_checked():
+    at = run(xmax=3, x0=9.0)
+    assert sent(at)["settings"]["x0"] == 3.0
+    fields = {"focus": ["relu", "tanh"], "xmax": (1, 20), "x0": (-20.0, 20.0), "compare": bool}
+    assert valid_settings({"focus": "tanh", "xmax": 7.0, "x0": -1e9, "compare": False}, fields) == \
+        {"focus": "tanh", "xmax": 7, "x0": -20.0, "compare": False}
+    assert valid_settings({"focus": "softmax", "xmax": float("nan"), "x0": "2", "compare": 1}, fields) == {}
+    assert valid_settings(None, fields) == {}
 
 
 def test_runs_in_chinese():
     at = run("zh")
     assert not at.exception
     assert at.title[0].value == "激活函数"
+    data = sent(at)
+    assert data["lang"] == "zh" and data["labels"]["depth_title"] == t("activations.depth_title", "zh")

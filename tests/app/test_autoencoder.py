@@ -1,4 +1,6 @@
 """AppTest drives the autoencoder page: coordinate pickers, walk, reconstructions, denoising, training."""
+import base64
+import io
 import json
 from pathlib import Path
 
@@ -6,7 +8,11 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
-from bigmodel_core.models.autoencoder import LATENT_SIZES, load_record
+from PIL import Image
+
+from bigmodel_core.data import mnist_tensors
+from bigmodel_core.models.autoencoder import (decoder_weights, encode_digits, load_autoencoder, load_record,
+                                              per_digit_error)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,25 +23,49 @@ def _run(lang: str = "en") -> AppTest:
     return at.run()
 
 
-def _formula_slider_latex(at) -> str:
-    return next(l.value for l in at.latex if "784" in l.value and "bmatrix" in l.value)
+def sent(at) -> dict:
+    """The data the page hands the latent_decoder explorable (it renders nothing under AppTest)."""
+    (el,) = [e for e in at.main if getattr(e.proto, "component_name", "") == "bigmodel_latent_decoder"]
+    return json.loads(el.proto.json)
 
 
-def test_page_has_four_parts_and_moves_the_decoded_point():
+def test_page_has_four_parts_and_sends_the_decoder_once():
     at = _run()
     assert not at.exception
     assert at.title[0].value == t("autoencoder.title", "en")
     subheaders = [s.value for s in at.subheader]
     assert subheaders == [t("common.formula", "en"), t("common.why", "en"), t("common.try_this", "en")]
     assert len(at.tabs) == 5
-    at.slider(key="autoencoder.z1").set_value(3.0).run()
-    at.slider(key="autoencoder.z2").set_value(1.5).run()
+    data = sent(at)
+    model = load_autoencoder(2)
+    W, b = decoder_weights(model)
+    assert np.array_equal(np.frombuffer(base64.b64decode(data["W"]), "<f4").reshape(784, 2), W)
+    assert np.array_equal(np.frombuffer(base64.b64decode(data["b"]), "<f4"), b)
+    assert np.array_equal(W, model.decoder.weight.detach().cpu().numpy())
+    X_test = mnist_tensors(flat=True)[2]
+    codes = np.frombuffer(base64.b64decode(data["codes"]), "<f4").reshape(-1, 2)
+    assert np.allclose(codes, encode_digits(model, X_test))
+    picked = data["settings"]["picked"]
+    assert (codes[picked] > 0.5).all() and not (codes[:picked] > 0.5).all(1).any()   # the first off both axes
+    assert data["settings"]["z1"] == round(float(codes[picked, 0]), 1)
+    bce = np.frombuffer(base64.b64decode(data["bce"]), "<f4")
+    assert bce[picked] == np.float32(per_digit_error(model, X_test[picked:picked + 1])[0])
+    # the digit sheet: digit i at column i % 40, row i // 40, MNIST's levels exactly
+    sheet = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["sheet"].split(",", 1)[1]))))
+    i = 123
+    tile = sheet[28 * (i // 40):28 * (i // 40 + 1), 28 * (i % 40):28 * (i % 40 + 1)]
+    assert np.array_equal(tile, np.rint(X_test[i].numpy().reshape(28, 28) * 255))
+
+
+def test_a_link_sets_the_point_and_the_digit():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "autoencoder.py"), default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.query_params.update({"autoencoder.z1": "1.5", "autoencoder.z2": "99", "autoencoder.picked": "7"})
+    at.run()
     assert not at.exception
-    assert r"3.0 \\ 1.5" in _formula_slider_latex(at)
-    captions = [c for img in at.get("image") for c in [img.proto.imgs[0].caption] if "z =" in c]
-    assert any("(3.0, 1.5)" in c for c in captions)
-    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    assert any(any(p.get("name") == "pick" for p in sp.get("params", [])) for sp in specs)   # clickable map
+    settings = sent(at)["settings"]
+    assert settings["z1"] == 1.5 and settings["picked"] == 7
+    assert 0 <= settings["z2"] <= sent(at)["domain"][1]                   # out of range: the default
 
 
 def test_error_chart_shows_the_recorded_errors_and_grid_latent_switch():

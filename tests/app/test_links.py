@@ -33,8 +33,8 @@ KEYS: dict[str, list[tuple[dict, dict]]] = {
                       "pool.row": NUM, "pool.col": NUM})],
     "cnn_anatomy": [({}, {"cnn_anatomy.source": CHOICE, "cnn_anatomy.index": NUM, "cnn_anatomy.epochs": NUM,
                           "cnn_anatomy.lr": CHOICE, "cnn_anatomy.batch": CHOICE, "cnn_anatomy.optimizer": CHOICE})],
-    "rnn": [({"rnn.source": "sine"}, {"rnn.freq": NUM, "rnn.noise": NUM, "rnn.t": NUM, "rnn.scale": NUM,
-                                      "rnn.delay": NUM}),
+    "rnn": [({"rnn.source": "sine"}, {"rnn.freq": NUM, "rnn.noise": NUM, "rnn.cell": CHOICE, "rnn.t": NUM,
+                                      "rnn.scale": NUM, "rnn.delay": NUM}),
             ({}, {"rnn.source": CHOICE, "rnn.text": 200})],
     "attention": [({}, {"attention.sentence": 160, "attention.source": CHOICE, "attention.heads": NUM,
                         "attention.scale": BOOL, "attention.causal": BOOL, "attention.pe": BOOL,
@@ -52,7 +52,8 @@ KEYS: dict[str, list[tuple[dict, dict]]] = {
                                                                    "jitter")},
                              **{f"regularization.{k}": CHOICE for k in ("task", "l1", "l2", "steps")},
                              "regularization.prox": BOOL})],
-    "autoencoder": [({}, {**{f"autoencoder.{k}": NUM for k in ("z1", "z2", "alpha", "grid_shift", "noise", "epochs")},
+    "autoencoder": [({}, {**{f"autoencoder.{k}": NUM for k in ("z1", "z2", "picked", "alpha", "grid_shift", "noise",
+                                                              "epochs")},
                           **{f"autoencoder.{k}": CHOICE for k in ("walk_from", "walk_to", "walk_latent", "grid_latent",
                                                                   "noise_digit", "train_latent", "lr")}})],
     "interpretability": [({}, {"interpretability.source": CHOICE, "interpretability.index": NUM,
@@ -111,5 +112,6 @@ def test_a_note_stays_until_the_setting_changes():
     assert "**losses.delta**" in _shown_text(at)
     at.run()                                          # any rerun: the value is still the stand-in
     assert "**losses.delta**" in _shown_text(at)
-    at.slider(key="losses.delta").set_value(2.0).run()
+    at.session_state["losses.delta"] = 2.0            # the learner moved Huber's delta (in the browser)
+    at.run()
     assert "**losses.delta**" not in _shown_text(at)

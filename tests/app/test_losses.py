@@ -1,53 +1,63 @@
-"""The losses page under AppTest: drag the prediction and the logits, read the losses it shows."""
-import math
+"""The losses page under AppTest. Both pictures are explorables, which render nothing here, so these
+tests read what the page would send them and check the URL state round trip."""
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from bigmodel_core.i18n import t
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(lang="en", **state) -> AppTest:
+def run(lang="en", query: dict | None = None, **state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app_pages" / "losses.py"), default_timeout=120)
     at.session_state["lang"] = lang
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
     for k, v in state.items():                       # start values, as a shared link would give
         at.session_state[f"losses.{k}"] = v
     return at.run()
 
 
-def metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
+def sent(at) -> dict:
+    """{part: data} the page hands the two loss_curves explorables."""
+    out = {}
+    for e in at.main:
+        if getattr(e.proto, "component_name", "") == "bigmodel_loss_curves":
+            data = json.loads(e.proto.json)
+            out[data["part"]] = data
+    return out
 
 
-def test_prediction_slider_moves_mse_mae_huber_and_their_gradients():
-    at = run(target=1.0)
+def test_sends_each_picture_its_settings_and_words():
+    at = run(pred=-2.0, z2=-5.0)
     assert not at.exception
-    at.slider(key="losses.pred").set_value(-2.0).run()
-    m = metrics(at)
-    assert m["MSE"] == "9.000" and m["∂MSE/∂ŷ"] == "-6.000"
-    assert m["MAE"] == "3.000" and m["∂MAE/∂ŷ"] == "-1.000"
-    assert m["Huber"] == "2.500" and m["∂Huber/∂ŷ"] == "-1.000"
-    at.slider(key="losses.delta").set_value(3.0).run()          # |r| = 3 <= delta: quadratic part
-    assert metrics(at)["Huber"] == "4.500"
+    data = sent(at)
+    assert data["regression"]["settings"] == {"pred": -2.0, "target": 1.0, "delta": 1.0}
+    assert data["regression"]["pred_range"] == [-5.0, 5.0]
+    assert data["classification"]["settings"] == {"z0": 3.0, "z1": 0.5, "z2": -5.0, "true_class": 2}
+    assert data["classification"]["classes"] == ["cat", "dog", "bird"]
+    assert data["classification"]["names"]["cross_entropy"] == "Cross-entropy"
 
 
-def test_logits_give_softmax_cross_entropy_and_the_push_ratio():
-    at = run(z0=5.0, z1=0.0, true_class=2)
-    at.slider(key="losses.z2").set_value(-5.0).run()
-    zs = (5.0, 0.0, -5.0)
-    lse = math.log(sum(math.exp(z) for z in zs))
-    p_true = math.exp(-5.0 - lse)
-    m = metrics(at)
-    assert m["Cross-entropy"] == f"{lse + 5.0:.3f}"
-    assert m['p(“bird”)'] == f"{p_true:.3f}"
-    assert float(m["CE push ÷ MSE push (true class)"].rstrip("×")) > 100   # confidently wrong
-    at.radio(key="losses.true_class").set_value(0).run()                  # now confidently right
-    assert float(metrics(at)["Cross-entropy"]) < 0.01
-    latex = " ".join(l.value for l in at.latex)
-    assert "p - y" in latex
+def test_a_link_sets_the_pictures_and_bad_values_fall_back():
+    at = run(query={"losses.pred": "4.5", "losses.true_class": "0", "losses.delta": "nan", "losses.z1": "99"})
+    data = sent(at)
+    assert data["regression"]["settings"]["pred"] == 4.5
+    assert data["regression"]["settings"]["delta"] == 1.0                    # nan: the default, with a note
+    assert data["classification"]["settings"]["z1"] == 0.5                   # out of range: the default
+    assert data["classification"]["settings"]["true_class"] == 0
     assert not at.exception
+
+
+def test_the_general_formulas_are_whole():
+    latex = " ".join(l.value for l in run().latex)
+    assert r"\tfrac{2}{K}(p - y)" in latex and "KEY" not in latex and r"\frac{\partial\,\mathrm{CE}}{\partial z} = p - y" in latex
 
 
 def test_runs_in_chinese():
     at = run("zh")
     assert not at.exception and at.title[0].value == "损失函数"
+    data = sent(at)["classification"]
+    assert data["classes"] == ["猫", "狗", "鸟"] and data["labels"]["metric_ratio"] == t("losses.metric_ratio", "zh")

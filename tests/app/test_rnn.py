@@ -1,10 +1,13 @@
-"""The RNN page under AppTest: the time-step slider moves the formula panel, and its numbers add up."""
+"""The RNN page under AppTest. The step-through explorable (a components v2 element) renders nothing
+here: these tests drive the page's own state (cell, step, URL) and the server-side controls, and check
+what the page hands the explorable against the trained cell (the browser test checks what it draws)."""
 from pathlib import Path
 
-import numpy as np
+import torch
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core.i18n import t
+from bigmodel_core.models import rnn as M
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -12,47 +15,39 @@ ROOT = Path(__file__).resolve().parents[2]
 def open_page(lang="en", **state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app_pages" / "rnn.py"), default_timeout=180)
     at.session_state["lang"] = lang
-    at.session_state["rnn.table_open"] = True                    # the numbers table's expander, opened
     for k, v in state.items():
         at.session_state[k] = v
     return at.run()
 
 
-def metric(at, label_start: str) -> str:
-    return next(m.value for m in at.metric if m.label.startswith(label_start))
-
-
-def check_numbers_add_up(at):
-    df = at.table[0].value
-    assert len(df) == 8                                          # one row per hidden unit
-    pre = df["W x_t"] + df["U h_{t-1}"] + df["b"]
-    assert np.allclose(pre, df["pre"], atol=2e-4)
-    assert np.allclose(np.tanh(df["pre"]), df["h_t"], atol=2e-4)
-    return df
-
-
-def test_time_step_slider_moves_the_formula_panel():
-    at = open_page()
+def test_cell_and_step_reach_the_url_and_the_step_stays_inside_the_sequence():
+    at = open_page(**{"rnn.cell": "gru", "rnn.t": 7})
     assert not at.exception
-    assert metric(at, "Input x") == "h"                       # "hello hello", step 1
-    df1 = check_numbers_add_up(at)
-    assert np.allclose(df1["h_{t-1}"], 0)                     # h_0 = 0
-    assert np.allclose(df1["U h_{t-1}"], 0)
-    at.slider(key="rnn.t").set_value(5).run()
+    assert at.query_params["rnn.cell"] == "gru" and at.query_params["rnn.t"] == "7"
+    at.segmented_control(key="rnn.cell").set_value("lstm").run()
     assert not at.exception
-    assert metric(at, "Input x") == "o"                       # h e l l o
-    df5 = check_numbers_add_up(at)
-    assert not np.allclose(df5["h_{t-1}"], 0)                 # the past is carried in
-    at.slider(key="rnn.t").set_value(6).run()
-    df6 = check_numbers_add_up(at)
-    assert np.allclose(df6["h_{t-1}"], df5["h_t"], atol=1e-4)  # h_{t-1} at t=6 is h_t at t=5
-    assert metric(at, "Input x") == "␣"
+    assert at.query_params["rnn.cell"] == "lstm"
+    at.text_input(key="rnn.text").set_value("abc").run()           # 3 steps: t = 7 is pulled back to 3
+    assert at.session_state["rnn.t"] == 3
+    assert at.query_params["rnn.t"] == "3"
 
 
-def test_trained_cell_predicts_the_repeating_text():
-    at = open_page(**{"rnn.text": "abcabcabcabc", "rnn.t": 7})
-    assert metric(at, "Input x") == "a"
-    assert metric(at, "Output y").strip("'") == "b"
+def test_step_arrays_are_the_trained_cells_weights_in_pytorchs_layout():
+    """What the page sends: loaded into a fresh torch cell, the arrays give the trained cell's states."""
+    seq = M.encode_text("abcabcabcabc")
+    for kind in M.CELL_CLASSES:
+        model = M.fit_next_step(kind, seq, hidden_size=8, steps=20)
+        arrays = M.step_arrays(model, seq)
+        fresh = M.CELL_CLASSES[kind](arrays["x"].shape[1], 8, batch_first=True)
+        with torch.no_grad():
+            for name, key in (("weight_ih_l0", "W"), ("weight_hh_l0", "U"), ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")):
+                getattr(fresh, name).copy_(torch.from_numpy(arrays[key]))
+            want, _ = model.cell(seq.x[None])
+            got, _ = fresh(torch.from_numpy(arrays["x"])[None])
+            y = torch.from_numpy(arrays["V"]) @ got[0, -1] + torch.from_numpy(arrays["c"])
+        assert arrays["kind"] == kind
+        assert torch.allclose(got, want, atol=1e-6)
+        assert torch.allclose(y, model(seq.x[None])[0, -1], atol=1e-5)
 
 
 def test_empty_and_long_inputs_give_a_message():
@@ -60,17 +55,17 @@ def test_empty_and_long_inputs_give_a_message():
     assert not at.exception
     assert at.error[0].value == t("rnn.errors.empty", "en")
     long = "the quick brown fox jumps over the lazy dog again and again"
-    at = open_page(**{"rnn.text": long})
+    at = open_page(**{"rnn.text": long, "rnn.t": 40})
     assert not at.exception
     assert at.info[0].value == t("rnn.cut", "en", n=len(long), max=40)
-    assert at.slider(key="rnn.t").max == 40
+    assert at.session_state["rnn.t"] == 40                         # the last of the 40 steps kept
 
 
 def test_sine_input_and_weight_scale_in_chinese():
     at = open_page("zh", **{"rnn.source": "sine", "rnn.t": 3})
     assert not at.exception
     assert at.title[0].value == t("rnn.title", "zh")
-    first = metric(at, "RNN：")
+    first = next(m.value for m in at.metric if m.label.startswith("RNN："))
     at.slider(key="rnn.scale").set_value(3.0).run()
     assert not at.exception
-    assert float(metric(at, "RNN：")) > 1e3 * float(first)   # from fading to exploding
+    assert float(next(m.value for m in at.metric if m.label.startswith("RNN："))) > 1e3 * float(first)

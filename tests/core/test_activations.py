@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from bigmodel_core.errors import UserInputError
-from bigmodel_core.ops.activations import (ACTIVATIONS, activation, closed_form_derivative, curves,
+from bigmodel_core.ops.activations import (ACTIVATIONS, activation, closed_form_derivative, curves, depth_ratios,
                                            depth_gradients, depth_table, derivative, init_std,
                                            saturated_regions)
 
@@ -130,35 +130,32 @@ def test_depth_table_long_form_and_bad_input():
         curves("relu", 2, -2)
 
 
-def test_public_names_and_chart_builders():
+def test_public_names():
     import bigmodel_core
-    from bigmodel_core.charts.curves import activation_chart, depth_chart
-    from bigmodel_core.charts.spec import to_spec
     assert bigmodel_core.activation_derivative is derivative
-    c = curves("tanh", -3, 3, n=61)
+
+
+def test_depth_ratios_are_depth_gradients_and_the_slope_moves_only_leaky_relu():
+    names = ("relu", "leaky_relu", "gelu")
+    a, b = depth_ratios("he", 0.01, depth=6, names=names), depth_ratios("he", 0.4, depth=6, names=names)
+    assert set(a) == set(names) and all(len(v) == 7 and v[0] == 1.0 for v in a.values())
+    assert set(depth_ratios(depth=1)) == set(ACTIVATIONS)
+    assert np.allclose(a["gelu"], depth_gradients("gelu", 6, "he"))
+    assert a["relu"] == b["relu"] and a["leaky_relu"] != b["leaky_relu"]
+
+
+def test_live_spec_keeps_the_spec_when_only_a_point_moves():
+    """Moving a point must change only its rows, so the browser swaps data instead of redrawing."""
+    import altair as alt
     import pandas as pd
-    df = pd.DataFrame({"activation": "tanh", "x": c.x, "value": c.dy})
-    chart = activation_chart(df, focus="tanh", x0=1.0, y0=0.42, regions=c.saturated, title="t",
-                             y_title="f'", threshold=0.05)
-    spec = chart.to_dict()                                       # validates against the schema
-    assert spec["autosize"]["type"] == "pad" and spec["width"] == 285
-    assert to_spec(chart)["layer"] == spec["layer"]
-    d = depth_chart(depth_table(10, names=("sigmoid", "relu")), focus="relu", n_layers=4, title="t",
-                    x_title="N", y_title="ratio").to_dict()
-    assert any(layer.get("encoding", {}).get("y", {}).get("scale", {}).get("type") == "log" for layer in d["layer"])
 
-
-def test_live_spec_keeps_the_spec_when_only_x0_moves():
-    """Moving x0 must change only the point's rows, so the browser swaps data instead of redrawing."""
-    import pandas as pd
-
-    from bigmodel_core.charts.curves import activation_chart
     from bigmodel_core.charts.spec import stable_names, to_live_spec, to_spec
     c = curves("sigmoid", -6, 6, n=241)
-    df = pd.DataFrame({"activation": "sigmoid", "x": c.x, "value": c.y})
 
     def chart(x0):
-        return activation_chart(df, focus="sigmoid", x0=x0, y0=0.5, regions=c.saturated, title="t", y_title="f")
+        line = alt.Chart(pd.DataFrame({"x": c.x, "y": c.y})).mark_line().encode(x="x:Q", y="y:Q")
+        point = alt.Chart(pd.DataFrame({"x": [x0], "y": [0.5]})).mark_point().encode(x="x:Q", y="y:Q")
+        return alt.layer(line, point)
 
     a, b = to_live_spec(chart(1.0)), to_live_spec(chart(1.05))
     data_a, data_b = a.pop("datasets"), b.pop("datasets")

@@ -160,18 +160,25 @@ def test_token_embeddings_random_are_stable_and_pretrained_are_pca():
     assert torch.allclose(X, Z[[3, 9]], atol=1e-4)
 
 
-def test_row_terms_and_latex_show_the_learners_numbers():
-    g = torch.Generator().manual_seed(5)
-    bh = A.by_hand_attention(["the", "cat", "sat"], torch.randn(3, A.D_MODEL, generator=g), d_k=4, causal=True)
-    rows = A.row_terms(bh, 0, 1)
-    assert rows["weight"].sum() == pytest.approx(1.0, abs=1e-6)
-    assert list(rows["allowed"]) == [True, True, False]
-    assert np.allclose(rows["exp"] / rows["exp"].sum(), rows["weight"], atol=1e-6)
-    lines = C.row_latex(bh, 0, 1)
-    w = bh.attn.weights[0, 1]
-    assert f"{w.max().item():.3f}" in lines[1]
-    assert f"{w[0].item():.2f}" in lines[2] and f"{bh.attn.output[0, 1, 0].item():.2f}" in lines[2]
-    assert r"\sqrt{4}" in lines[0]
+def test_sentence_pieces_and_embeddings_use_the_models_own_tokenizer_and_table():
+    from bigmodel_core.models import bert
+    model = bert.load_minilm()
+    sentence = A.sentence_pieces(model, "The cat sat 👍")
+    assert sentence.tokens == ["the", "cat", "sat", "[UNK]"] and sentence.n_unk == 1
+    assert sentence.ids[:3] == [model.tokenizer.token_to_id(w) for w in ("the", "cat", "sat")]
+    with pytest.raises(UserInputError):
+        A.sentence_pieces(model, "word " * (A.MAX_TOKENS + 1))
+    with pytest.raises(UserInputError):
+        A.sentence_pieces(model, "   ")
+    X = A.sentence_embeddings(model, sentence, source="pretrained")
+    table = model.emb.tok.weight.detach().float()
+    mean, proj = A.embedding_projection(table)
+    assert X.shape == (4, A.D_MODEL)
+    assert torch.allclose(X, (table[sentence.ids] - mean) @ proj, atol=1e-4)   # PCA of the model's own rows
+    assert torch.allclose(A.sentence_embeddings(model, sentence, source="pretrained",
+                                                projection=A.pretrained_projection(model)), X)
+    assert torch.equal(A.sentence_embeddings(model, sentence, source="random"),
+                       A.token_embeddings(sentence.ids, source="random"))
 
 
 # --- why sqrt(d_k), and heads' summaries ------------------------------------------------------------
@@ -184,6 +191,32 @@ def test_softmax_saturates_without_scaling():
     assert unscaled.max_weight.is_monotonic_increasing and unscaled.max_weight[64] > 0.8
     assert (scaled.max_weight < 0.4).all()
     assert (unscaled.entropy[64] < scaled.entropy[64] / 3)
+
+
+def test_saturation_at_reads_the_nearest_measured_d_k_and_mean_max_weight_is_the_rows_peak():
+    df = A.softmax_saturation(d_ks=(4, 16), trials=20)
+    at = A.saturation_at(df, 13)
+    assert at["d_k"] == 16
+    row = df[(df.d_k == 16) & ~df.scaled].iloc[0]
+    assert at["w_unscaled"] == row.max_weight and at["std_unscaled"] == row.score_std
+    assert at["w_unscaled"] > at["w_scaled"]
+    g = torch.Generator().manual_seed(2)
+    bh = A.by_hand_attention(list("abcd"), torch.randn(4, A.D_MODEL, generator=g), n_heads=2, causal=True)
+    peaks = [max(bh.attn.weights[h, i].tolist()) for h in range(2) for i in range(4)]
+    assert bh.mean_max_weight == pytest.approx(sum(peaks) / 8)
+    assert peaks[0] == 1.0                                                   # causal row 0 sees itself only
+
+
+def test_head_extremes_name_the_sharpest_and_flattest_head():
+    T = 5
+    eye = torch.eye(T)                                               # looks at itself only: entropy 0
+    flat = torch.full((T, T), 1 / T)                                 # looks everywhere: entropy log T
+    shift = torch.roll(torch.eye(T), 1, dims=1)                      # the next token (the last row: the first)
+    att = torch.stack([torch.stack([flat, shift]), torch.stack([eye, flat])])   # (L=2, H=2, T, T)
+    ends = A.head_extremes(A.head_summaries(att))
+    assert ends["sharp"][2] == pytest.approx(0.0, abs=1e-9) and ends["sharp"][:2] in ((1, 2), (2, 1))
+    assert ends["flat"][2] == pytest.approx(math.log(T)) and ends["flat"][:2] in ((1, 1), (2, 2))
+    assert ends["distance"] == (pytest.approx(0.0), pytest.approx(1.6))   # eye 0; flat and the shift both 1.6
 
 
 def test_head_summaries_on_known_patterns():

@@ -1,22 +1,26 @@
 """The seed's autoencoder (seed 000 §3.3, §4.3): architecture, dropout, shipped weights, decoding."""
+import base64
+import io
 import json
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 import bigmodel_core
 from tests.conftest import tolerance
-from bigmodel_core.charts.autoencoder import (MAP_DATA, PICK, error_by_latent, latent_map, latent_map_data,
-                                             latent_map_spec, upscale)
+from bigmodel_core.charts.autoencoder import PICK, digit_sheet, error_by_latent, latent_map, upscale
+from bigmodel_core.data import mnist_tensors
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.autoencoder import (LATENT_SIZES, AETrainSettings, Autoencoder, AutoencoderConfig,
-                                              add_noise, decode_point, init_autoencoder, encode_digits,
-                                              latent_walk, load_autoencoder, load_record, mean_digit_error,
-                                              pixel_blend, reconstruct, reconstruction_error,
-                                              save_autoencoder, train_autoencoder)
-from bigmodel_core.data import mnist_tensors
+                                              add_noise, autoencoder_from_state, decode_grid, denoise, decode_point,
+                                              decoder_weights, first_of_each_digit, first_off_axis, init_autoencoder,
+                                              map_domain, encode_digits, latent_walk,
+                                              load_autoencoder, load_record, mean_digit_error,
+                                              pixel_blend, reconstruct, reconstruction_error, save_autoencoder,
+                                              train_autoencoder)
 
 
 @pytest.fixture(scope="module")
@@ -169,24 +173,55 @@ def test_latent_map_chart_spec():
         latent_map(np.zeros((5001, 2)), np.zeros(5001))
 
 
-def test_latent_map_spec_reads_named_data():
-    """The live map's spec holds no rows: moving the marker changes only spec["datasets"]."""
-    codes = np.random.default_rng(1).random((50, 2)) * 5
-    labels = np.arange(50) % 10
-    spec = latent_map_spec((0.0, 5.0, 0.0, 5.0), marker=True, path=True)
-    assert "datasets" not in spec
-    assert [layer["data"]["name"] for layer in spec["layer"]] == ["digits", "path", "path", "marker", "marker"]
-    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0.0, 5.0]
-    data = latent_map_data(codes, labels, marker=(1.0, 2.0), path=codes[:4])
-    assert set(data) == set(MAP_DATA)
-    assert len(data["digits"]) == 50 and data["digits"]["digit"].iloc[13] == "3"
-    assert data["marker"].to_dict("records") == [{"z1": 1.0, "z2": 2.0}]
-    assert data["path"]["order"].tolist() == [0, 1, 2, 3]
-    # the same chart as latent_map(...) draws, layer for layer, apart from where the rows live
-    inline = latent_map(codes, labels, marker=(1.0, 2.0), path=codes[:4], domain=(0.0, 5.0, 0.0, 5.0)).to_dict()
-    assert [l["mark"] for l in inline["layer"]] == [l["mark"] for l in spec["layer"]]
-    with pytest.raises(ValueError):
-        latent_map_data(np.zeros((5001, 2)), np.zeros(5001))
+def test_digit_sheet_holds_every_digit_exactly(data):
+    X = data[2][:45].numpy()                                  # 45 digits: a second, partly empty row
+    sheet = np.asarray(Image.open(io.BytesIO(base64.b64decode(digit_sheet(X, cols=40).split(",", 1)[1]))))
+    assert sheet.shape == (56, 1120) and sheet.dtype == np.uint8
+    for i in (0, 39, 40, 44):
+        tile = sheet[28 * (i // 40):28 * (i // 40 + 1), 28 * (i % 40):28 * (i % 40 + 1)]
+        assert np.array_equal(tile, np.rint(X[i].reshape(28, 28) * 255))
+    assert not sheet[28:, 28 * 5:].any()                      # the unused places stay black
+
+
+def test_decoder_weights_decode_grid_and_a_model_from_its_state(data):
+    model = load_autoencoder(2)
+    W, b = decoder_weights(model)
+    assert W.shape == (784, 2) and b.shape == (784,) and W.dtype == np.float32
+    z = np.array([1.3, 0.4], np.float32)
+    by_hand = 1 / (1 + np.exp(-(W.astype(np.float64) @ z + b)))                     # sigmoid(W'z + b')
+    assert np.abs(by_hand - decode_point(model, z).ravel()).max() < 1e-6
+    grid = decode_grid(model, 3, 4.0, 6.0)                                          # z2 high at the top
+    assert grid.shape == (9, 28, 28)
+    assert np.allclose(grid[0], decode_point(model, (0.0, 6.0)), atol=1e-6)
+    assert np.allclose(grid[5], decode_point(model, (4.0, 3.0)), atol=1e-6)
+    with pytest.raises(UserInputError):
+        decode_grid(load_autoencoder(8), 3, 1.0, 1.0)
+    twin = autoencoder_from_state(2, {k: v.cpu().clone() for k, v in model.state_dict().items()})
+    assert not twin.training
+    X = data[2][:5]
+    assert np.allclose(reconstruct(twin, X), reconstruct(model, X), atol=1e-6)
+
+
+def test_denoise_measures_each_reconstruction_against_the_clean_digit(data):
+    models = [load_autoencoder(n) for n in (2, 32)]
+    x = data[2][4]
+    d = denoise(models, x, 0.5, seed=3)
+    noisy = add_noise(x.reshape(1, -1), 0.5, seed=3)
+    assert np.array_equal(d.noisy, noisy.reshape(28, 28).numpy())
+    assert np.allclose(d.outputs[1], reconstruct(models[1], noisy)[0])
+    assert d.mse[0] == pytest.approx(float(((noisy - x) ** 2).mean()), rel=1e-6)
+    assert d.mse[2] < d.mse[0]                                # latent 32 cleans it up
+    assert denoise(models, x, 0.0).mse[0] == 0.0               # no noise: the input is the digit
+
+
+def test_map_domain_start_digit_and_one_of_each():
+    codes = np.array([[0.0, 3.0], [0.6, 0.2], [0.7, 0.9], [4.6, 1.0]])
+    assert map_domain(codes) == (5.0, 4.0)                    # ceil(1.08 * max)
+    assert first_off_axis(codes) == 2
+    labels = np.array([3, 1, 0, 2, 1, 0, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5, 6, 7, 8, 9])
+    assert first_of_each_digit(labels).tolist() == [2, 1, 3, 0, 6, 7, 8, 9, 10, 11]
+    assert first_of_each_digit(labels, shift=1).tolist() == [5, 4, 12, 13, 14, 15, 16, 17, 18, 19]
+    assert first_of_each_digit(labels, shift=2).tolist() == first_of_each_digit(labels).tolist()   # wraps
 
 
 def test_error_chart_and_upscale():

@@ -52,26 +52,31 @@ SPECIALS = r"%{}_\#&$^~"                # LaTeX's ten special characters
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_learner_text_with_latex_specials_keeps_the_formulas_whole(page, app_url, lang):
-    """Step the RNN through a text holding all ten of LaTeX's specials: each step's formula shows the
-    typed character (no red KaTeX parse error); then attention's row formula on the same text.
-    (Chinese: the first steps only, for the formula's Chinese label; the characters are the same.)"""
+    """Step the RNN through a text holding all ten of LaTeX's specials: each step's formula (written by
+    the step-through explorable) shows the typed character; then attention's row formula on the same
+    text names its tokens, and no KaTeX formula on either page breaks.
+    (Chinese: the first steps only, for the labels; the characters are the same.)"""
     page.set_default_timeout(240_000)                    # first visit: the cells are trained on the text
     problems = _open(page, f"{app_url}/rnn?rnn.text={quote(SPECIALS)}&rnn.t=1&lang={lang}")
-    thumb = page.locator('.st-key-rnn-t input[type="range"]')
+    thumb = page.locator('.rs-slider input[name="step"]')
     for step, char in enumerate(SPECIALS if lang == "en" else SPECIALS[:3], start=1):
         if step > 1:
             thumb.focus()
             page.keyboard.press("ArrowRight")
-            page.wait_for_function(f"() => new URLSearchParams(location.search).get('rnn.t') === '{step}'")
-            wait_idle(page)
+        assert page.locator(".rs-root:not(.rs-compare)").get_attribute("data-step") == str(step)
+        shown = page.locator(".rs-eq", has_text="one-hot").first.inner_text()
+        assert f"one-hot('{char}')" in shown, (char, shown)
         assert page.locator(".katex-error").count() == 0, char
-        shown = page.locator(".katex-display .katex-html", has_text="one-hot").first.inner_text()
-        assert char.strip() in shown.replace("\n", "").split("one-hot")[1][:6], (char, shown[-80:])
     assert_no_exception(page)
     for q in (0, 5, 10) if lang == "en" else ():         # attention's row formula names a token per query
         problems += _open(page, f"{app_url}/attention?attention.sentence={quote(SPECIALS)}"
                                 f"&attention.query={q}&lang={lang}")
         assert_no_exception(page)
+        root = page.locator(".ar-root")
+        assert root.get_attribute("data-query") == str(min(q, 9))  # 10 tokens: query 10 is pulled back
+        token = page.locator(".ar-slider-value").first.inner_text().split(": ", 1)[1]
+        assert token and token in SPECIALS, token                 # one of the typed characters, as typed ...
+        assert t("attention.row_title", token=token, i=min(q, 9)) == page.locator(".ar-title").nth(1).inner_text()   # ... in the row
         assert page.locator(".katex-error").count() == 0, q
     assert problems == [], problems[:3]
 
