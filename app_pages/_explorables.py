@@ -319,3 +319,28 @@ def latent_decoder_explorable(*, decoder: tuple, codes, digits, sheet: str, shee
               "colors": colors, "labels": labels, "lang": lang},
         on_settings_change=on_commit,
     )
+
+
+_robustness_eps = _register("robustness_eps")
+
+
+def robustness_eps_explorable(*, x28, sweep: dict, eps: float, step: float, max_eps: float, curves: list[dict],
+                              target: int | None, labels: dict, lang: str, key: str, on_commit=None):
+    """FGSM's budget eps, drawn in the browser: the clean digit, the noise clamp(x + eps d) - x, the
+    attacked digit, both predictions, the ten probabilities (clean vs attacked), the accuracy curve's
+    rule at eps and the formula's numbers.
+
+    x28: (28, 28) in [0, 1]. sweep: bigmodel_core.robustness.fgsm_sweep over the slider's grid
+    (direction (28, 28), probs (E, 10), loss (E,)), sent once as float32; the JS perturbs the digit
+    itself and looks the probabilities up. curves: [{"name", "rows": [{"eps", "accuracy"}]}].
+    target: the class targeted FGSM aims at (None for FGSM). Returns the eps the learner committed
+    (0.6 s after the last move), None before any.
+    """
+    result = _robustness_eps(
+        key=key, on_eps_change=on_commit or (lambda: None),
+        data={"x": float32_b64(np.asarray(x28).reshape(-1)), "direction": float32_b64(np.asarray(sweep["direction"]).reshape(-1)),
+              "probs": float32_b64(np.asarray(sweep["probs"]).reshape(-1)), "loss": float32_b64(np.asarray(sweep["loss"])),
+              "eps": float(eps), "step": float(step), "max_eps": float(max_eps), "curves": curves,
+              "target": None if target is None else int(target), "labels": labels, "lang": lang},
+    )
+    return _result(result, "eps")
