@@ -344,3 +344,28 @@ def robustness_eps_explorable(*, x28, sweep: dict, eps: float, step: float, max_
               "target": None if target is None else int(target), "labels": labels, "lang": lang},
     )
     return _result(result, "eps")
+
+
+_compression_bits = _register("compression_bits")
+
+
+def compression_bits_explorable(*, w, per_channel: bool, bits: int, title: str, layer: str, whole: list[dict],
+                                float_: dict, alone: list[dict], outlier: dict, labels: dict, lang: str, key: str,
+                                on_commit=None):
+    """Quantize one layer in the browser: the bits slider, the histograms of w and w_hat, S, the error,
+    SQNR, the share rounded to 0, the formula with the first weight's numbers (quantize_tensor's rule,
+    mirrored in compression_bits.js), and the looked-up whole-CNN accuracy and size per bit width.
+
+    w: the layer's weight (C, ...), sent once as float32 (the JS takes C rows for per-channel S).
+    whole: [{"bits", "per_channel", "accuracy", "bytes"}] (the compression record); float_: {"accuracy",
+    "bytes"}; alone: [{"bits", "accuracy"}] this layer alone; outlier: {bits: OutlierDemo as a dict}.
+    Returns the bit width the learner committed (0.6 s after the last move), None before any.
+    """
+    w = np.asarray(w, dtype=np.float32)
+    result = _compression_bits(
+        key=key, on_bits_change=on_commit or (lambda: None),
+        data={"w": float32_b64(w.reshape(-1)), "rows": int(w.shape[0]), "per_channel": bool(per_channel),
+              "bits": int(bits), "title": title, "layer": layer, "whole": whole, "float": float_, "alone": alone,
+              "outlier": outlier, "labels": labels, "lang": lang},
+    )
+    return _result(result, "bits")
