@@ -22,11 +22,11 @@ import torch
 
 from bigmodel_core import q4_1
 from bigmodel_core.compress import (check_bits, check_fraction, distillation_loss, logits_of, magnitude_masks,
-                                    outlier_demo, qmax, quantization_error, quantize_tensor, softmax_at,
+                                    outlier_demo, quantize_tensor, softmax_at,
                                     weight_layers)
 from bigmodel_core.compress_results import (ALPHAS, FRACTIONS, TEMPERATURES, load_results, load_student,
                                             student_key)
-from bigmodel_core.charts.compression import (bits_spec, block_spec, histogram_spec, softmax_spec,
+from bigmodel_core.charts.compression import (block_spec, softmax_spec,
                                               sparsity_spec, students_spec)
 from bigmodel_core.charts.cnn import digit_image, filter_grid
 from bigmodel_core.data import load_mnist

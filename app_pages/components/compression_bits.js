@@ -94,9 +94,9 @@ function drawHist(plot, h, color, a) {
     const hh = (H - 6) * c / top;
     nodes.push(svg("rect", { x: PADL + i * bw, y: H - hh, width: Math.max(1, bw - 0.5), height: hh, fill: color }));
   });
-  const t0 = svg("text", { x: PADL, y: H + 14, class: "cq-tick", "text-anchor": "middle" });
+  const t0 = svg("text", { x: PADL, y: H + 14, class: "cq-tick", "text-anchor": "start" });
   t0.textContent = (-a).toPrecision(2);
-  const t1 = svg("text", { x: W - 8, y: H + 14, class: "cq-tick", "text-anchor": "middle" });
+  const t1 = svg("text", { x: W - 8, y: H + 14, class: "cq-tick", "text-anchor": "end" });
   t1.textContent = a.toPrecision(2);
   const tm = svg("text", { x: (PADL + W - 8) / 2, y: H + 14, class: "cq-tick", "text-anchor": "middle" });
   tm.textContent = "0";
