@@ -273,6 +273,7 @@ def fgsm_view(model_kind: str, digit, label: int, attack: str, eps: float) -> di
     """FGSM and targeted FGSM: the digit at every eps is computed once (eps_sweep) and the explorable
     redraws eps in the browser (app_pages/components/robustness_eps.js); eps comes back on a commit."""
     sweep = eps_sweep(model_kind, digit.key, digit.x28, label, attack, int(st.session_state[k("target")]))
+    eps = round(round(eps / EPS_STEP) * EPS_STEP, 2)                  # on the grid (a link may say 0.255)
     robustness_eps_explorable(x28=digit.x28, sweep=sweep, eps=eps, step=EPS_STEP, max_eps=MAX_EPS,
                               curves=curve_rows(lang()), target=sweep["target"],
                               labels={n: t(k(f"adv.{n}")) for n in EPS_LABELS}, lang=lang(), key=k("eps_view"),
