@@ -319,3 +319,53 @@ def latent_decoder_explorable(*, decoder: tuple, codes, digits, sheet: str, shee
               "colors": colors, "labels": labels, "lang": lang},
         on_settings_change=on_commit,
     )
+
+
+_robustness_eps = _register("robustness_eps")
+
+
+def robustness_eps_explorable(*, x28, sweep: dict, eps: float, step: float, max_eps: float, curves: list[dict],
+                              target: int | None, labels: dict, lang: str, key: str, on_commit=None):
+    """FGSM's budget eps, drawn in the browser: the clean digit, the noise clamp(x + eps d) - x, the
+    attacked digit, both predictions, the ten probabilities (clean vs attacked), the accuracy curve's
+    rule at eps and the formula's numbers.
+
+    x28: (28, 28) in [0, 1]. sweep: bigmodel_core.robustness.fgsm_sweep over the slider's grid
+    (direction (28, 28), probs (E, 10), loss (E,)), sent once as float32; the JS perturbs the digit
+    itself and looks the probabilities up. curves: [{"name", "rows": [{"eps", "accuracy"}]}].
+    target: the class targeted FGSM aims at (None for FGSM). Returns the eps the learner committed
+    (0.6 s after the last move), None before any.
+    """
+    result = _robustness_eps(
+        key=key, on_eps_change=on_commit or (lambda: None),
+        data={"x": float32_b64(np.asarray(x28).reshape(-1)), "direction": float32_b64(np.asarray(sweep["direction"]).reshape(-1)),
+              "probs": float32_b64(np.asarray(sweep["probs"]).reshape(-1)), "loss": float32_b64(np.asarray(sweep["loss"])),
+              "eps": float(eps), "step": float(step), "max_eps": float(max_eps), "curves": curves,
+              "target": None if target is None else int(target), "labels": labels, "lang": lang},
+    )
+    return _result(result, "eps")
+
+
+_compression_bits = _register("compression_bits")
+
+
+def compression_bits_explorable(*, w, per_channel: bool, bits: int, title: str, layer: str, whole: list[dict],
+                                float_: dict, alone: list[dict], outlier: dict, labels: dict, lang: str, key: str,
+                                on_commit=None):
+    """Quantize one layer in the browser: the bits slider, the histograms of w and w_hat, S, the error,
+    SQNR, the share rounded to 0, the formula with the first weight's numbers (quantize_tensor's rule,
+    mirrored in compression_bits.js), and the looked-up whole-CNN accuracy and size per bit width.
+
+    w: the layer's weight (C, ...), sent once as float32 (the JS takes C rows for per-channel S).
+    whole: [{"bits", "per_channel", "accuracy", "bytes"}] (the compression record); float_: {"accuracy",
+    "bytes"}; alone: [{"bits", "accuracy"}] this layer alone; outlier: {bits: OutlierDemo as a dict}.
+    Returns the bit width the learner committed (0.6 s after the last move), None before any.
+    """
+    w = np.asarray(w, dtype=np.float32)
+    result = _compression_bits(
+        key=key, on_bits_change=on_commit or (lambda: None),
+        data={"w": float32_b64(w.reshape(-1)), "rows": int(w.shape[0]), "per_channel": bool(per_channel),
+              "bits": int(bits), "title": title, "layer": layer, "whole": whole, "float": float_, "alone": alone,
+              "outlier": outlier, "labels": labels, "lang": lang},
+    )
+    return _result(result, "bits")

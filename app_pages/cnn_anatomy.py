@@ -51,57 +51,79 @@ def current_model() -> tuple[CNN, bool]:
     return bundled_cnn(), False
 
 
+def layer_pass(model: CNN, x28: np.ndarray) -> tuple[dict, dict]:
+    """One forward pass: every layer's activations (C, H, W) and the feature-map grids drawn from them."""
+    x = torch.from_numpy(x28).view(1, 1, 28, 28).to(next(model.parameters()).device)   # (1, 1, 28, 28)
+    acts = {k: v[0].cpu() for k, v in cnn_activations(model, x).items()}
+    grids = {name: feature_map_grid(acts[name], ncols=16 if acts[name].shape[0] == 64 else 8, scale=1,
+                                    diverging=name.startswith("conv")) for name in MAPS}
+    return acts, grids
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def bundled_pass(digit_key: str, x28: np.ndarray) -> tuple[dict, dict]:
+    """layer_pass with the bundled weights, cached per digit: going back to a digit costs no forward pass."""
+    return layer_pass(bundled_cnn(), x28)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Play: a digit through every layer
 
+@st.fragment
+def play(softmax_box) -> None:
+    """The digit through every layer. A fragment: picking another digit (one forward pass) reruns only
+    this part and the softmax line of the formula (written into softmax_box), not the training part."""
+    model, is_trained = current_model()
+    col_in, col_seen, col_probs = st.columns([1.25, 0.8, 1.2], gap="medium")
+    with col_in:
+        digit = digit_input(KEY)
+    sync_url(f"{KEY}.source", f"{KEY}.index")
+    if digit.x28 is None:
+        return
+    acts, grids = bundled_pass(digit.key, digit.x28) if not is_trained else layer_pass(model, digit.x28)
+    probs = acts["probs"].numpy()
+    weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
+    pred = show_prediction(digit, probs, col_seen, col_probs, prefix=KEY, note=weights_note)
+    with col_probs:
+        if st.session_state.get(f"{KEY}.trained_model") is not None:
+            st.toggle(t("cnn_anatomy.use_trained"), value=True, key=_toggle_key())
+
+    st.markdown("#### " + t("cnn_anatomy.pipeline_title"))
+    st.markdown(" → ".join(f"**{name}** `{SHAPES[name]}`" for name in
+                           ("input", "conv1", "pool1", "conv2", "pool2", "fc1", "logits")))
+    tabs = st.tabs([f"{name} · {SHAPES[name]}" for name in MAPS])
+    for tab, name in zip(tabs, MAPS):
+        with tab:
+            st.caption(t(f"cnn_anatomy.layer_{name}"))
+            zoom = {28: 3, 14: 4, 7: 7}[acts[name].shape[-1]]                  # screen pixels per map pixel
+            st.image(grids[name], width=grids[name].shape[1] * zoom)
+
+    c_filters, c_fc1, c_params = st.columns([1, 1.3, 1.1], gap="medium")
+    with c_filters:
+        st.markdown(f"**{t('cnn_anatomy.filters_title')}**")
+        st.image(filter_grid(model.conv1.weight.detach().cpu(), scale=1), width=31 * 14)
+        st.caption(t("cnn_anatomy.filters_caption"))
+    with c_fc1:
+        st.markdown(f"**{t('cnn_anatomy.fc1_title')}**")
+        st.image(fc1_image(acts["fc1"]), width=16 * 5 * 5)
+        st.caption(t("cnn_anatomy.fc1_caption", active=int((acts["fc1"] > 0).sum())))
+    with c_params:
+        st.markdown(f"**{t('cnn_anatomy.params_title')}**")
+        table = pd.DataFrame(layer_table(model))
+        table["params"] = table["params"].map("{:,}".format)
+        table.columns = [t("cnn_anatomy.col_layer"), t("cnn_anatomy.col_shape"), t("cnn_anatomy.col_params")]
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.metric(t("cnn_anatomy.total_params"), f"{count_parameters(model):,}")
+    with softmax_box:
+        line = softmax_line_latex(acts["logits"].numpy(), pred)
+        if line is not None:
+            st.latex(line)
+        else:                                                         # a diverged network's logits
+            st.warning(t("cnn_anatomy.logits_not_finite"), icon=":material/warning:")
+
+
 section("play")
-model, is_trained = current_model()
-col_in, col_seen, col_probs = st.columns([1.25, 0.8, 1.2], gap="medium")
-with col_in:
-    digit = digit_input(KEY)
-sync_url(f"{KEY}.source", f"{KEY}.index")
-
-if digit.x28 is None:
-    st.stop()
-
-x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)  # (1, 1, 28, 28)
-acts = {k: v[0].cpu() for k, v in cnn_activations(model, x).items()}
-probs = acts["probs"].numpy()
-weights_note = t("cnn_anatomy.weights_trained") if is_trained else t("cnn_anatomy.weights_bundled")
-pred = show_prediction(digit, probs, col_seen, col_probs, prefix=KEY, note=weights_note)
-with col_probs:
-    if st.session_state.get(f"{KEY}.trained_model") is not None:
-        st.toggle(t("cnn_anatomy.use_trained"), value=True, key=_toggle_key())
-
-st.markdown("#### " + t("cnn_anatomy.pipeline_title"))
-st.markdown(" → ".join(f"**{name}** `{SHAPES[name]}`" for name in
-                       ("input", "conv1", "pool1", "conv2", "pool2", "fc1", "logits")))
-tabs = st.tabs([f"{name} · {SHAPES[name]}" for name in MAPS])
-for tab, name in zip(tabs, MAPS):
-    with tab:
-        maps = acts[name]                                                  # (C, H, W)
-        st.caption(t(f"cnn_anatomy.layer_{name}"))
-        grid = feature_map_grid(maps, ncols=16 if maps.shape[0] == 64 else 8, scale=1,
-                                diverging=name.startswith("conv"))
-        zoom = {28: 3, 14: 4, 7: 7}[maps.shape[-1]]                        # screen pixels per map pixel
-        st.image(grid, width=grid.shape[1] * zoom)
-
-c_filters, c_fc1, c_params = st.columns([1, 1.3, 1.1], gap="medium")
-with c_filters:
-    st.markdown(f"**{t('cnn_anatomy.filters_title')}**")
-    st.image(filter_grid(model.conv1.weight.detach().cpu(), scale=1), width=31 * 14)
-    st.caption(t("cnn_anatomy.filters_caption"))
-with c_fc1:
-    st.markdown(f"**{t('cnn_anatomy.fc1_title')}**")
-    st.image(fc1_image(acts["fc1"]), width=16 * 5 * 5)
-    st.caption(t("cnn_anatomy.fc1_caption", active=int((acts["fc1"] > 0).sum())))
-with c_params:
-    st.markdown(f"**{t('cnn_anatomy.params_title')}**")
-    table = pd.DataFrame(layer_table(model))
-    table["params"] = table["params"].map("{:,}".format)
-    table.columns = [t("cnn_anatomy.col_layer"), t("cnn_anatomy.col_shape"), t("cnn_anatomy.col_params")]
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.metric(t("cnn_anatomy.total_params"), f"{count_parameters(model):,}")
+play_box = st.container()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,13 +291,11 @@ st.latex(r"y_{c}(i,j) = \sum_{c'}\sum_{u=0}^{2}\sum_{v=0}^{2} k_{c,c'}(u,v)\, x_
          r"\qquad \text{pool}(i,j) = \max_{(u,v)\in 2\times2} \text{ReLU}(y)(2i+u,\,2j+v)")
 st.latex(r"p = \mathrm{softmax}\big(W_2\,\mathrm{ReLU}(W_1\,\mathrm{flatten}(h_{\text{pool2}}) + b_1) + b_2\big)"
          r"\qquad p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}")
-line = softmax_line_latex(acts["logits"].numpy(), pred)
-if line is not None:
-    st.latex(line)
-else:                                                             # a diverged network's logits
-    st.warning(t("cnn_anatomy.logits_not_finite"), icon=":material/warning:")
+softmax_box = st.container()
 st.caption(t("cnn_anatomy.formula_caption", conv1=f"{320:,}", conv2=f"{18496:,}", fc1=f"{401536:,}",
-             fc2=f"{1290:,}", total=f"{count_parameters(model):,}"))
+             fc2=f"{1290:,}", total=f"{count_parameters(current_model()[0]):,}"))
 show_code(CNN, cnn_activations)
+with play_box:
+    play(softmax_box)
 
 why_and_try(KEY)

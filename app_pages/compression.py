@@ -7,6 +7,8 @@ Each part is a fragment: moving its controls reruns only that part and its formu
 """
 from __future__ import annotations
 
+import dataclasses
+
 if __name__ != "__main__":
     # Streamlit runs a page as "__main__". Python 3.14's standard library has a `compression` package,
     # and libraries probe for it (tifffile, through scikit-image, tries `from compression import zstd`);
@@ -20,17 +22,18 @@ import torch
 
 from bigmodel_core import q4_1
 from bigmodel_core.compress import (check_bits, check_fraction, distillation_loss, logits_of, magnitude_masks,
-                                    outlier_demo, qmax, quantization_error, quantize_tensor, softmax_at,
+                                    outlier_demo, quantize_tensor, softmax_at,
                                     weight_layers)
 from bigmodel_core.compress_results import (ALPHAS, FRACTIONS, TEMPERATURES, load_results, load_student,
                                             student_key)
-from bigmodel_core.charts.compression import (bits_spec, block_spec, histogram_spec, softmax_spec,
+from bigmodel_core.charts.compression import (block_spec, softmax_spec,
                                               sparsity_spec, students_spec)
 from bigmodel_core.charts.cnn import digit_image, filter_grid
 from bigmodel_core.data import load_mnist
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.cnn import load_cnn
 from app_pages._digit_input import crisp_images
+from app_pages._explorables import committed, compression_bits_explorable
 from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
 
 KEY = "compression"
@@ -69,23 +72,11 @@ def test_digits() -> tuple[torch.Tensor, np.ndarray]:
     return torch.from_numpy(split.x_test.astype(np.float32) / 255.0).unsqueeze(1), split.y_test
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def layer_quantization(layer: str, bits: int, per_channel: bool, lang_: str):
-    """(spec, error, first weight's numbers) for one layer: a few milliseconds, cached per setting."""
-    w = dict(weight_layers(teacher()))[layer].weight.detach()
-    q, scale, w_hat = quantize_tensor(w, bits, per_channel)
-    err = quantization_error(w, q, scale, w_hat)
-    spec = histogram_spec(w.numpy(), w_hat.numpy(), {
-        "w": t(k("hist_w")), "w_hat": t(k("hist_w_hat")), "weight": t(k("weight")), "count": t(k("count")),
-        "title": t(k("hist_title"), layer=layer, n=f"{w.numel():,}")})
-    s0 = float(scale.flatten()[0])
-    example = (float(w.flatten()[0]), s0, int(q.flatten()[0]), float(w_hat.flatten()[0]))
-    return spec, err, example
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
-def layer_outlier(layer: str, bits: int, factor: float):
-    return outlier_demo(dict(weight_layers(teacher()))[layer].weight, bits, factor)
+def outlier_table(layer: str, factor: float) -> dict:
+    """The outlier experiment at every bit width 2..8 for one layer and factor (the JS looks it up)."""
+    w = dict(weight_layers(teacher()))[layer].weight
+    return {str(b): dataclasses.asdict(outlier_demo(w, b, factor)) for b in range(2, 9)}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -124,61 +115,54 @@ def quantization_part(formula_box) -> None:
     url_state(k("bits"), 4, lo=1, hi=8)
     url_state(k("per_channel"), False)
     url_state(k("outlier"), 10, choices=OUTLIERS)
-    c1, c2, c3 = st.columns([1, 1.4, 1])
+    sent = committed(k("bits_view"), "bits")                           # the explorable's last commit
+    if sent is not None and sent != st.session_state.get(k("_bits_sent")):
+        st.session_state[k("_bits_sent")] = sent
+        if isinstance(sent, int) and not isinstance(sent, bool) and 2 <= sent <= 8:
+            st.session_state[k("bits")] = sent                        # a forged message changes nothing
+    c1, c3, c4 = st.columns([1.4, 1, 1.4])
     c1.selectbox(t(k("layer")), LAYERS, key=k("layer"),
                  format_func=lambda n: f"{n} · {dict(weight_layers(teacher()))[n].weight.numel():,} {t(k('weights'))}")
-    c2.slider(t(k("bits")), 1, 8, key=k("bits"), help=t(k("bits_help")))
     c3.toggle(t(k("per_channel")), key=k("per_channel"), help=t(k("per_channel_help")))
+    c4.select_slider(t(k("outlier")), OUTLIERS, key=k("outlier"), format_func=lambda v: f"{v}×")
     sync_url(k("layer"), k("bits"), k("per_channel"), k("outlier"))
     layer, bits, pc = st.session_state[k("layer")], int(st.session_state[k("bits")]), bool(st.session_state[k("per_channel")])
     try:
-        check_bits(bits)                           # outside the cached function: a refusal is not cached
+        check_bits(bits)                           # a link's 1 bit: said, and the slider starts at 4
     except UserInputError as e:
         show_error(e)
-        with formula_box:
-            show_error(e)
-        return
-    spec, err, (w0, s0, q0, h0) = layer_quantization(layer, bits, pc, lang())
+        bits = 4
     table = results()["quantization"]
-    whole = next(r for r in table["whole"] if r["bits"] == bits and r["per_channel"] == pc)
-    alone = next((r for r in table["one_layer"] if r["layer"] == layer and r["bits"] == bits
-                  and r["per_channel"] == pc), None)
-    left, right = st.columns([1.35, 1], gap="medium")
-    with left:
-        vega(spec, key=k("hist"))
-    with right:
-        m1, m2 = st.columns(2)
-        m1.metric(t(k("scale_s")), f"{err.scale_max:.3g}")
-        m2.metric(t(k("max_error")), f"{err.max_abs:.3g}", help=t(k("max_error_help"), half=f"{err.scale_max / 2:.3g}"))
-        m1.metric(t(k("sqnr")), f"{err.sqnr_db:.1f} dB")
-        m2.metric(t(k("to_zero")), pct(err.zero_fraction))
-        st.caption(t(k("levels"), used=err.levels_used, total=2 * qmax(bits) + 1))
-        m3, m4 = st.columns(2)
-        m3.metric(t(k("cnn_acc"), bits=bits), pct(whole["accuracy"]),
-                  f"{100 * (whole['accuracy'] - table['float']['accuracy']):+.1f} {t(k('points'))}")
-        m4.metric(t(k("cnn_size")), kb(whole["bytes"]), f"{whole['bytes'] / table['float']['bytes']:.0%} {t(k('of_float'))}",
-                  delta_color="off", delta_arrow="off")
-        st.caption(t(k("alone"), layer=layer, acc=pct(alone["accuracy"]) if alone else "—"))
-    b1, b2 = st.columns([1.35, 1], gap="medium")
-    with b1:
-        vega(bits_spec(table["whole"], table["float"]["accuracy"], bits, {
-            "per_tensor": t(k("per_tensor")), "per_channel": t(k("per_channel_short")), "float": "float32",
-            "bits": t(k("bits_axis")), "accuracy": t(k("accuracy_axis")), "title": t(k("bits_title"))}), key=k("bits_chart"))
-        st.caption(t(k("float_note"), acc=pct(table["float"]["accuracy"]), size=kb(table["float"]["bytes"])))
-    with b2:
-        st.markdown(f"**{t(k('outlier_title'))}**")
-        st.select_slider(t(k("outlier")), OUTLIERS, key=k("outlier"), format_func=lambda v: f"{v}×")
-        demo = layer_outlier(layer, bits, float(st.session_state[k("outlier")]))
-        st.markdown(t(k("outlier_text"), s0=f"{demo.scale_plain:.3g}", s1=f"{demo.scale_outlier:.3g}",
-                      r0=f"{demo.rms_plain:.3g}", r1=f"{demo.rms_outlier:.3g}", r2=f"{demo.rms_apart:.3g}",
-                      z0=pct(demo.zeros_plain), z1=pct(demo.zeros_outlier), bits=bits))
-        st.caption(t(k("outlier_caption")))
+    w = dict(weight_layers(teacher()))[layer].weight.detach()
+    st.caption(t(k("bits_help")))
+    compression_bits_explorable(
+        w=w.numpy(), per_channel=pc, bits=bits, layer=layer,
+        title=t(k("hist_title"), layer=layer, n=f"{w.numel():,}"),
+        whole=[{n: r[n] for n in ("bits", "per_channel", "accuracy", "bytes")} for r in table["whole"]],
+        float_={"accuracy": table["float"]["accuracy"], "bytes": table["float"]["bytes"]},
+        alone=[{"bits": r["bits"], "accuracy": r["accuracy"]} for r in table["one_layer"]
+               if r["layer"] == layer and r["per_channel"] == pc],
+        outlier=outlier_table(layer, float(st.session_state[k("outlier")])),
+        labels=_bits_labels(), lang=lang(), key=k("bits_view"))
+    st.caption(t(k("outlier_caption")))
     with formula_box:
-        st.latex(rf"S = \frac{{\max|w|}}{{2^{{{bits}-1}} - 1}} = \frac{{{s0 * qmax(bits):.4f}}}{{{qmax(bits)}}} = {s0:.5f}"
-                 rf"\qquad q = \operatorname{{round}}\!\Big(\frac{{{w0:.5f}}}{{{s0:.5f}}}\Big) = {q0}")
-        st.latex(rf"\hat w = S\,q = {h0:.5f},\qquad |w - \hat w| = {abs(w0 - h0):.5f} \le \tfrac{{S}}{{2}} = {s0 / 2:.5f}")
+        st.latex(r"S = \frac{\max|w|}{2^{b-1} - 1}\qquad q = \operatorname{clamp}\Big(\operatorname{round}\Big(\frac{w}{S}\Big),"
+                 r"\,-(2^{b-1} - 1),\, 2^{b-1} - 1\Big)\qquad \hat w = S\,q,\qquad |w - \hat w| \le \tfrac{S}{2}")
+        st.caption(t(k("formula_numbers_above")))
         if pc:
             st.caption(t(k("formula_per_channel"), layer=layer))
+
+
+BITS_LABELS = ("bits", "hist_w", "hist_w_hat", "scale_s", "max_error", "sqnr", "to_zero", "levels", "cnn_acc", "cnn_size",
+               "points", "of_float", "alone", "per_tensor", "per_channel_short", "bits_axis", "bits_title",
+               "float_note", "outlier_title", "outlier_text")
+
+
+def _bits_labels() -> dict:
+    """The explorable's words in the learner's language (placeholders left for the JS to fill)."""
+    keep = {"levels": ("used", "total"), "cnn_acc": ("bits",), "alone": ("layer", "acc"), "float_note": ("acc", "size"),
+            "outlier_text": ("s0", "s1", "r0", "r1", "r2", "z0", "z1", "bits")}
+    return {n: t(k(n), **{p: "{" + p + "}" for p in keep.get(n, ())}) for n in BITS_LABELS}
 
 
 # ---------------------------------------------------------------------------------------------

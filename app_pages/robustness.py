@@ -14,8 +14,8 @@ from bigmodel_core.federated import (MAX_CLIENTS, MAX_ROUNDS, SPLITS, FedConfig,
                                      split_clients, validate)
 from bigmodel_core.models.cnn import load_cnn
 from bigmodel_core.data import ASSETS, load_record, mnist_tensors
-from bigmodel_core.robustness import (MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, fgsm, fgsm_targeted,
-                                      input_gradient, pgd)
+from bigmodel_core.robustness import (EPS_STEP, MAX_EPS, MAX_PGD_STEPS, accuracy_vs_eps, check_eps, eps_grid, fgsm,
+                                      fgsm_sweep, fgsm_targeted, input_gradient, pgd)
 from bigmodel_core.charts.robustness import (accuracy_eps_chart, move_rule, perturbation_image,
                                              probability_pair_spec, rounds_chart)
 from bigmodel_core.charts.spec import to_spec
@@ -24,6 +24,7 @@ from app_pages._digit_input import bundled_cnn, crisp_images, digit_input
 from app_pages._ui import (lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega,
                            why_and_try)
 from app_pages._queue import heavy
+from app_pages._explorables import committed, robustness_eps_explorable
 
 KEY = "robustness"
 TOPICS = ("adversarial", "federated")
@@ -116,6 +117,31 @@ def attack_digit(model_kind: str, digit_key: str, x28: np.ndarray, label: int, a
             "linf": float(np.abs(delta).max()), "l2": float(np.sqrt((delta ** 2).sum()))}
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def eps_sweep(model_kind: str, digit_key: str, x28: np.ndarray, label: int, attack: str, target: int) -> dict:
+    """FGSM (or targeted FGSM) on one digit at every eps of the slider (fgsm_sweep): what the browser
+    redraws from. target -1: the runner-up class of the clean digit. Plain arrays only."""
+    model = get_model(model_kind)
+    x = torch.from_numpy(x28).view(1, 1, 28, 28)                      # (1, 1, 28, 28)
+    if attack == "targeted" and target < 0:
+        with torch.no_grad():
+            target = int(model(x.to(next(model.parameters()).device))[0].argsort(descending=True)[1])
+    res = fgsm_sweep(model, x, label, eps_grid(), target=target if attack == "targeted" else None)
+    return {"direction": res["direction"].numpy(), "probs": res["probs"].numpy(), "loss": res["loss"].numpy(),
+            "target": target if attack == "targeted" else None}
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def curve_rows(language: str) -> list[dict]:
+    """The accuracy-against-eps series the explorable draws: FGSM measured now, PGD from the record."""
+    curves, _ = fgsm_curves()
+    rec = adv_record()
+    out = [{"name": t(k(f"adv.series_fgsm_{m}")), "rows": rows} for m, rows in curves.items()]
+    if rec:
+        out += [{"name": t(k(f"adv.series_pgd_{m}")), "rows": rec["evaluation"][m]["pgd"]} for m in MODELS]
+    return out
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def fgsm_curves() -> tuple[dict, float]:
     """Held-out accuracy against eps under FGSM for both models, on the first CURVE_DIGITS digits."""
@@ -159,6 +185,13 @@ def adversarial_play():
     url_state(k("model"), "standard", choices=MODELS)
     url_state(k("attack"), "fgsm", choices=ATTACKS)
     url_state(k("target"), -1, choices=TARGETS)
+    sent = committed(k("eps_view"), "eps")                             # the explorable's last commit
+    if sent is not None and sent != st.session_state.get(k("_eps_sent")):
+        st.session_state[k("_eps_sent")] = sent
+        try:
+            st.session_state[k("eps")] = check_eps(round(float(sent), 2))
+        except (UserInputError, TypeError, ValueError):
+            pass                                                       # a forged message changes nothing
     col_in, col_ctrl = st.columns([1.1, 1.6], gap="medium")
     with col_in:
         digit = digit_input(KEY)
@@ -167,7 +200,10 @@ def adversarial_play():
                                           format_func=lambda m: t(f"robustness.adv.model_{m}"))
         attack = st.segmented_control(t(k("adv.attack")), ATTACKS, key=k("attack"), required=True,
                                       format_func=lambda a: t(f"robustness.adv.attack_{a}"))
-        eps = st.slider(t(k("adv.eps")), 0.0, MAX_EPS, step=0.01, key=k("eps"))
+        if attack == "pgd":                                            # PGD's walk depends on eps: server-side
+            eps = st.slider(t(k("adv.eps")), 0.0, MAX_EPS, step=EPS_STEP, key=k("eps"))
+        else:                                                          # FGSM: the eps slider is in the browser
+            eps = float(st.session_state[k("eps")])
         if attack == "targeted":
             st.selectbox(t(k("adv.target")), TARGETS, key=k("target"),
                          format_func=lambda c: t(k("adv.target_auto")) if c < 0 else str(c))
@@ -183,6 +219,8 @@ def adversarial_play():
             x = torch.from_numpy(digit.x28).view(1, 1, 28, 28).to(next(model.parameters()).device)
             label = int(model(x).argmax())
         st.caption(t(k("adv.label_note"), label=label))
+    if attack != "pgd":
+        return fgsm_view(model_kind, digit, label, attack, float(eps))
     steps = int(st.session_state[k("pgd_steps")])
     res = attack_digit(model_kind, digit.key, digit.x28, label, attack, float(eps),
                        int(st.session_state[k("target")]), steps)
@@ -224,6 +262,28 @@ def adversarial_play():
                  pgd_steps=rec["evaluation"]["pgd_steps"] if rec else 10,
                  pgd_n=rec["evaluation"]["pgd_digits"] if rec else 0))
     return {"eps": float(eps), "attack": attack, "steps": steps, **res}
+
+
+EPS_LABELS = ("eps", "clean", "noise", "noise_caption", "adversarial", "prediction", "was", "probs_title",
+              "probs_clean", "probs_adversarial", "flipped", "held", "targeted_hit", "targeted_miss", "curve_title",
+              "eps_axis", "formula_numbers")
+
+
+def fgsm_view(model_kind: str, digit, label: int, attack: str, eps: float) -> dict:
+    """FGSM and targeted FGSM: the digit at every eps is computed once (eps_sweep) and the explorable
+    redraws eps in the browser (app_pages/components/robustness_eps.js); eps comes back on a commit."""
+    sweep = eps_sweep(model_kind, digit.key, digit.x28, label, attack, int(st.session_state[k("target")]))
+    eps = round(round(eps / EPS_STEP) * EPS_STEP, 2)                  # on the grid (a link may say 0.255)
+    robustness_eps_explorable(x28=digit.x28, sweep=sweep, eps=eps, step=EPS_STEP, max_eps=MAX_EPS,
+                              curves=curve_rows(lang()), target=sweep["target"],
+                              labels={n: t(k(f"adv.{n}")) for n in EPS_LABELS}, lang=lang(), key=k("eps_view"),
+                              on_commit=lambda: None)
+    _, seconds = fgsm_curves()
+    rec = adv_record()
+    st.caption(t(k("adv.curve_caption"), n=CURVE_DIGITS, seconds=f"{seconds:.1f}",
+                 pgd_steps=rec["evaluation"]["pgd_steps"] if rec else 10,
+                 pgd_n=rec["evaluation"]["pgd_digits"] if rec else 0))
+    return None
 
 
 def pgd_steps_ok(v: int) -> None:

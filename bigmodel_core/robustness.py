@@ -149,6 +149,58 @@ def accuracy_vs_eps(model: nn.Module, X: torch.Tensor, y: torch.Tensor, eps_valu
 
 
 # ---------------------------------------------------------------------------------------------
+# One digit at every eps of a slider: what the browser needs to redraw FGSM by itself
+
+EPS_STEP = 0.01                      # the eps slider's step: grid eps_k = k * EPS_STEP, k = 0..MAX_EPS / EPS_STEP
+
+
+def eps_grid(step: float = EPS_STEP, max_eps: float = MAX_EPS) -> list[float]:
+    """The slider's eps values, [0, 0.01, ..., 0.5], rounded so that eps_grid()[k] == round(k * step, 2)."""
+    return [round(k * step, 10) for k in range(int(round(max_eps / step)) + 1)]
+
+
+def perturb(x: torch.Tensor, direction: torch.Tensor, eps: float) -> torch.Tensor:
+    """FGSM's step for a known direction: clamp(x + eps * direction, 0, 1) (direction = sign(grad),
+    or -sign(grad) for targeted FGSM). The browser mirrors this (robustness_eps.js perturb)."""
+    return (x + eps * direction).clamp(0.0, 1.0)
+
+
+def perturbation_numbers(x: torch.Tensor, x_adv: torch.Tensor, eps: float) -> dict:
+    """What the formula shows for one attacked digit: pixels moved up / down by the full eps, the rest
+    (the clip at 0 or 1 stopped them), ||x_adv - x||_inf and ||x_adv - x||_2."""
+    delta = (x_adv - x).double()
+    return {"plus": int((delta > eps - 1e-6).sum()), "minus": int((delta < -eps + 1e-6).sum()),
+            "clipped": int((delta.abs() <= eps - 1e-6).sum()), "linf": float(delta.abs().max()),
+            "l2": float(delta.pow(2).sum().sqrt())}
+
+
+@torch.no_grad()
+def fgsm_sweep(model: nn.Module, x: torch.Tensor, y: int, eps_values, *, target: int | None = None) -> dict:
+    """One digit attacked by FGSM at every eps of eps_values, with one backward and ONE batched forward pass.
+
+    x: (1, 1, 28, 28) in [0, 1]; y: its label. target: None for FGSM (up the loss of y), or a class for
+    targeted FGSM (down the loss of `target`). FGSM's direction sign(grad_x L) does not depend on eps, so
+    x_adv(eps) = perturb(x, direction, eps) for every eps, and the model sees all of them in one batch.
+    Returns {"direction": (28, 28) in {-1, 0, 1}, "probs": (len(eps_values), 10) softmax of f(x_adv(eps)),
+    "loss": (len(eps_values),) L(f(x_adv(eps)), y)}: the page sends these once per digit / attack / model
+    and the browser looks the probabilities up, so they are exactly the model's.
+    """
+    eps_values = [check_eps(e) for e in eps_values]
+    device = next(model.parameters()).device
+    x = x.to(device)
+    label = torch.tensor([int(y)], device=device)
+    if target is None:
+        direction = input_gradient(model, x, label).sign()                          # (1, 1, 28, 28)
+    else:
+        direction = -input_gradient(model, x, torch.tensor([int(target)], device=device)).sign()
+    eps = torch.tensor(eps_values, dtype=x.dtype, device=device).view(-1, 1, 1, 1)  # (E, 1, 1, 1)
+    batch = perturb(x, direction, eps)                                              # (E, 1, 28, 28)
+    logits = model(batch)                                                           # (E, 10)
+    loss = F.cross_entropy(logits, label.expand(len(eps_values)), reduction="none")
+    return {"direction": direction[0, 0].cpu(), "probs": logits.softmax(-1).cpu(), "loss": loss.cpu()}
+
+
+# ---------------------------------------------------------------------------------------------
 # Adversarial training: fine-tune on clean + FGSM digits made against the current weights
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ def histogram_rows(w: np.ndarray, w_hat: np.ndarray, names: tuple[str, str], bin
 def histogram_spec(w, w_hat, labels: dict, width: int = 420, height: int = 110) -> dict:
     """labels: w, w_hat, weight, count, title."""
     rows = histogram_rows(w, w_hat, (labels["w"], labels["w_hat"]))
-    return _top({
-        "data": {"values": rows},
+    return _top({                      # named data: a new bit width swaps the rows into the drawn chart
+        "data": {"name": "hist"}, "datasets": {"hist": rows},
         "facet": {"row": {"field": "series", "type": "nominal", "title": None, "sort": [labels["w"], labels["w_hat"]],
                           "header": {"labelFontSize": FONT, "labelAngle": 0, "labelAlign": "left",
                                      "labelAnchor": "start", "labelOrient": "top"}}},
@@ -78,9 +78,9 @@ def bits_spec(rows: list[dict], float_acc: float, bits: int, labels: dict, width
         {"data": {"values": [{"accuracy": 100 * float_acc, "label": labels["float"]}]},
          "mark": {"type": "rule", "strokeDash": [6, 4], "color": GREY, "strokeWidth": 2},
          "encoding": {"y": {"field": "accuracy", "type": "quantitative"}}},
-        {"data": {"values": [{"bits": bits}]}, "mark": {"type": "rule", "color": RED, "strokeWidth": 2},
+        {"data": {"name": "chosen"}, "mark": {"type": "rule", "color": RED, "strokeWidth": 2},
          "encoding": {"x": {"field": "bits", "type": "quantitative"}}},
-    ]}, labels.get("title"))
+    ], "datasets": {"chosen": [{"bits": bits}]}}, labels.get("title"))   # only this data set follows the slider
 
 
 def sparsity_spec(rows: list[dict], scope: str, fraction: float, labels: dict,

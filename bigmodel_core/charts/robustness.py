@@ -56,6 +56,9 @@ def probability_pair_spec(p_clean, p_adv, *, labels: dict[str, str], width: int 
                         {"field": "probability", "type": "quantitative", "format": ".4f"}]}}
 
 
+RULE_DATA = "chosen_eps"                                         # the rule's one-row data set
+
+
 def accuracy_eps_chart(curves: dict[str, list[dict]], *, eps: float, labels: dict[str, str],
                        width: int = 420, height: int = 240) -> alt.Chart:
     """curves: {series name: [{"eps", "accuracy"}, ...]} -> lines with points; a rule at the chosen eps."""
@@ -71,18 +74,16 @@ def accuracy_eps_chart(curves: dict[str, list[dict]], *, eps: float, labels: dic
                                                                                   columns=2, labelLimit=260)),
         strokeDash=alt.StrokeDash("series:N", sort=list(curves), legend=None),
         tooltip=["series:N", alt.Tooltip("eps:Q", format=".2f"), alt.Tooltip("accuracy:Q", format=".1%")])
-    rule = alt.Chart(alt.Data(values=[{}])).mark_rule(color="#444", strokeDash=[4, 3]).encode(
-        x=alt.datum(float(eps)))                                  # layer 1: move_rule() patches this value
-    return (lines + rule).properties(width=width, height=height)
+    # layer 1: the rule reads the named data set "chosen_eps", so moving eps changes only that data set
+    # (move_rule) and the browser swaps it into the chart already drawn instead of building a new one
+    rule = alt.Chart(alt.NamedData(RULE_DATA)).mark_rule(color="#444", strokeDash=[4, 3]).encode(x="eps:Q")
+    return (lines + rule).properties(width=width, height=height, datasets={RULE_DATA: [{"eps": float(eps)}]})
 
 
 def move_rule(spec: dict, eps: float) -> dict:
-    """accuracy_eps_chart's spec (a dict) with the rule moved to eps, without rebuilding the chart."""
-    layers = list(spec["layer"])
-    rule = dict(layers[1])
-    rule["encoding"] = {**rule["encoding"], "x": {**rule["encoding"]["x"], "datum": float(eps)}}
-    layers[1] = rule
-    return {**spec, "layer": layers}
+    """accuracy_eps_chart's spec (a dict) with the rule moved to eps: only the data set "chosen_eps"
+    changes, the layers stay the same object, so Streamlit swaps the data instead of redrawing."""
+    return {**spec, "datasets": {**spec["datasets"], RULE_DATA: [{"eps": float(eps)}]}}
 
 
 def rounds_chart(fed: list[dict], central: list[dict], *, labels: dict[str, str], rounds: int,

@@ -7,10 +7,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bigmodel_core import q4_1
-from bigmodel_core.compress import quantize_tensor
+from bigmodel_core.compress import outlier_demo, quantize_tensor
 from bigmodel_core.compress_results import load_results
 from bigmodel_core.i18n import t
 from bigmodel_core.models.cnn import load_cnn
+from tests.app._explorable import f32, sent
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "compression.py")
@@ -47,23 +48,24 @@ def page():
 def test_quantization_shows_the_layers_numbers_and_the_recorded_cnn_accuracy(page):
     at = page
     assert [tab.label for tab in at.tabs] == [t(f"compression.tab_{n}", "en") for n in ("quant", "q4", "prune", "distill")]
-    w = load_cnn().conv2.weight.detach().cpu()                        # the default: conv2 at 4 bits, per tensor
-    q, scale, w_hat = quantize_tensor(w, 4)
-    assert metric(at, "Scale S (largest)") == f"{float(scale):.3g}"
-    assert metric(at, "max |w − ŵ|") == f"{float((w - w_hat).abs().max()):.3g}"
-    row = next(r for r in RESULTS["quantization"]["whole"] if r["bits"] == 4 and not r["per_channel"])
-    assert metric(at, "Whole CNN at 4 bits") == pct(row["accuracy"])
-    assert f"{float(scale):.5f}" in latex(at)                         # the formula line uses the same S
+    data, = sent(at, "compression_bits")                              # the default: conv2 at 4 bits, per tensor
+    w = load_cnn().conv2.weight.detach().cpu()
+    assert (data["bits"], data["per_channel"], data["layer"], data["rows"]) == (4, False, "conv2", w.shape[0])
+    assert np.array_equal(f32(data["w"], w.shape), w.numpy())          # the weights the JS quantizes
+    assert data["whole"] == [{n: r[n] for n in ("bits", "per_channel", "accuracy", "bytes")}
+                             for r in RESULTS["quantization"]["whole"]]  # looked up, as recorded
+    demo = outlier_demo(w, 4, 10.0)                                     # the outlier experiment per bit width
+    assert data["outlier"]["4"]["scale_outlier"] == pytest.approx(demo.scale_outlier)
+    assert data["outlier"]["4"]["rms_apart"] == pytest.approx(demo.rms_apart)
 
-    at.slider(key="compression.bits").set_value(8)
     at.toggle(key="compression.per_channel").set_value(True)
     at.selectbox(key="compression.layer").set_value("fc1")
     at.run()
     assert not at.exception
-    row = next(r for r in RESULTS["quantization"]["whole"] if r["bits"] == 8 and r["per_channel"])
-    assert metric(at, "Whole CNN at 8 bits") == pct(row["accuracy"])
-    _, scale, _ = quantize_tensor(load_cnn().fc1.weight.detach().cpu(), 8, per_channel=True)
-    assert metric(at, "Scale S (largest)") == f"{float(scale.max()):.3g}"
+    data, = sent(at, "compression_bits")
+    assert (data["per_channel"], data["layer"], data["rows"]) == (True, "fc1", 128)
+    assert [r["bits"] for r in data["alone"]] == sorted(r["bits"] for r in RESULTS["quantization"]["one_layer"]
+                                                        if r["layer"] == "fc1" and r["per_channel"])
 
 
 def test_one_bit_is_refused_with_a_message_in_both_languages():
@@ -71,7 +73,7 @@ def test_one_bit_is_refused_with_a_message_in_both_languages():
         at = run_page(lang, bits=1)
         assert not at.exception
         assert any(t("compression.errors.bits", lang, bits=1, lo=2, hi=16) == e.value for e in at.error)
-        assert not any(m.label == "Scale S (largest)" for m in at.metric)   # no chart, no NaN
+        assert sent(at, "compression_bits")[0]["bits"] == 4                # the slider starts at 4 bits, no NaN
 
 
 def test_q4_1_block_decoded_by_hand_matches_gguf():

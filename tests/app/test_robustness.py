@@ -3,6 +3,7 @@ session, FedAvg trained from the page, both languages."""
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -10,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from bigmodel_core.data import load_mnist
 from bigmodel_core.i18n import t
 from bigmodel_core.models.cnn import load_cnn
-from bigmodel_core.robustness import fgsm
+from bigmodel_core.robustness import fgsm, input_gradient
+from tests.app._explorable import f32, sent
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "robustness.py")
@@ -29,41 +31,50 @@ def texts(at) -> str:
                      + [e.value for e in at.error] + [s.value for s in at.success] + [c.value for c in at.caption])
 
 
-def test_fgsm_flips_the_digit_and_the_page_shows_the_models_own_answer():
+def test_fgsm_the_page_sends_the_models_own_answer_at_every_eps():
+    """FGSM is an explorable: the page sends the digit, sign(grad) and the probabilities on the eps grid;
+    each must be what the core's fgsm and the model give for this held-out digit."""
     at = make(index=3, eps=0.25).run()
     assert not at.exception
-    preds = [m.value for m in at.metric if m.label == "Prediction"]
-    assert len(preds) == 2
-    # the page's adversarial prediction is what the core's fgsm gives for this held-out digit
+    data, = sent(at, "robustness_eps")
+    assert data["eps"] == 0.25 and data["target"] is None and data["step"] == 0.01
     split = load_mnist()
     x = torch.from_numpy(split.x_test[3] / 255.0).float().view(1, 1, 28, 28)
     y = torch.tensor([int(split.y_test[3])])
     model = load_cnn(device=torch.device("cpu"))
+    probs = f32(data["probs"], (51, 10))
+    assert np.array_equal(f32(data["x"], (28, 28)), x[0, 0].numpy())
+    assert np.array_equal(f32(data["direction"], (28, 28)), input_gradient(model, x, y)[0, 0].sign().numpy())
     with torch.no_grad():
-        expected = int(model(fgsm(model, x, y, 0.25)).argmax())
-        clean = int(model(x).argmax())
-    assert (int(preds[0]), int(preds[1])) == (clean, expected)
+        for k in (0, 10, 25, 50):
+            p = model(fgsm(model, x, y, k / 100)).softmax(-1)[0].numpy()
+            assert np.allclose(probs[k], p, atol=1e-5)           # the bars and the prediction at eps = k / 100
+    loss = f32(data["loss"], (51,))
+    assert loss[25] > loss[0]                                    # FGSM raised the loss
+    assert [c["name"] for c in data["curves"]][:2] == ["standard CNN · FGSM", "adversarially trained · FGSM"]
+    assert data["curves"][0]["rows"][0]["eps"] == 0.0 and data["curves"][0]["rows"][0]["flipped"] == 0
+    assert len(at.dataframe) == 1                                        # the defence's numbers
+    assert at.dataframe[0].value.shape[0] == 2
+
+
+def test_pgd_keeps_the_server_side_numbers():
+    at = make(index=3, eps=0.25, attack="pgd", pgd_steps=5).run()
+    assert not at.exception
+    assert not sent(at, "robustness_eps")
     body = texts(at)
-    if clean != expected:
-        assert f"flipped from {clean} to {expected} with ε = 0.25" in body
-        assert "64 grey levels" in body                                  # round(0.25 * 255)
-    loss = re.search(r"L\(f\(x\), y\) went from ([\d.]+) to ([\d]+\.[\d]+)", body)
-    assert loss and float(loss.group(2)) > float(loss.group(1))          # FGSM raised the loss
     counts = re.search(r"For this digit: (\d+) pixels moved up by the full ε, (\d+) down by the full ε, (\d+) less",
                        body)
     assert counts and sum(int(c) for c in counts.groups()) == 784
-    with torch.no_grad():
-        delta = fgsm(model, x, y, 0.25) - x
-    assert int(counts.group(1)) == int((delta > 0.25 - 1e-6).sum())   # the core's FGSM, counted here
-    assert int(counts.group(2)) == int((delta < -0.25 + 1e-6).sum())
-    assert len(at.dataframe) == 1                                        # the defence's numbers
-    assert at.dataframe[0].value.shape[0] == 2
+    loss = re.search(r"L\(f\(x\), y\) went from ([\d.]+) to ([\d]+\.[\d]+)", body)
+    assert loss and float(loss.group(2)) > float(loss.group(1))          # PGD raised the loss
 
 
 def test_targeted_and_pgd_attacks_run():
     at = make(attack="targeted", target=3, eps=0.3).run()
     assert not at.exception
-    assert "Targeted:" in texts(at)
+    data, = sent(at, "robustness_eps")
+    probs = f32(data["probs"], (51, 10))
+    assert data["target"] == 3 and probs[30, 3] > probs[0, 3]           # stepping down class 3's loss
     at.session_state["robustness.attack"] = "pgd"
     at.run()
     assert not at.exception
@@ -75,7 +86,7 @@ def test_eps_10_is_reported_not_a_crash(lang):
     at = make(lang, eps=10.0).run()
     assert not at.exception
     assert at.error and at.error[0].value.startswith(t("robustness.errors.eps", lang, eps=10.0, max_eps=0.5)[:12])
-    assert at.slider(key="robustness.eps").value == pytest.approx(0.1)    # back to the default, still working
+    assert sent(at, "robustness_eps")[0]["eps"] == pytest.approx(0.1)    # back to the default, still working
 
 
 def test_fedavg_trains_from_the_page_and_no_digit_leaves_a_client():

@@ -23,6 +23,7 @@ def test_histogram_counts_every_weight_on_shared_bins():
     assert len({x0 for x0, _ in edges}) == len(edges)           # one set of bins for both
     spec = histogram_spec(w.numpy(), w_hat.numpy(), {"w": "w", "w_hat": "w_hat", "weight": "x", "count": "n"})
     assert spec["autosize"] == {"type": "pad"} and spec["facet"]["row"]["field"] == "series"
+    assert spec["data"] == {"name": "hist"} and spec["datasets"]["hist"] == rows    # named: swapped, not rebuilt
 
 
 def test_recorded_results_draw_as_finite_json_with_the_choice_marked():
@@ -38,7 +39,7 @@ def test_recorded_results_draw_as_finite_json_with_the_choice_marked():
     for spec in specs:
         text = json.dumps(spec, allow_nan=False)                # raises on NaN or infinity
         assert "NaN" not in text
-    assert specs[0]["layer"][2]["data"]["values"] == [{"bits": 4}]
+    assert specs[0]["layer"][2]["data"] == {"name": "chosen"} and specs[0]["datasets"]["chosen"] == [{"bits": 4}]
     assert specs[1]["layer"][1]["data"]["values"] == [{"sparsity": 90.0}]
     n_points = sum(1 for r in res["pruning"] for key in ("accuracy", "accuracy_finetuned") if r[key] is not None)
     assert len(specs[1]["layer"][0]["data"]["values"]) == n_points

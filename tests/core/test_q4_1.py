@@ -32,13 +32,13 @@ def test_the_tensor_table_tiles_the_file_exactly():
     """Where the blocks are: tensors follow each other, aligned to 32 bytes, sized by their type, and
     the last one ends where the file ends (gguf.GGUFReader finds the same table, about 9 s slower)."""
     sizes = {0: 4, 3: 20 / 32, 8: 34 / 32}                             # bytes per weight: F32, Q4_1, Q8_0
-    infos = sorted(q4_1._index().values(), key=lambda i: i.start)
-    assert len(infos) == 272 and infos[0].start % 32 == 0
+    infos = sorted(q4_1._index().values(), key=lambda i: i.offset)
+    assert len(infos) == 272 and infos[0].offset % 32 == 0
     for a, b in zip(infos, infos[1:]):
-        size = int(np.prod(a.dims) * sizes[a.ggml_type])
-        assert b.start == a.start + -(-size // 32) * 32                 # next tensor at the next aligned byte
+        size = int(np.prod(a.shape) * sizes[a.ggml_type])
+        assert b.offset == a.offset + -(-size // 32) * 32               # next tensor at the next aligned byte
     last = infos[-1]
-    assert last.start + int(np.prod(last.dims) * sizes[last.ggml_type]) == q4_1.gguf_path().stat().st_size
+    assert last.offset + int(np.prod(last.shape) * sizes[last.ggml_type]) == q4_1.gguf_path().stat().st_size
 
 
 def test_the_hand_decode_of_smollm2_blocks_equals_gguf_dequantize():

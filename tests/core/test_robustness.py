@@ -9,7 +9,8 @@ from torch import nn
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.models.cnn import load_cnn
 from bigmodel_core.data import ASSETS, load_record, mnist_tensors
-from bigmodel_core.robustness import accuracy_vs_eps, fgsm, fgsm_targeted, input_gradient, pgd
+from bigmodel_core.robustness import (accuracy_vs_eps, eps_grid, fgsm, fgsm_sweep, fgsm_targeted, input_gradient,
+                                      perturb, perturbation_numbers, pgd)
 from bigmodel_core.train import accuracy
 
 
@@ -144,3 +145,42 @@ def test_adversarial_finetune_walks_the_data_in_chunks_through_fit():
     assert blown.reason == "diverged" and blown.diverged_at is not None
     with pytest.raises(UserInputError):
         adversarial_finetune(tiny_linear(4), X, y, AdvTrainConfig(eps=10))
+
+
+def test_eps_grid_is_the_sliders_values():
+    grid = eps_grid()
+    assert len(grid) == 51 and grid[0] == 0.0 and grid[-1] == 0.5
+    assert all(g == round(k * 0.01, 2) for k, g in enumerate(grid))
+
+
+@pytest.mark.parametrize("target", [None, 7])
+def test_fgsm_sweep_equals_attacking_and_calling_the_model_at_each_eps(cnn, digits, target):
+    """One batched forward pass over the grid gives what fgsm / fgsm_targeted + the model give per eps."""
+    X, y = digits
+    x, label = X[5:6], int(y[5])
+    grid = eps_grid()
+    res = fgsm_sweep(cnn, x, label, grid, target=target)
+    assert res["probs"].shape == (51, 10) and res["loss"].shape == (51,)
+    assert set(res["direction"].unique().tolist()) <= {-1.0, 0.0, 1.0}
+    for k in (0, 3, 10, 25, 37, 50):
+        eps = grid[k]
+        x_adv = fgsm(cnn, x, y[5:6], eps) if target is None else fgsm_targeted(cnn, x, target, eps)
+        assert torch.equal(perturb(x, res["direction"].view(1, 1, 28, 28), eps), x_adv)   # the same image, bit for bit
+        with torch.no_grad():
+            logits = cnn(x_adv)
+        assert torch.allclose(res["probs"][k], logits.softmax(-1)[0], atol=1e-5)
+        assert res["loss"][k] == pytest.approx(float(F.cross_entropy(logits, y[5:6])), abs=1e-4)
+    if target is None:                                          # FGSM raises the loss of the true class
+        assert res["loss"][50] > res["loss"][0]
+    else:                                                       # targeted FGSM raises the target's probability
+        assert res["probs"][20, target] > res["probs"][0, target]
+
+
+def test_perturbation_numbers_count_the_clip():
+    x = torch.tensor([0.0, 0.95, 0.5, 0.02, 1.0])
+    d = torch.tensor([1.0, 1.0, -1.0, -1.0, 0.0])
+    x_adv = perturb(x, d, 0.1)                                  # 0.1, 1.0 (clipped), 0.4, 0.0 (clipped), 1.0
+    n = perturbation_numbers(x, x_adv, 0.1)
+    assert (n["plus"], n["minus"], n["clipped"]) == (1, 1, 3)
+    assert n["linf"] == pytest.approx(0.1, abs=1e-6)
+    assert n["l2"] == pytest.approx((0.01 + 0.0025 + 0.01 + 0.0004) ** 0.5, abs=1e-6)

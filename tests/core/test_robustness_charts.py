@@ -25,10 +25,11 @@ def test_accuracy_curve_has_one_series_per_curve_and_a_rule_at_eps():
     spec = accuracy_eps_chart(curves, eps=0.07, labels={"eps": "eps", "accuracy": "acc"}).to_dict()
     rows = rows_of(spec)
     assert sorted((r.get("series"), r["eps"]) for r in rows if "series" in r) == [("a", 0.0), ("a", 0.1), ("b", 0.1)]
-    assert spec["layer"][1]["encoding"]["x"]["datum"] == 0.07              # the rule at the learner's eps
+    assert spec["layer"][1]["data"] == {"name": "chosen_eps"}
+    assert spec["datasets"]["chosen_eps"] == [{"eps": 0.07}]             # the rule at the learner's eps
     moved = move_rule(spec, 0.2)
-    assert moved["layer"][1]["encoding"]["x"]["datum"] == 0.2 and spec["layer"][1]["encoding"]["x"]["datum"] == 0.07
-    assert moved["layer"][0] == spec["layer"][0]
+    assert moved["datasets"]["chosen_eps"] == [{"eps": 0.2}] and spec["datasets"]["chosen_eps"] == [{"eps": 0.07}]
+    assert moved["layer"] == spec["layer"]                                 # same chart: only the data set moves
 
 
 def test_probability_pair_spec_has_twenty_bars_and_is_valid_vega_lite():
