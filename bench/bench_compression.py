@@ -17,7 +17,7 @@ from bigmodel_core import q4_1
 from bigmodel_core.compress import (DistillConfig, magnitude_masks, outlier_demo, prune_magnitude, quantize_model,
                                     quantize_tensor, train_student, logits_of, finetune_pruned)
 from bigmodel_core.compress_results import FINETUNE
-from bigmodel_core.charts.compression import histogram_spec
+from bigmodel_core.charts.compression import histogram_rows
 from bigmodel_core.models.cnn import load_cnn
 from bigmodel_core.data import mnist_tensors
 from bigmodel_core.models.student import new_student
@@ -43,7 +43,7 @@ def main() -> None:
 
     def fc1_part():
         q, s, w_hat = quantize_tensor(w, 4)
-        histogram_spec(w.numpy(), w_hat.numpy(), {"w": "w", "w_hat": "w_hat", "weight": "", "count": ""})
+        histogram_rows(w.numpy(), w_hat.numpy(), ("w", "w_hat"))
         outlier_demo(w, 4, 10.0)
 
     ms = best_ms(fc1_part)

@@ -1,7 +1,6 @@
 """Pictures for the compression page: plain Vega-Lite dicts (drawn by app_pages._ui.vega), no Streamlit.
 
-- `histogram_spec`: w and w_hat on the same bins, one panel each (the levels of w_hat show as spikes).
-- `bits_spec`: the whole CNN's held-out accuracy against bits, per tensor and per channel.
+- `histogram_rows`: w and w_hat counted on the same bins (the reference the bits explorable's JS is tested against).
 - `sparsity_spec`: accuracy against sparsity, right after pruning and after a short fine-tune.
 - `softmax_spec`: the teacher's probabilities for one digit at several temperatures.
 - `students_spec`: student accuracy against T for each alpha, the hard-label student as a rule.
@@ -42,45 +41,6 @@ def histogram_rows(w: np.ndarray, w_hat: np.ndarray, names: tuple[str, str], bin
         rows += [{"x0": float(edges[i]), "x1": float(edges[i + 1]), "count": int(c), "series": name}
                  for i, c in enumerate(counts) if c]
     return rows
-
-
-def histogram_spec(w, w_hat, labels: dict, width: int = 420, height: int = 110) -> dict:
-    """labels: w, w_hat, weight, count, title."""
-    rows = histogram_rows(w, w_hat, (labels["w"], labels["w_hat"]))
-    return _top({                      # named data: a new bit width swaps the rows into the drawn chart
-        "data": {"name": "hist"}, "datasets": {"hist": rows},
-        "facet": {"row": {"field": "series", "type": "nominal", "title": None, "sort": [labels["w"], labels["w_hat"]],
-                          "header": {"labelFontSize": FONT, "labelAngle": 0, "labelAlign": "left",
-                                     "labelAnchor": "start", "labelOrient": "top"}}},
-        "resolve": {"scale": {"y": "independent"}},
-        "spec": {"width": width, "height": height, "mark": {"type": "rect", "tooltip": True},
-                 "encoding": {
-                     "x": {"field": "x0", "type": "quantitative", "title": labels["weight"]},
-                     "x2": {"field": "x1"},
-                     "y": {"field": "count", "type": "quantitative", "title": labels["count"]},
-                     "color": {"field": "series", "type": "nominal", "legend": None,
-                               "scale": {"domain": [labels["w"], labels["w_hat"]], "range": [GREY, ORANGE]}}}},
-    }, labels.get("title"))
-
-
-def bits_spec(rows: list[dict], float_acc: float, bits: int, labels: dict, width: int = 340, height: int = 180) -> dict:
-    """rows: {"bits", "per_channel", "accuracy"}; labels: per_tensor, per_channel, float, bits, accuracy, title."""
-    data = [{"bits": r["bits"], "accuracy": 100 * r["accuracy"],
-             "mode": labels["per_channel"] if r["per_channel"] else labels["per_tensor"]} for r in rows]
-    x = {"field": "bits", "type": "quantitative", "title": labels["bits"], "axis": {"tickMinStep": 1},
-         "scale": {"domain": [2, 8]}}
-    y = {"field": "accuracy", "type": "quantitative", "title": labels["accuracy"], "scale": {"domain": [0, 100]}}
-    color = {"field": "mode", "type": "nominal", "title": None,
-             "scale": {"domain": [labels["per_tensor"], labels["per_channel"]], "range": [BLUE, ORANGE]}}
-    return _top({"width": width, "height": height, "layer": [
-        {"data": {"values": data}, "mark": {"type": "line", "point": {"size": 60}, "strokeWidth": 3, "tooltip": True},
-         "encoding": {"x": x, "y": y, "color": color}},
-        {"data": {"values": [{"accuracy": 100 * float_acc, "label": labels["float"]}]},
-         "mark": {"type": "rule", "strokeDash": [6, 4], "color": GREY, "strokeWidth": 2},
-         "encoding": {"y": {"field": "accuracy", "type": "quantitative"}}},
-        {"data": {"name": "chosen"}, "mark": {"type": "rule", "color": RED, "strokeWidth": 2},
-         "encoding": {"x": {"field": "bits", "type": "quantitative"}}},
-    ], "datasets": {"chosen": [{"bits": bits}]}}, labels.get("title"))   # only this data set follows the slider
 
 
 def sparsity_spec(rows: list[dict], scope: str, fraction: float, labels: dict,

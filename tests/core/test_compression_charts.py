@@ -7,8 +7,7 @@ import torch
 
 from bigmodel_core.compress import quantize_tensor
 from bigmodel_core.compress_results import load_results
-from bigmodel_core.charts.compression import (bits_spec, block_spec, histogram_rows, histogram_spec, softmax_spec,
-                                              sparsity_spec, students_spec)
+from bigmodel_core.charts.compression import block_spec, histogram_rows, softmax_spec, sparsity_spec, students_spec
 
 
 def test_histogram_counts_every_weight_on_shared_bins():
@@ -21,16 +20,11 @@ def test_histogram_counts_every_weight_on_shared_bins():
     assert len(hat_bins) == 3                                   # int2: only -S, 0, S
     edges = {(r["x0"], r["x1"]) for r in rows}
     assert len({x0 for x0, _ in edges}) == len(edges)           # one set of bins for both
-    spec = histogram_spec(w.numpy(), w_hat.numpy(), {"w": "w", "w_hat": "w_hat", "weight": "x", "count": "n"})
-    assert spec["autosize"] == {"type": "pad"} and spec["facet"]["row"]["field"] == "series"
-    assert spec["data"] == {"name": "hist"} and spec["datasets"]["hist"] == rows    # named: swapped, not rebuilt
 
 
 def test_recorded_results_draw_as_finite_json_with_the_choice_marked():
     res = load_results()
-    q = res["quantization"]
     specs = [
-        bits_spec(q["whole"], q["float"]["accuracy"], 4, {k: k for k in ("per_tensor", "per_channel", "float", "bits", "accuracy")}),
         sparsity_spec(res["pruning"], "global", 0.9, {k: k for k in ("pruned", "finetuned", "global", "layer", "sparsity", "accuracy")}),
         students_spec(res["distillation"]["students"], 0.9, 4.0, {k: k for k in ("hard", "temperature", "accuracy")}),
         softmax_spec({1.0: np.eye(10)[3], 4.0: np.full(10, 0.1)}, {"digit": "d", "prob": "p"}),
@@ -39,8 +33,7 @@ def test_recorded_results_draw_as_finite_json_with_the_choice_marked():
     for spec in specs:
         text = json.dumps(spec, allow_nan=False)                # raises on NaN or infinity
         assert "NaN" not in text
-    assert specs[0]["layer"][2]["data"] == {"name": "chosen"} and specs[0]["datasets"]["chosen"] == [{"bits": 4}]
-    assert specs[1]["layer"][1]["data"]["values"] == [{"sparsity": 90.0}]
+    assert specs[0]["layer"][1]["data"]["values"] == [{"sparsity": 90.0}]
     n_points = sum(1 for r in res["pruning"] for key in ("accuracy", "accuracy_finetuned") if r[key] is not None)
-    assert len(specs[1]["layer"][0]["data"]["values"]) == n_points
-    assert len(specs[4]["layer"][0]["data"]["values"]) == 16    # the block's 16 levels
+    assert len(specs[0]["layer"][0]["data"]["values"]) == n_points
+    assert len(specs[3]["layer"][0]["data"]["values"]) == 16    # the block's 16 levels
