@@ -15,7 +15,6 @@ from pathlib import Path
 import pyarrow as pa
 import streamlit as st
 
-from bigmodel_core.charts.spec import arrow_bytes, to_spec
 from bigmodel_core.errors import UserInputError
 from bigmodel_core.i18n import LANGS
 from bigmodel_core.i18n import t as _t
@@ -255,8 +254,11 @@ def vega(spec: dict, *, datasets: dict | None = None, key: str | None = None, on
     as Arrow bytes; `datasets` adds or replaces named data sets. The spec passed in is left as it is
     (Streamlit takes the data sets out of the dict it is given), so a cached spec can be reused.
     An Altair chart goes through charts.spec.to_spec first (no schema validation per rerun).
+    charts.spec (Altair, pandas: 0.6 s) is imported on the first chart, not with the app: the home
+    page draws none, and cold start is measured to it.
     height: as in `altair`; where: a container or placeholder (st.empty()) to draw into.
     """
+    from bigmodel_core.charts.spec import arrow_bytes, to_spec
     if not isinstance(spec, dict):
         spec = to_spec(spec)
     values = spec["data"].get("values") if isinstance(spec.get("data"), dict) else None

@@ -134,7 +134,8 @@ def measure_latency(page, base_url: str, sc: Scenario) -> list[float]:
             page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
         else:
             target.focus()
-            page.keyboard.press(key)
+            for k in key.split():              # "ArrowUp Enter": a number input commits on Enter
+                page.keyboard.press(k)
         page.wait_for_function(f"() => window.__benchSettled({QUIET_MS})", timeout=60_000)
         ms = page.evaluate("() => window.__bench.last - window.__bench.keydown")
         if i >= sc.warmup:

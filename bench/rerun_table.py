@@ -68,13 +68,19 @@ def main(argv=None) -> None:
                 if args.only and args.only not in sc.name:
                     continue
                 base = f"http://127.0.0.1:{app_port}"
-                if sc.client:
-                    page = ctx.new_page()         # the websocket counter is installed per page
-                    samples, sent = measure_client_latency(page, base, sc)
-                    rows.append(_row(f"{sc.name}: {sc.what}", "client", samples, sent, sc.target_ms))
-                else:
-                    rows.append(_row(f"{sc.name}: {sc.what}", "server", measure_latency(page, base, sc), None,
-                                     sc.target_ms))
+                try:
+                    if sc.client:
+                        page = ctx.new_page()     # the websocket counter is installed per page
+                        samples, sent = measure_client_latency(page, base, sc)
+                        rows.append(_row(f"{sc.name}: {sc.what}", "client", samples, sent, sc.target_ms))
+                    else:
+                        rows.append(_row(f"{sc.name}: {sc.what}", "server", measure_latency(page, base, sc), None,
+                                         sc.target_ms))
+                except Exception as exc:          # noqa: BLE001 - one broken scenario must not lose the run
+                    rows.append({"control": f"{sc.name}: {sc.what}", "kind": "client" if sc.client else "server",
+                                 "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}",
+                                 "target_ms": sc.target_ms, "met": False})
+                    page = ctx.new_page()
                 print(rows[-1], flush=True)
             bare_row("after")
             browser.close()
@@ -82,8 +88,11 @@ def main(argv=None) -> None:
         stop_server(bare)
         stop_server(app)
     TABLE.parent.mkdir(parents=True, exist_ok=True)
-    TABLE.write_text(json.dumps({"machine": machine(), "commit": commit(), "load_before": uptime_before,
-                                 "load_after": os.getloadavg(), "rows": rows}, indent=1, ensure_ascii=False))
+    runs = [{"machine": machine(), "commit": commit(), "load_before": uptime_before, "load_after": os.getloadavg(),
+             "only": args.only, "rows": rows}]
+    if args.only and TABLE.exists():              # a partial run adds to the last full one
+        runs = json.loads(TABLE.read_text())["runs"] + runs
+    TABLE.write_text(json.dumps({"runs": runs}, indent=1, ensure_ascii=False))
     write_markdown()
 
 
@@ -91,18 +100,24 @@ def markdown_section() -> list[str]:
     """bench/RESULTS.md's table of every control beside the bare slider (bench/record.py appends it)."""
     if not TABLE.exists():
         return []
-    r = json.loads(TABLE.read_text())
+    runs = json.loads(TABLE.read_text())["runs"]
     lines = ["", "## Every control beside a bare Streamlit slider (bench/rerun_table.py)", "",
-             f"One run, commit {r['commit']}, {r['machine']}; load average before "
-             f"{', '.join(f'{x:.1f}' for x in r['load_before'])}, after {', '.join(f'{x:.1f}' for x in r['load_after'])}. "
-             "Server: key press -> page idle and drawn. Client: key press -> the frame that paints the explorable.",
-             "", "| control | kind | p50 | p95 | messages to server | target (p95) | met |", "|---|---|---|---|---|---|---|"]
-    for row in r["rows"]:
-        met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
-        sent = "" if row["messages_to_server"] is None else str(row["messages_to_server"])
-        target = f"<= {row['target_ms']:g} ms" if row["target_ms"] else ""
-        lines.append(f"| {row['control']} | {row['kind']} | {row['p50_ms']:g} ms | {row['p95_ms']:g} ms | {sent} | "
-                     f"{target} | {met} |")
+             "Server: key press -> page idle and drawn. Client: key press -> the frame that paints the explorable. "
+             "Each run times the bare one-slider page before and after the app's controls, on the same machine."]
+    for n, r in enumerate(runs, 1):
+        lines += ["", f"Run {n}{' (--only ' + r['only'] + ')' if r.get('only') else ''}: commit {r['commit']}, "
+                  f"{r['machine']}; load average before {', '.join(f'{x:.1f}' for x in r['load_before'])}, "
+                  f"after {', '.join(f'{x:.1f}' for x in r['load_after'])}.", "",
+                  "| control | kind | p50 | p95 | messages to server | target (p95) | met |", "|---|---|---|---|---|---|---|"]
+        for row in r["rows"]:
+            met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
+            target = f"<= {row['target_ms']:g} ms" if row["target_ms"] else ""
+            if "error" in row:
+                lines.append(f"| {row['control']} | {row['kind']} | {row['error']} | | | {target} | {met} |")
+                continue
+            sent = "" if row["messages_to_server"] is None else str(row["messages_to_server"])
+            lines.append(f"| {row['control']} | {row['kind']} | {row['p50_ms']:g} ms | {row['p95_ms']:g} ms | {sent} | "
+                         f"{target} | {met} |")
     return lines
 
 

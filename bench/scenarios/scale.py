@@ -10,10 +10,13 @@ def _tab(i: int) -> str:
     return f"document.querySelectorAll('[role=\"tab\"]')[{i}].click()"
 
 
+# the shape's number inputs sit in an expander that is closed unless the preset is "custom"
+_OPEN_SHAPE = "document.querySelector('.st-key-scale-n_layer').closest('details').open = true"
+
 SCENARIOS = [
-    Scenario(name="scale_layers", page="scale",
+    Scenario(name="scale_layers", page="scale", setup_js=_OPEN_SHAPE,
              what="how big is big: change the number of layers (count, breakdown table + bar, memory): key press to drawn",
-             steps=((_LAYERS, "ArrowUp"), (_LAYERS, "ArrowDown"), (_LAYERS, "ArrowUp"), (_LAYERS, "ArrowDown")),
+             steps=((_LAYERS, "ArrowUp Enter"), (_LAYERS, "ArrowDown Enter")),
              target_ms=300),
     Scenario(name="scale_budget", page="scale", setup_js=_tab(3), target_ms=250,
              what="scaling laws: move the compute budget C (iso-FLOP line, optimum, the three-rule table): key press to drawn",
