@@ -253,13 +253,7 @@ export default function (component) {
   }
 
   st.setStateValue = setStateValue;
-  if (!st.commit) {
-    let timer = null;
-    st.commit = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => { st.sent = st.bits; st.setStateValue("bits", st.bits); }, COMMIT_MS);
-    };
-  }
+  st.commit ??= debounce(() => { st.sent = st.bits; st.setStateValue("bits", st.bits); }, COMMIT_MS);   // the URL hears the last value
   ui.S.input.oninput = () => {
     st.bits = Number(ui.S.input.value);
     draw();

@@ -233,13 +233,7 @@ export default function (component) {
   }
 
   st.setStateValue = setStateValue;
-  if (!st.commit) {
-    let timer = null;
-    st.commit = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => { st.sent = st.eps; st.setStateValue("eps", st.eps); }, COMMIT_MS);
-    };
-  }
+  st.commit ??= debounce(() => { st.sent = st.eps; st.setStateValue("eps", st.eps); }, COMMIT_MS);   // the URL hears the last value
   ui.S.input.oninput = () => {
     st.eps = Math.round(Number(ui.S.input.value) / data.step) * data.step;
     st.eps = +st.eps.toFixed(10);
