@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import re
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,17 +188,53 @@ def why_and_try(key: str) -> None:
                           if line.strip()))
 
 
-_SOURCES: dict = {}                 # function -> its source, read once per process
-_SOURCES_LOCK = threading.Lock()    # inspect.getsource raised SystemError under concurrent sessions
+_LINES: dict[str, list[str]] = {}   # a module's file as lines, read once per process
+_LINES_LOCK = threading.Lock()
 
 
-def source_of(fn) -> str:
-    """The source of a core function, read on first use and kept (the files do not change while
-    the app runs)."""
-    with _SOURCES_LOCK:
-        if fn not in _SOURCES:
-            _SOURCES[fn] = inspect.getsource(fn)
-        return _SOURCES[fn]
+def _file_lines(path: str) -> list[str]:
+    with _LINES_LOCK:
+        if path not in _LINES:
+            _LINES[path] = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+        return _LINES[path]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def source_of(obj) -> str:
+    """The source of a core function, method or class, sliced from its file's text.
+
+    Not the inspect module's getsource: it tokenizes or parses on every call, and under 60 concurrent sessions
+    (CPython 3.11 threads) it raised SystemError. Here the file is read once and the block is cut by
+    indentation: from the first decorator to the last line indented deeper than the `def`/`class`
+    (a multi-line signature counts by its brackets). tests/app/test_ui.py checks the result equals
+    inspect.getsource for every object a page shows."""
+    obj = inspect.unwrap(obj)
+    lines = _file_lines(sys.modules[obj.__module__].__file__)
+    if hasattr(obj, "__code__"):
+        start = obj.__code__.co_firstlineno - 1                     # the first decorator's line
+    else:                                                           # a class: its `class Name` line
+        pattern = re.compile(rf"\s*class {re.escape(obj.__name__)}\b")
+        start = next(i for i, line in enumerate(lines) if pattern.match(line))
+        while start > 0 and lines[start - 1].lstrip().startswith("@"):
+            start -= 1
+    head = start
+    while lines[head].lstrip().startswith("@"):
+        head += 1
+    depth, end = 0, head
+    while True:                                                     # the header, to its closing ":"
+        depth += sum(lines[end].count(c) for c in "([{") - sum(lines[end].count(c) for c in ")]}")
+        end += 1
+        if depth <= 0:
+            break
+    base = _indent(lines[head])
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > base):
+        end += 1
+    while not lines[end - 1].strip():                               # no trailing blank lines
+        end -= 1
+    return "".join(lines[start:end])
 
 
 def show_code(*functions) -> None:

@@ -67,24 +67,49 @@ def test_user_errors_show_in_the_learners_language_and_the_page_goes_on():
     assert at.markdown[-1].value == "still running"
 
 
-def test_show_code_reads_each_source_once_even_from_many_sessions(monkeypatch):
-    """inspect.getsource raised SystemError under 60 concurrent sessions: it now runs once per
-    function per process, under a lock; every caller gets the same text."""
+def _shown_objects() -> dict:
+    """Every function, method and class a page passes to show_code, resolved through the page's imports
+    (those inside its functions too)."""
+    import ast
+    from pathlib import Path
+    shown = {}
+    for page in sorted((Path(__file__).resolve().parents[2] / "app_pages").glob("*.py")):
+        tree = ast.parse(page.read_text(encoding="utf-8"))
+        imports = [n for n in ast.walk(tree) if (isinstance(n, ast.ImportFrom) and (n.module or "").startswith("bigmodel_core"))
+                   or (isinstance(n, ast.Import) and all(a.name.startswith("bigmodel_core") for a in n.names))]
+        names: dict = {}
+        exec(compile(ast.Module(body=imports, type_ignores=[]), str(page), "exec"), names)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "show_code":
+                for arg in node.args:
+                    shown[f"{page.stem}: {ast.unparse(arg)}"] = eval(ast.unparse(arg), names)
+    return shown
+
+
+def test_show_code_slices_the_same_text_inspect_reads():
+    """source_of cuts blocks by indentation from the file read once; inspect.getsource is the reference."""
     import inspect
+
+    from app_pages import _ui
+    shown = _shown_objects()
+    assert len(shown) > 50
+    wrong = {name: obj for name, obj in shown.items() if _ui.source_of(obj) != inspect.getsource(obj)}
+    assert wrong == {}
+
+
+def test_show_code_reads_each_file_once_even_from_many_sessions(monkeypatch):
+    """inspect.getsource raised SystemError under 60 concurrent sessions: source_of uses no parser,
+    and every thread gets the same text from one read of the file."""
     import threading
 
     from app_pages import _ui
     from bigmodel_core.ops.conv import conv2d_explained
-    calls = []
-    real = inspect.getsource
-    monkeypatch.setattr(_ui, "_SOURCES", {})
-    monkeypatch.setattr(_ui.inspect, "getsource", lambda fn: calls.append(fn) or real(fn))
+    monkeypatch.setattr(_ui, "_LINES", {})
     got = []
     threads = [threading.Thread(target=lambda: got.append(_ui.source_of(conv2d_explained))) for _ in range(32)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    assert calls == [conv2d_explained]
-    assert len(got) == 32 and set(got) == {real(conv2d_explained)}
-    assert got[0].lstrip().startswith("def conv2d_explained")
+    assert len(got) == 32 and len(set(got)) == 1 and len(_ui._LINES) == 1
+    assert got[0].startswith("def conv2d_explained")
