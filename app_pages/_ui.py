@@ -206,11 +206,11 @@ def _indent(line: str) -> int:
 def source_of(obj) -> str:
     """The source of a core function, method or class, sliced from its file's text.
 
-    Not the inspect module's getsource: it tokenizes or parses on every call, and under 60 concurrent sessions
-    (CPython 3.11 threads) it raised SystemError. Here the file is read once and the block is cut by
-    indentation: from the first decorator to the last line indented deeper than the `def`/`class`
-    (a multi-line signature counts by its brackets). tests/app/test_ui.py checks the result equals
-    inspect.getsource for every object a page shows."""
+    Not the inspect module's getsource: it tokenizes or parses on every call, and under 60
+    concurrent sessions (CPython 3.11 threads) it raised SystemError. Here the file is read once and
+    the block is cut by indentation: from the first decorator to the last line indented deeper than
+    the `def`/`class` (a multi-line signature counts by its brackets). tests/app/test_ui.py checks
+    the text equals the inspect module's for every object a page shows."""
     obj = inspect.unwrap(obj)
     lines = _file_lines(sys.modules[obj.__module__].__file__)
     if hasattr(obj, "__code__"):
