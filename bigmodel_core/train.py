@@ -140,6 +140,17 @@ def _prepare(model: nn.Module, train_data, config: TrainConfig, optimizer, devic
     return X, y, N, params, opt, steps_per_epoch, total
 
 
+def _next_batch(order: torch.Tensor, i: int, batch_size: int, step: int, total: int, should_stop, hist):
+    """The i-th mini-batch of this epoch's shuffle, or None when training ends here: the step budget
+    is spent, or the learner pressed Stop (then hist.reason says so)."""
+    if step >= total:
+        return None
+    if should_stop and should_stop():
+        hist.reason = "stopped"
+        return None
+    return order[i * batch_size:(i + 1) * batch_size]
+
+
 def _diverge_limit(config: TrainConfig, first: float) -> float:
     """The loss past which a run has diverged: diverge_factor x the first loss, with a yardstick of at
     least 1 (a run that starts almost solved, e.g. a federated client whose two classes the global model
@@ -212,12 +223,9 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor], config:
     for epoch in range(config.epochs):
         order = torch.randperm(N, generator=gen).to(device)
         for i in range(steps_per_epoch):
-            if step >= total:
+            idx = _next_batch(order, i, config.batch_size, step, total, should_stop, hist)
+            if idx is None:
                 break
-            if should_stop and should_stop():
-                hist.reason = "stopped"
-                break
-            idx = order[i * config.batch_size:(i + 1) * config.batch_size]
             xb, yb = X[idx], y[idx]
             loss = loss_fn(model(xb), yb)
             if penalty is not None:
@@ -358,12 +366,9 @@ def _fit_deferred(model, train_data, config: TrainConfig, *, loss_fn, evaluate, 
     for epoch in range(config.epochs):
         order = torch.randperm(N, generator=gen).to(device)
         for i in range(steps_per_epoch):
-            if step >= total:
+            idx = _next_batch(order, i, config.batch_size, step, total, should_stop, hist)
+            if idx is None:
                 break
-            if should_stop and should_stop():
-                hist.reason = "stopped"
-                break
-            idx = order[i * config.batch_size:(i + 1) * config.batch_size]
             pending.append((idx, *take_step(idx)))
             step += 1
             hist.samples_seen += int(idx.numel())
