@@ -64,7 +64,7 @@ def sampling_explorable(*, logits, token_labels: list[tuple[int, str]], settings
         data={"logits": float32_b64(logits), "tokens": [[int(i), s] for i, s in token_labels],
               "settings": settings, "labels": labels, "lang": lang},
     )
-    return (result or {}).get("settings") if hasattr(result, "get") else getattr(result, "settings", None)
+    return _result(result, "settings")
 
 
 def rnn_step_explorable(*, arrays: dict, x_labels: list[str], vocab: list[str], seq_kind: str, step: int,

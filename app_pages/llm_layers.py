@@ -13,7 +13,8 @@ from bigmodel_core.errors import UserInputError
 from bigmodel_core.llm_inspect import answer_by_layer, parameter_formulas
 from bigmodel_core.models import llm as L
 from bigmodel_core.tex import tex_text
-from app_pages._ui import lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega, why_and_try
+from app_pages._ui import (clicked, lang, page_header, section, show_code, show_error, sync_url, t, url_state, vega,
+                           why_and_try)
 
 KEY = "llm_layers"
 EXAMPLES = [
@@ -54,7 +55,7 @@ def _fill_example() -> None:
 
 
 def _on_head_click() -> None:
-    points = (st.session_state.get(f"{KEY}.heads_click") or {}).get("selection", {}).get("head") or []
+    points = clicked(f"{KEY}.heads_click", "head")
     if points:
         st.session_state[f"{KEY}.layer"] = int(points[0]["layer"])
         st.session_state[f"{KEY}.head"] = int(points[0]["head"])
